@@ -201,15 +201,35 @@ func (e *emitter) scalarString(s string) {
 	}
 }
 
-// reserved holds the words YAML 1.1 or 1.2 readers resolve to booleans or
-// null, lower-cased.
-var reserved = map[string]bool{
-	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
-	"y": true, "n": true, "null": true, "~": true, "<<": true, "=": true,
+// isReserved reports the words YAML 1.1 or 1.2 readers resolve to booleans
+// or null, in any case, and the merge and value keys.
+func isReserved(s string) bool {
+	switch len(s) {
+	case 1:
+		switch s[0] {
+		case 'y', 'Y', 'n', 'N', '~', '=':
+			return true
+		}
+	case 2:
+		return strings.EqualFold(s, "no") || strings.EqualFold(s, "on") || s == "<<"
+	case 3:
+		return strings.EqualFold(s, "yes") || strings.EqualFold(s, "off")
+	case 4:
+		return strings.EqualFold(s, "true") || strings.EqualFold(s, "null")
+	case 5:
+		return strings.EqualFold(s, "false")
+	}
+	return false
+}
+
+// startSpecial marks bytes that may not start a plain scalar.
+var startSpecial = [256]bool{
+	'?': true, ':': true, ',': true, '[': true, ']': true, '{': true, '}': true, '#': true, '&': true, '*': true,
+	'!': true, '|': true, '>': true, '\'': true, '"': true, '%': true, '@': true, '`': true, '=': true, ' ': true, '\t': true,
 }
 
 func plainSafe(s string) bool {
-	if s == "" || reserved[strings.ToLower(s)] {
+	if s == "" || isReserved(s) {
 		return false
 	}
 	c := s[0]
@@ -222,25 +242,42 @@ func plainSafe(s string) bool {
 		if len(s) == 1 || s[1] == ' ' || c == '.' || numberLike(s[1:]) {
 			return false // "- x", "-1", "+.5", ".inf", ".5", "..."
 		}
-	case strings.IndexByte("?:,[]{}#&*!|>'\"%@`= \t", c) >= 0:
+		if s == "---" {
+			return false
+		}
+	case startSpecial[c]:
 		return false
 	}
 	last := s[len(s)-1]
 	if last == ' ' || last == ':' || last == '\t' {
 		return false
 	}
-	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.Contains(s, ":\t") || strings.Contains(s, "\t#") {
-		return false
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b >= 0x80:
+			return plainSafeUnicode(s)
+		case b < 0x20 || b == 0x7f:
+			return false
+		case (b == ':' || b == ' ' || b == '\t') && i+1 < len(s):
+			// ": " and ":\t" end a key; " #" and "\t#" start a comment.
+			n := s[i+1]
+			if b == ':' && (n == ' ' || n == '\t') || b != ':' && n == '#' {
+				return false
+			}
+		}
 	}
-	if s == "---" || s == "..." {
-		return false
-	}
+	return true
+}
+
+// plainSafeUnicode finishes plainSafe for strings with non-ASCII runes.
+func plainSafeUnicode(s string) bool {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r == utf8.RuneError || r >= 0x80 && !unicode.IsPrint(r) || r == '\uFEFF' {
 			return false
 		}
 	}
-	return true
+	return !strings.Contains(s, ": ") && !strings.Contains(s, " #") && !strings.Contains(s, ":\t") && !strings.Contains(s, "\t#")
 }
 
 // numberLike reports whether s is made only of characters that YAML

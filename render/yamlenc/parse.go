@@ -34,8 +34,9 @@ type member struct {
 	val node
 }
 
-// maxDepth bounds nesting so hostile input cannot exhaust the stack.
-const maxDepth = 10000
+// maxDepth bounds nesting: block YAML indents every level, so output grows
+// with the square of the depth. Kubernetes objects nest a few dozen deep.
+const maxDepth = 1000
 
 // parser is a small recursive-descent JSON reader; it exists because
 // decoding into map[string]any costs several times more and loses number
