@@ -1,0 +1,270 @@
+// Package istiod builds the Istio control plane: istiod's workload, RBAC,
+// mesh config, validating webhook and the mesh-wide mTLS policy.
+package istiod
+
+import (
+	"fmt"
+
+	securityapi "istio.io/api/security/v1beta1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
+)
+
+// Values is everything the control plane is built from.
+type Values struct {
+	Meta objects.Meta
+	// Namespace is istiod's namespace and the mesh's root namespace.
+	Namespace string
+	// Revision is empty for the default control plane.
+	Revision    string
+	Image       string
+	PullSecrets []string
+	MinReplicas int32
+	MaxReplicas int32
+	Resources   corev1.ResourceRequirements
+	// Zones istiod spreads over; fewer than two means hosts only.
+	Zones []string
+	// MeshConfig is the mesh config document for ConfigMap istio.
+	MeshConfig string
+	// MTLSMode is the mode of the mesh-wide PeerAuthentication.
+	MTLSMode string
+}
+
+// TrustDomain and ClusterID are upstream's single-cluster defaults.
+const (
+	TrustDomain = "cluster.local"
+	ClusterID   = "Kubernetes"
+)
+
+// Names derives every control plane name from a revision.
+type Names struct {
+	Revision string
+	NS       string
+}
+
+func (n Names) suffix() string {
+	if n.Revision == "" {
+		return ""
+	}
+	return "-" + n.Revision
+}
+
+// Istiod is the name of the Deployment, Service, ServiceAccount and Role.
+func (n Names) Istiod() string { return "istiod" + n.suffix() }
+
+// MeshConfigMap is the ConfigMap holding the mesh config.
+func (n Names) MeshConfigMap() string { return "istio" + n.suffix() }
+
+// RevLabel is the istio.io/rev value: the revision or "default".
+func (n Names) RevLabel() string {
+	if n.Revision == "" {
+		return "default"
+	}
+	return n.Revision
+}
+
+// ClusterScoped names cluster-wide objects: base, revision and namespace,
+// so two control planes never share one.
+func (n Names) ClusterScoped(base string) string { return base + n.suffix() + "-" + n.NS }
+
+// DiscoveryAddress is where proxies find istiod.
+func (n Names) DiscoveryAddress() string {
+	return fmt.Sprintf("%s.%s.svc:15012", n.Istiod(), n.NS)
+}
+
+// Objects returns the control plane's objects.
+func Objects(v Values) []objects.Object {
+	n := Names{Revision: v.Revision, NS: v.Namespace}
+	c := builder{v: v, n: n}
+	objs := []objects.Object{
+		c.serviceAccount(n.Istiod(), "istiod", c.istiodLabels()),
+		c.serviceAccount("istio-reader-service-account", "istio-reader", map[string]string{"app": "istio-reader"}),
+		c.clusterRole(n.ClusterScoped("istiod-clusterrole"), "istiod", istiodClusterRules()),
+		c.clusterRole(n.ClusterScoped("istiod-gateway-controller"), "istiod", gatewayControllerRules()),
+		c.clusterRole(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", readerClusterRules()),
+		c.clusterRoleBinding(n.ClusterScoped("istiod-clusterrole"), "istiod", n.Istiod()),
+		c.clusterRoleBinding(n.ClusterScoped("istiod-gateway-controller"), "istiod", n.Istiod()),
+		c.clusterRoleBinding(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", "istio-reader-service-account"),
+		c.role(),
+		c.roleBinding(),
+		c.meshConfigMap(),
+		c.service(),
+		c.deployment(),
+		c.autoscaler(),
+		c.validatingWebhook(),
+		c.peerAuthentication(),
+	}
+	if pdb := objects.DisruptionBudget(c.meta(n.Istiod(), "istiod", c.istiodLabels()), c.selector(), v.MinReplicas); pdb != nil {
+		objs = append(objs, pdb)
+	}
+	return objs
+}
+
+type builder struct {
+	v Values
+	n Names
+}
+
+func (c builder) meta(name, app string, extra map[string]string) metav1.ObjectMeta {
+	return c.v.Meta.ObjectMeta(name, c.v.Namespace, app, extra)
+}
+
+func (c builder) clusterMeta(name, app string, extra map[string]string) metav1.ObjectMeta {
+	return c.v.Meta.ObjectMeta(name, "", app, extra)
+}
+
+// istiodLabels identify istiod's objects as upstream labels them.
+func (c builder) istiodLabels() map[string]string {
+	return map[string]string{"app": "istiod", "istio": c.istioLabel(), objects.LabelRev: c.n.RevLabel()}
+}
+
+// istioLabel is upstream's istio= value: pilot for the default control
+// plane, istiod for a revision.
+func (c builder) istioLabel() string {
+	if c.v.Revision == "" {
+		return "pilot"
+	}
+	return "istiod"
+}
+
+// selector picks istiod's pods; a revision selects by istio.io/rev so two
+// control planes never share endpoints.
+func (c builder) selector() map[string]string {
+	if c.v.Revision == "" {
+		return map[string]string{"app": "istiod", "istio": "pilot"}
+	}
+	return map[string]string{"app": "istiod", objects.LabelRev: c.v.Revision}
+}
+
+func (c builder) serviceAccount(name, app string, extra map[string]string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:         metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta:       c.meta(name, app, extra),
+		ImagePullSecrets: objects.PullSecrets(c.v.PullSecrets),
+	}
+}
+
+func (c builder) clusterRole(name, app string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+		ObjectMeta: c.clusterMeta(name, app, map[string]string{"app": app}),
+		Rules:      rules,
+	}
+}
+
+func (c builder) clusterRoleBinding(name, app, serviceAccount string) *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: c.clusterMeta(name, app, map[string]string{"app": app}),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: serviceAccount, Namespace: c.v.Namespace}},
+	}
+}
+
+func (c builder) role() *rbacv1.Role {
+	return &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: c.meta(c.n.Istiod(), "istiod", map[string]string{"app": "istiod"}),
+		Rules:      istiodNamespaceRules(),
+	}
+}
+
+func (c builder) roleBinding() *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: c.meta(c.n.Istiod(), "istiod", map[string]string{"app": "istiod"}),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: c.n.Istiod()},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: c.n.Istiod(), Namespace: c.v.Namespace}},
+	}
+}
+
+func (c builder) meshConfigMap() *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: c.meta(c.n.MeshConfigMap(), "istiod", map[string]string{objects.LabelRev: c.n.RevLabel()}),
+		Data: map[string]string{
+			"mesh":         c.v.MeshConfig,
+			"meshNetworks": "networks: {}",
+		},
+	}
+}
+
+func (c builder) service() *corev1.Service {
+	tcp := corev1.ProtocolTCP
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: c.meta(c.n.Istiod(), "istiod", c.istiodLabels()),
+		Spec: corev1.ServiceSpec{
+			Ports: []corev1.ServicePort{
+				{Name: "grpc-xds", Port: 15010, Protocol: tcp, TargetPort: objects.IntStr(15010)},
+				{Name: "https-dns", Port: 15012, Protocol: tcp, TargetPort: objects.IntStr(15012)},
+				{Name: "https-webhook", Port: 443, Protocol: tcp, TargetPort: objects.IntStr(15017)},
+				{Name: "http-monitoring", Port: 15014, Protocol: tcp, TargetPort: objects.IntStr(15014)},
+			},
+			Selector: c.selector(),
+		},
+	}
+}
+
+func (c builder) autoscaler() *autoscalingv2.HorizontalPodAutoscaler {
+	return objects.CPUAutoscaler(c.meta(c.n.Istiod(), "istiod", c.istiodLabels()), c.v.MinReplicas, c.v.MaxReplicas)
+}
+
+// validatingWebhook validates Istio resources. It starts failing open
+// (Ignore): istiod patches in its CA bundle and flips the policy to Fail
+// once its endpoint answers, so the first install never blocks on a
+// webhook that is not running yet.
+func (c builder) validatingWebhook() *admissionv1.ValidatingWebhookConfiguration {
+	ignore := admissionv1.Ignore
+	none := admissionv1.SideEffectClassNone
+	hook := func(name string, sel metav1.LabelSelectorRequirement) admissionv1.ValidatingWebhook {
+		return admissionv1.ValidatingWebhook{
+			Name: name,
+			ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{
+				Name: c.n.Istiod(), Namespace: c.v.Namespace, Path: new("/validate"), Port: new(int32(443)),
+			}},
+			Rules: []admissionv1.RuleWithOperations{{
+				Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+				Rule: admissionv1.Rule{
+					APIGroups:   []string{"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"},
+					APIVersions: []string{"*"}, Resources: []string{"*"},
+				},
+			}},
+			FailurePolicy:           &ignore,
+			SideEffects:             &none,
+			AdmissionReviewVersions: []string{"v1"},
+			ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{sel}},
+		}
+	}
+	hooks := []admissionv1.ValidatingWebhook{
+		hook("rev.validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpIn, Values: []string{c.n.RevLabel()}}),
+	}
+	if c.v.Revision == "" {
+		// Upstream leaves unlabelled resources to a separate "default
+		// validator" that istioctl creates at install time; meshrender
+		// writes it into the manifest so that every Istio resource is
+		// validated by the default control plane.
+		hooks = append(hooks, hook("validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpDoesNotExist}))
+	}
+	return &admissionv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator"), "istiod", map[string]string{"app": "istiod", "istio": "istiod", objects.LabelRev: c.n.RevLabel()}),
+		Webhooks:   hooks,
+	}
+}
+
+// peerAuthentication is the mesh-wide mTLS policy in the root namespace.
+func (c builder) peerAuthentication() *securityv1.PeerAuthentication {
+	mode := securityapi.PeerAuthentication_MutualTLS_Mode(securityapi.PeerAuthentication_MutualTLS_Mode_value[c.v.MTLSMode])
+	return &securityv1.PeerAuthentication{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "PeerAuthentication"},
+		ObjectMeta: c.meta("default", "istiod", nil),
+		Spec:       securityapi.PeerAuthentication{Mtls: &securityapi.PeerAuthentication_MutualTLS{Mode: mode}},
+	}
+}
