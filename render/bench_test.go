@@ -1,0 +1,49 @@
+package render
+
+import (
+	"fmt"
+	"testing"
+)
+
+// gatewayMesh has zones*(classes+1) zonal gateways plus classes+1
+// all-zone ones. The process benchmarks of plugin/cmd/meshrender render the
+// same meshes from YAML.
+func gatewayMesh(zones, classes int) Mesh {
+	m := Mesh{Metadata: ObjectMeta{Name: "bench"}, Spec: MeshSpec{Profile: ProfileSeed}}
+	for z := range zones {
+		m.Spec.Zones = append(m.Spec.Zones, fmt.Sprintf("zone-%d", z))
+	}
+	for c := range classes {
+		m.Spec.ExposureClasses = append(m.Spec.ExposureClasses, ExposureClass{Name: fmt.Sprintf("class-%d", c)})
+	}
+	return m
+}
+
+func benchmarkYAML(b *testing.B, m Mesh) {
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		out, err := YAML(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(out)
+	}
+	b.ReportMetric(float64(size), "bytes/render")
+}
+
+// BenchmarkRenderDefault renders the default mesh: 15 CRDs, istiod and
+// one ingress gateway.
+func BenchmarkRenderDefault(b *testing.B) { benchmarkYAML(b, Mesh{}) }
+
+// BenchmarkRender12Gateways is 3 zones x 2 exposure classes: three
+// all-zone gateways and nine zonal ones.
+func BenchmarkRender12Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(3, 2)) }
+
+// BenchmarkRender100Gateways is 9 zones x 9 exposure classes: ten
+// all-zone gateways (default and one per class) and 90 zonal ones.
+func BenchmarkRender100Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(9, 9)) }
+
+// BenchmarkRender1111Gateways is 100 zones x 10 classes: 11 all-zone
+// gateways and 1,100 zonal ones.
+func BenchmarkRender1111Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(100, 10)) }

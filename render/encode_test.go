@@ -1,0 +1,51 @@
+package render
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/meshrender/meshrender/render/yamlenc"
+)
+
+// TestReflectivePrintingMatchesJSON checks that the fast reflective
+// printer gives exactly what printing the object's JSON gives, for every
+// object of several meshes.
+func TestReflectivePrintingMatchesJSON(t *testing.T) {
+	meshes := map[string]Mesh{
+		"default":  {},
+		"seed":     seedMesh([]string{"a", "b"}),
+		"revision": {Spec: MeshSpec{Revision: "1-30-3", Registry: Registry{Variant: "distroless"}}},
+		"minimal":  {Spec: MeshSpec{Profile: ProfileMinimal, MTLS: MTLS{Mode: MTLSPermissive}}},
+	}
+	for name, m := range meshes {
+		t.Run(name, func(t *testing.T) {
+			mesh, err := Prepare(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			typed, err := typedObjects(mesh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, co := range typed {
+				raw, err := json.Marshal(co.obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := yamlenc.Manifest(nil, raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := yamlenc.AppendManifest(nil, co.obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(string(want), string(got)); diff != "" {
+					t.Errorf("%s %s: reflective printing differs (-json +reflective):\n%s", co.obj.GetObjectKind().GroupVersionKind().Kind, co.obj.GetName(), diff)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+func mustYAML(t testing.TB, m Mesh) []byte {
+	t.Helper()
+	out, err := YAML(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// seedMesh builds a mesh with every map filled, inserting keys in the
+// order given, so tests can build the same mesh in different orders.
+func seedMesh(keys []string) Mesh {
+	ann := map[string]string{}
+	labels := map[string]string{}
+	digests := map[string]string{}
+	for _, k := range keys {
+		ann["example.com/"+k] = "v-" + k
+		labels["team-"+k] = k
+	}
+	for _, img := range Images {
+		digests[img] = "sha256:" + strings.Repeat("ab", 32)
+	}
+	return Mesh{
+		Metadata: ObjectMeta{Name: "eu1"},
+		Spec: MeshSpec{
+			Profile:  ProfileSeed,
+			Zones:    []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+			Registry: Registry{Hub: "registry.example.com/istio", Digests: digests, PullSecrets: []string{"pull"}},
+			Ingress: Ingress{
+				Service:       GatewayService{Annotations: ann},
+				ZoneOverrides: []ZoneOverride{{Zone: "eu-west-1b", Service: ZoneServiceOverride{Annotations: ann}}},
+			},
+			ExposureClasses: []ExposureClass{
+				{Name: "internet", Labels: labels, Service: GatewayService{Annotations: ann}},
+				{Name: "intranet", Service: GatewayService{ExternalTrafficPolicy: "Local"}},
+			},
+		},
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	keys := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	reversed := []string{"h", "g", "f", "e", "d", "c", "b", "a"}
+	first := mustYAML(t, seedMesh(keys))
+	for i := range 5 {
+		if again := mustYAML(t, seedMesh(keys)); !bytes.Equal(first, again) {
+			t.Fatalf("render %d differs from the first", i)
+		}
+	}
+	if other := mustYAML(t, seedMesh(reversed)); !bytes.Equal(first, other) {
+		t.Fatal("maps filled in another order render differently")
+	}
+}
+
+func TestRenderDoesNotChangeItsInput(t *testing.T) {
+	m := seedMesh([]string{"a"})
+	before, _ := yaml.Marshal(m)
+	mustYAML(t, m)
+	after, _ := yaml.Marshal(m)
+	if !bytes.Equal(before, after) {
+		t.Errorf("Render changed its argument:\n%s", after)
+	}
+}
+
+func TestDefaultIsIdempotent(t *testing.T) {
+	m := seedMesh([]string{"a", "b"})
+	if err := m.Default(); err != nil {
+		t.Fatal(err)
+	}
+	once, _ := yaml.Marshal(m)
+	if err := m.Default(); err != nil {
+		t.Fatal(err)
+	}
+	twice, _ := yaml.Marshal(m)
+	if !bytes.Equal(once, twice) {
+		t.Errorf("Default is not idempotent:\n%s\n---\n%s", once, twice)
+	}
+}
+
+func TestProfileMergesUnderSpec(t *testing.T) {
+	m := Mesh{Spec: MeshSpec{
+		Profile:    ProfileSeed,
+		Ingress:    Ingress{Zonal: new(false), Replicas: Replicas{Max: new(int32(7))}},
+		MeshConfig: MeshConfig{ExportTo: ExportTo{Services: []string{"*"}}},
+	}}
+	if err := m.Default(); err != nil {
+		t.Fatal(err)
+	}
+	in := m.Spec.Ingress
+	if *in.Zonal {
+		t.Error("spec.ingress.zonal: false lost to the profile's true")
+	}
+	if *in.Replicas.Max != 7 || *in.Replicas.Min != 2 {
+		t.Errorf("replicas = %d..%d, want the profile's min 2 and the spec's max 7", *in.Replicas.Min, *in.Replicas.Max)
+	}
+	if got := m.Spec.MeshConfig.ExportTo; fmt.Sprint(got.Services) != "[*]" || fmt.Sprint(got.VirtualServices) != "[~]" {
+		t.Errorf("exportTo = %+v, want services from the spec and the rest from the profile", got)
+	}
+}
+
+func TestMinimalProfileHasNoGateway(t *testing.T) {
+	objs, err := Render(Mesh{Spec: MeshSpec{Profile: ProfileMinimal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if strings.Contains(o.Name, "ingressgateway") || o.Namespace == DefaultIngressNamespace {
+			t.Errorf("minimal profile rendered %s %s/%s", o.Kind, o.Namespace, o.Name)
+		}
+	}
+}
+
+func TestImages(t *testing.T) {
+	r := Registry{Hub: "r.example/istio", Tag: "1.30.3", Variant: "distroless"}
+	if got := r.Image("pilot"); got != "r.example/istio/pilot:1.30.3-distroless" {
+		t.Errorf("Image = %q", got)
+	}
+	r.Digests = map[string]string{"pilot": "sha256:" + strings.Repeat("0", 64)}
+	if got := r.Image("pilot"); got != "r.example/istio/pilot@sha256:"+strings.Repeat("0", 64) {
+		t.Errorf("Image with digest = %q", got)
+	}
+}
+
+func TestObjectsCarryStandardLabels(t *testing.T) {
+	objs, err := Render(seedMesh([]string{"a"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		var u struct {
+			Metadata struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(o.YAML, &u); err != nil {
+			t.Fatal(err)
+		}
+		l := u.Metadata.Labels
+		if l["app.kubernetes.io/managed-by"] != "meshrender" || l["app.kubernetes.io/part-of"] != "istio" || l["app.kubernetes.io/version"] != IstioVersion {
+			t.Errorf("%s %s/%s lacks the standard labels: %v", o.Kind, o.Namespace, o.Name, l)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec: {zones: [a, b], exposureClasses: [{name: x}]}\n"))
+	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: seed, registry: {digests: {pilot: x}}}\n"))
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(data)
+		if err != nil {
+			return
+		}
+		a, errA := YAML(m)
+		b, errB := YAML(m)
+		if (errA == nil) != (errB == nil) || !bytes.Equal(a, b) {
+			t.Fatalf("rendering the same mesh twice differs")
+		}
+	})
+}

@@ -1,0 +1,153 @@
+package render
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/meshrender/meshrender/render/internal/naming"
+)
+
+// decodeSpec builds a Mesh from a YAML spec body.
+func decodeSpec(t *testing.T, spec string) Mesh {
+	t.Helper()
+	doc := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\nspec:\n" + indent(spec)
+	m, err := Decode([]byte(doc))
+	if err != nil {
+		t.Fatalf("decode: %v\n%s", err, doc)
+	}
+	return m
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		spec string
+		// want lists "field: message substring" entries that must all
+		// appear, and nothing else.
+		want []string
+	}{
+		{"unsupported version", `version: 1.29.0`, []string{`spec.version: Istio "1.29.0" is not supported; this meshrender renders Istio 1.30.3`}},
+		{"unknown profile", `profile: tiny`, []string{`spec.profile: unknown profile "tiny"`}},
+		{"revision default", `revision: default`, []string{`spec.revision: "default" names the unrevisioned`}},
+		{"revision not a label", `revision: 1.30.3`, []string{`spec.revision: "1.30.3" is not a DNS label`}},
+		{"revision too long", `revision: ` + strings.Repeat("r", 57), []string{`is longer than 56 characters; istiod-rrrr`}},
+		{"bad hub", `registry: {hub: "Registry.example/Istio/"}`, []string{`spec.registry.hub: "Registry.example/Istio/" is not a registry`}},
+		{"bad tag", `registry: {tag: "1.30.3:x"}`, []string{`spec.registry.tag: "1.30.3:x" is not a valid image tag`}},
+		{"bad digest", `registry: {digests: {pilot: "sha256:abc"}}`, []string{`spec.registry.digests[pilot]: "sha256:abc" is not a digest`}},
+		{"unknown image digest", `registry: {digests: {ztunnel: "sha256:` + strings.Repeat("a", 64) + `"}}`, []string{`spec.registry.digests[ztunnel]: unknown image "ztunnel"`}},
+		{"duplicate pull secret", `registry: {pullSecrets: [a, a]}`, []string{`spec.registry.pullSecrets[1]: duplicate pull secret "a"`}},
+		{"bad pull secret", `registry: {pullSecrets: [A_B]}`, []string{`spec.registry.pullSecrets[0]: "A_B" is not a Secret name`}},
+		{"mtls mode", `mtls: {mode: DISABLE}`, []string{`spec.mtls.mode: must be STRICT or PERMISSIVE, got "DISABLE"`}},
+		{"duplicate zone", `zones: [eu-west-1a, eu-west-1b, eu-west-1a]`, []string{`spec.zones[2]: duplicate zone "eu-west-1a" (also spec.zones[0])`}},
+		{"empty zone", `zones: [a, ""]`, []string{`spec.zones[1]: zone must not be empty`}},
+		{"zone not a label value", `zones: ["a b", c]`, []string{`spec.zones[0]: "a b" cannot be a topology.kubernetes.io/zone label value`}},
+		{"istiod namespace", `istiod: {namespace: Istio}`, []string{`spec.istiod.namespace: "Istio" is not a namespace name`}},
+		{"replicas min", `istiod: {replicas: {min: 0, max: 3}}`, []string{`spec.istiod.replicas.min: must be at least 1, got 0`}},
+		{"replicas max below min", `ingress: {replicas: {min: 4, max: 2}}`, []string{`spec.ingress.replicas.max: must be at least min (4), got 2`}},
+		{"replicas overflow", "zones: [a, b]\ningress: {replicas: {min: 1, max: 6000}}", []string{`spec.ingress.replicas.max: 6000 replicas times 2 zones is more than 10000`}},
+		{"requests above limits", `ingress: {resources: {requests: {cpu: "3"}, limits: {cpu: "2"}}}`, []string{`spec.ingress.resources.requests.cpu: request 3 is more than the limit 2`}},
+		{"service type", `ingress: {service: {type: ExternalName}}`, []string{`spec.ingress.service.type: must be LoadBalancer, NodePort or ClusterIP, got "ExternalName"`}},
+		{"traffic policy", `ingress: {service: {externalTrafficPolicy: Nearest}}`, []string{`spec.ingress.service.externalTrafficPolicy: must be Cluster or Local, got "Nearest"`}},
+		{"traffic policy on ClusterIP", `ingress: {service: {type: ClusterIP, externalTrafficPolicy: Local}}`, []string{`spec.ingress.service.externalTrafficPolicy: a ClusterIP Service has no external traffic policy`}},
+		{"load balancer class on NodePort", `ingress: {service: {type: NodePort, loadBalancerClass: example.com/lb}}`, []string{`spec.ingress.service.loadBalancerClass: only a LoadBalancer Service takes a load balancer class`}},
+		{"annotation key", `ingress: {service: {annotations: {"bad key": x}}}`, []string{`spec.ingress.service.annotations: "bad key" is not a valid annotation key`}},
+		{"ingress namespace", `ingress: {namespace: ""}`, nil}, // empty is defaulted
+		{"port name", `ingress: {ports: [{name: a_b, port: 80, targetPort: 8080}]}`, []string{`spec.ingress.ports[0].name: "a_b" is not a port name`}},
+		{"privileged target port", `ingress: {ports: [{name: http, port: 80, targetPort: 80}]}`, []string{`spec.ingress.ports[0].targetPort: must be between 1024 and 65535, got 80`}},
+		{"reserved target port", `ingress: {ports: [{name: http, port: 80, targetPort: 15090}]}`, []string{`spec.ingress.ports[0].targetPort: 15090 is the proxy's Envoy metrics port`}},
+		{"status port taken", `ingress: {ports: [{name: status-port, port: 15021, targetPort: 8080}]}`, []string{`spec.ingress.ports[0].name: "status-port" is the health check port`, `spec.ingress.ports[0].port: 15021 is the health check port`}},
+		{"duplicate ports", `ingress: {ports: [{name: a, port: 80, targetPort: 8080}, {name: a, port: 80, targetPort: 8081}]}`, []string{`spec.ingress.ports[1].name: duplicate port name "a"`, `spec.ingress.ports[1].port: duplicate port 80`}},
+		{"override for unknown zone", "zones: [a, b]\ningress: {zoneOverrides: [{zone: c}]}", []string{`spec.ingress.zoneOverrides[0].zone: unknown zone "c"`}},
+		{"duplicate override", "zones: [a, b]\ningress: {zoneOverrides: [{zone: a}, {zone: a}]}", []string{`spec.ingress.zoneOverrides[1].zone: zone "a" is already overridden by spec.ingress.zoneOverrides[0]`}},
+		{"class name", `exposureClasses: [{name: Internet}]`, []string{`spec.exposureClasses[0].name: "Internet" is not a DNS label`}},
+		{"class name with --", `exposureClasses: [{name: a--b}]`, []string{`spec.exposureClasses[0].name: "a--b" must not contain "--"`}},
+		{"empty class name", `exposureClasses: [{name: ""}]`, []string{`spec.exposureClasses[0].name: must not be empty`}},
+		{"duplicate class", `exposureClasses: [{name: a}, {name: a}]`, []string{`spec.exposureClasses[1].name: duplicate exposure class "a" (also spec.exposureClasses[0])`}},
+		{"class label overrides identity", `exposureClasses: [{name: a, labels: {app: x}}]`, []string{`spec.exposureClasses[0].labels: "app" identifies the gateway`}},
+		{"class label value", `exposureClasses: [{name: a, labels: {team: "a b"}}]`, []string{`spec.exposureClasses[0].labels[team]: "a b" is not a valid label value`}},
+		{"class namespace too long", `exposureClasses: [{name: ` + strings.Repeat("c", 42) + `}]`, []string{`spec.exposureClasses[0]: gateway namespace "istio-ingress-handler-cccc`}},
+		{"zonal namespace cannot be hashed short enough", "zones: [a, b]\nexposureClasses: [{name: " + strings.Repeat("c", 40) + "}]", []string{
+			`spec.exposureClasses[0] (zone a): gateway namespace "istio-ingress-handler-` + strings.Repeat("c", 40) + `--` + naming.ZoneHash("a") + `" is not valid even with the zone hashed`,
+			`spec.exposureClasses[0] (zone b): gateway namespace`}},
+		{"class collides with ingress namespace", "ingress: {namespace: istio-ingress-handler-internet}\nexposureClasses: [{name: internet}]", []string{
+			`spec.exposureClasses[0]: gateway namespace "istio-ingress-handler-internet" is already used by the gateway of spec.ingress`}},
+		{"zonal namespace collides with a class", "zones: [internet, b]\ningress: {namespace: istio-ingress-handler}\nexposureClasses: [{name: x}]", nil},
+		{"outbound policy", `meshConfig: {outboundTrafficPolicy: DENY}`, []string{`spec.meshConfig.outboundTrafficPolicy: must be ALLOW_ANY or REGISTRY_ONLY, got "DENY"`}},
+		{"export to", `meshConfig: {exportTo: {services: ["~", "*"], destinationRules: ["Bad"]}}`, []string{
+			`spec.meshConfig.exportTo.services[0]: "~" (export nowhere) cannot be combined`, `spec.meshConfig.exportTo.destinationRules[0]: "Bad" must be`}},
+		{"access log", `meshConfig: {accessLogFile: "a\nb"}`, []string{`spec.meshConfig.accessLogFile: must be a single file path`}},
+		{"several problems at once", "zones: [a, a]\nmtls: {mode: NONE}\nversion: 1.0.0", []string{
+			`spec.version:`, `spec.mtls.mode:`, `spec.zones[1]: duplicate zone "a"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := decodeSpec(t, tt.spec)
+			_, err := Render(m)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("want no error, got:\n%v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("want a *ValidationError, got %v", err)
+			}
+			got := ve.Errors
+			if len(got) != len(tt.want) {
+				t.Errorf("got %d problems, want %d:\n%v", len(got), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				if i < len(got) && !strings.Contains(got[i].Error(), w) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got[i].Error(), w)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"empty", "", "mesh config is empty"},
+		{"comments only", "# nothing\n", "mesh config is empty"},
+		{"not yaml", "a: [", "mesh config is not valid YAML"},
+		{"wrong kind", "apiVersion: meshrender.dev/v1alpha1\nkind: Mash\n", `kind: must be "Mesh", got "Mash"`},
+		{"wrong apiVersion", "apiVersion: v1\nkind: Mesh\n", `apiVersion: must be "meshrender.dev/v1alpha1", got "v1"`},
+		{"no apiVersion", "kind: Mesh\n", `apiVersion: must be "meshrender.dev/v1alpha1", got nothing`},
+		{"unknown field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec: {zone: [a]}\n", `spec.zone: unknown field`},
+		{"duplicate field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec:\n  zones: [a]\n  zones: [b]\n", `key "zones" already set`},
+		{"wrong type", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: a}\n", `cannot unmarshal string`},
+		{"two documents", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n---\napiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n", "holds 2 YAML documents"},
+		{"a list", "- a\n", "must be a mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Decode error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeAcceptsSeparatorsAndComments(t *testing.T) {
+	doc := "# a mesh\n---\napiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: a # inline\nspec: {}\n---\n"
+	m, err := Decode([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Metadata.Name != "a" {
+		t.Errorf("name = %q", m.Metadata.Name)
+	}
+}
