@@ -1,0 +1,124 @@
+// Package cli is the meshrender command line: render, fn, profiles,
+// images, schema, gitops and version, in the style of kubectl and
+// kustomize.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshrender/meshrender/render"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitInvalid = 1 // the config is invalid or rendering failed
+	ExitUsage   = 2 // the command line is wrong
+)
+
+// usageError marks errors in how the command was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// Main runs the command line with args and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue) || isCobraUsage(err):
+		fmt.Fprintf(stderr, "meshrender: %v\nRun 'meshrender --help' for usage.\n", err)
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
+		return ExitInvalid
+	}
+}
+
+// isCobraUsage recognises cobra's own errors for unknown commands and
+// flags, which it returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "meshrender",
+		Short: "Render a complete Istio installation from one typed Mesh config",
+		Long: `meshrender renders a complete, production-grade Istio ` + render.IstioVersion + ` installation
+(CRDs, istiod, ingress gateways, policies) from one Mesh config. The output is
+plain Kubernetes YAML, identical for identical input.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newRenderCommand(),
+		newProfilesCommand(),
+		newVersionCommand(),
+	)
+	return root
+}
+
+// readMesh reads and decodes the Mesh named by path ("-" for stdin, ""
+// for the default mesh).
+func readMesh(cmd *cobra.Command, path string) (render.Mesh, string, error) {
+	if path == "" {
+		return render.Mesh{}, "", nil
+	}
+	var data []byte
+	var err error
+	name := path
+	if path == "-" {
+		name = "<stdin>"
+		data, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return render.Mesh{}, name, err
+	}
+	m, err := render.Decode(data)
+	return m, name, err
+}
+
+// describeError prefixes every line of a config error with the file it
+// came from, the way compilers do, so editors can jump to it.
+func describeError(file string, err error) error {
+	if file == "" {
+		file = "mesh"
+	}
+	var ve *render.ValidationError
+	if errors.As(err, &ve) {
+		lines := make([]string, len(ve.Errors))
+		for i, fe := range ve.Errors {
+			lines[i] = file + ": " + fe.Error()
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
