@@ -1,0 +1,95 @@
+//go:build e2e
+
+package golden
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/meshrender/meshrender/golden/internal/apiserver"
+)
+
+// binDir holds kube-apiserver and etcd, built by make e2e.
+var binDir = filepath.Join("..", "bin")
+
+var etcd *apiserver.Etcd
+
+func TestMain(m *testing.M) {
+	var err error
+	etcd, err = apiserver.StartEtcd(binDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	etcd.Stop()
+	os.Exit(code)
+}
+
+// newCluster starts an empty API server for one test.
+func newCluster(t *testing.T) *apiserver.Client {
+	t.Helper()
+	srv, err := apiserver.Start(binDir, etcd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	c, err := apiserver.NewClient(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// applyTwice applies docs to a fresh cluster, then again, and fails if
+// the server rejects anything, warns about anything (such as a pod
+// template that breaks Pod Security "restricted"), or changes anything on
+// the second apply.
+func applyTwice(t *testing.T, c *apiserver.Client, docs [][]byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	first, err := c.Apply(ctx, docs)
+	if err != nil {
+		t.Fatalf("first apply: %v", err)
+	}
+	if len(first) != len(docs) {
+		t.Fatalf("first apply handled %d of %d documents", len(first), len(docs))
+	}
+	for _, r := range first {
+		if !r.Changed {
+			t.Errorf("first apply to an empty cluster did not create %s", r.Object)
+		}
+	}
+	for _, w := range c.Warnings() {
+		t.Errorf("server warning: %s", w)
+	}
+	second, err := c.Apply(ctx, docs)
+	if err != nil {
+		t.Fatalf("second apply: %v", err)
+	}
+	for _, r := range second {
+		if r.Changed {
+			t.Errorf("second apply changed %s", r.Object)
+		}
+	}
+	for _, w := range c.Warnings() {
+		t.Errorf("server warning on second apply: %s", w)
+	}
+}
+
+// TestExamplesApplyToAPIServer server-side applies every example's
+// rendering to its own empty kube-apiserver, twice.
+func TestExamplesApplyToAPIServer(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			docs := apiserver.SplitYAML(renderExample(t, e))
+			applyTwice(t, newCluster(t), docs)
+			t.Logf("%d objects applied twice", len(docs))
+		})
+	}
+}

@@ -1,0 +1,141 @@
+package golden
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/meshrender/meshrender/golden/internal/strictdecode"
+	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/yamlenc"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files with the current output")
+
+// renderExample renders an example's mesh.yaml the way `meshrender render
+// -f` does.
+func renderExample(t *testing.T, e Example) []byte {
+	t.Helper()
+	data, err := e.ReadMesh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := render.Decode(data)
+	if err != nil {
+		t.Fatalf("%s: %v", e.Name, err)
+	}
+	out, err := render.YAML(m)
+	if err != nil {
+		t.Fatalf("%s: %v", e.Name, err)
+	}
+	return out
+}
+
+func examples(t *testing.T) []Example {
+	t.Helper()
+	ex, err := Examples("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) == 0 {
+		t.Fatal("no examples found under ../examples")
+	}
+	return ex
+}
+
+// TestGolden compares every example's rendering with golden/<name>.yaml.
+func TestGolden(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			got := renderExample(t, e)
+			path := e.Name + ".yaml"
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run make golden to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the rendering (-golden +rendered); run make golden if the change is intended:\n%s",
+					path, cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// TestNoStrayGoldenFiles fails on golden files whose example is gone.
+func TestNoStrayGoldenFiles(t *testing.T) {
+	known := map[string]bool{}
+	for _, e := range examples(t) {
+		known[e.Name+".yaml"] = true
+	}
+	files, _ := filepath.Glob("*.yaml")
+	for _, f := range files {
+		if !known[f] {
+			t.Errorf("golden file %s has no example under ../examples", f)
+		}
+	}
+}
+
+// TestStrictDecoding decodes every rendered object into its Go type and
+// fails on fields the type does not have.
+func TestStrictDecoding(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for i, doc := range splitDocs(renderExample(t, e)) {
+				if _, err := strictdecode.Decode(doc); err != nil {
+					t.Errorf("document %d: %v\n%s", i, err, head(doc))
+				}
+			}
+		})
+	}
+}
+
+// TestPrintingIsAFixedPoint reads the rendered YAML back and prints it
+// again: the output must not change, so any tool that round-trips it
+// through a YAML library sees exactly the same values.
+func TestPrintingIsAFixedPoint(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for i, doc := range splitDocs(renderExample(t, e)) {
+				j, err := yaml.YAMLToJSON(doc)
+				if err != nil {
+					t.Fatalf("document %d: %v", i, err)
+				}
+				again, err := yamlenc.FromJSON(nil, j)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(again, doc) {
+					t.Errorf("document %d changes when read and printed again:\n%s", i, cmp.Diff(string(doc), string(again)))
+				}
+			}
+		})
+	}
+}
+
+func splitDocs(stream []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(stream, []byte("---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+func head(doc []byte) string {
+	if len(doc) > 400 {
+		return string(doc[:400]) + "..."
+	}
+	return string(doc)
+}

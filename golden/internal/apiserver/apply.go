@@ -1,0 +1,197 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+)
+
+// FieldManager is the server-side apply field manager the tests use.
+const FieldManager = "meshrender"
+
+// Client applies manifests to a Server and records every warning the
+// server sends back.
+type Client struct {
+	dynamic dynamic.Interface
+	mapper  *restmapper.DeferredDiscoveryRESTMapper
+
+	mu       sync.Mutex
+	warnings []string
+}
+
+// NewClient connects to the server behind cfg.
+func NewClient(cfg *rest.Config) (*Client, error) {
+	c := &Client{}
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = c
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.dynamic = dyn
+	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	return c, nil
+}
+
+// HandleWarningHeader records a warning, such as a Pod Security
+// violation reported for a Deployment's pod template.
+func (c *Client) HandleWarningHeader(_ int, _ string, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.warnings = append(c.warnings, text)
+}
+
+// Warnings returns the warnings received so far and forgets them.
+func (c *Client) Warnings() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.warnings
+	c.warnings = nil
+	return w
+}
+
+// Result says what one apply did to one object.
+type Result struct {
+	// Object is kind namespace/name.
+	Object string
+	// Changed is true when the server stored a new version.
+	Changed bool
+}
+
+// Apply server-side applies every document in order, waiting for
+// CustomResourceDefinitions to be established before the objects that
+// need them, and reports which objects the server changed.
+func (c *Client) Apply(ctx context.Context, docs [][]byte) ([]Result, error) {
+	objs := make([]*unstructured.Unstructured, 0, len(docs))
+	for i, d := range docs {
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal(d, &u.Object); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, &u)
+		}
+	}
+	var results []Result
+	var crds []string
+	for i, u := range objs {
+		if u.GetKind() != "CustomResourceDefinition" && len(crds) > 0 {
+			if err := c.waitEstablished(ctx, crds); err != nil {
+				return results, err
+			}
+			crds = nil
+		}
+		r, err := c.applyOne(ctx, u)
+		if err != nil {
+			return results, fmt.Errorf("document %d (%s): %w", i, describe(u), err)
+		}
+		results = append(results, r)
+		if u.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, u.GetName())
+		}
+	}
+	if len(crds) > 0 {
+		return results, c.waitEstablished(ctx, crds)
+	}
+	return results, nil
+}
+
+func describe(u *unstructured.Unstructured) string {
+	if u.GetNamespace() == "" {
+		return u.GetKind() + " " + u.GetName()
+	}
+	return u.GetKind() + " " + u.GetNamespace() + "/" + u.GetName()
+}
+
+func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvk := u.GroupVersionKind()
+	mapping, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		c.mapper.Reset()
+		if mapping, err = c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			return nil, err
+		}
+	}
+	if mapping.Scope.Name() == "namespace" {
+		return c.dynamic.Resource(mapping.Resource).Namespace(u.GetNamespace()), nil
+	}
+	return c.dynamic.Resource(mapping.Resource), nil
+}
+
+func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured) (Result, error) {
+	res, err := c.resource(u)
+	if err != nil {
+		return Result{}, err
+	}
+	before := ""
+	if cur, err := res.Get(ctx, u.GetName(), metav1.GetOptions{}); err == nil {
+		before = cur.GetResourceVersion()
+	}
+	body, err := runtime.Encode(unstructured.UnstructuredJSONScheme, u)
+	if err != nil {
+		return Result{}, err
+	}
+	out, err := res.Patch(ctx, u.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: new(true)})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Object: describe(u), Changed: out.GetResourceVersion() != before}, nil
+}
+
+func (c *Client) waitEstablished(ctx context.Context, names []string) error {
+	res := c.dynamic.Resource(apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
+	deadline := time.Now().Add(60 * time.Second)
+	for _, name := range names {
+		for {
+			u, err := res.Get(ctx, name, metav1.GetOptions{})
+			if err == nil && established(u) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("CustomResourceDefinition %s not established: %v", name, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	c.mapper.Reset()
+	return nil
+}
+
+func established(u *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	return slices.ContainsFunc(conds, func(c any) bool {
+		m, _ := c.(map[string]any)
+		return m["type"] == "Established" && m["status"] == "True"
+	})
+}
+
+// SplitYAML cuts a YAML stream into documents.
+func SplitYAML(stream []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range strings.Split(string(stream), "\n---") {
+		d = strings.TrimPrefix(strings.TrimPrefix(d, "---"), "\n")
+		if strings.TrimSpace(d) != "" {
+			docs = append(docs, []byte(d))
+		}
+	}
+	return docs
+}
