@@ -47,3 +47,25 @@ func BenchmarkRender100Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(9, 
 // BenchmarkRender1111Gateways is 100 zones x 10 classes: 11 all-zone
 // gateways and 1,100 zonal ones.
 func BenchmarkRender1111Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(100, 10)) }
+
+// TestCostGrowsLinearly checks that rendering cost per gateway does not
+// grow with the number of gateways. It counts allocations, which unlike
+// time do not depend on the machine: 1,111 gateways must not cost more
+// per gateway than 100 do (plus a small margin), or something in the
+// renderer is quadratic.
+func TestCostGrowsLinearly(t *testing.T) {
+	perGateway := func(zones, classes int) float64 {
+		m := gatewayMesh(zones, classes)
+		gateways := float64((zones + 1) * (classes + 1))
+		return testing.AllocsPerRun(2, func() {
+			if _, err := Render(m); err != nil {
+				t.Fatal(err)
+			}
+		}) / gateways
+	}
+	small, large := perGateway(9, 9), perGateway(100, 10)
+	t.Logf("allocations per gateway: %.0f at 100 gateways, %.0f at 1,111", small, large)
+	if large > small*1.1 {
+		t.Errorf("allocations per gateway grow from %.0f (100 gateways) to %.0f (1,111 gateways)", small, large)
+	}
+}
