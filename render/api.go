@@ -2,6 +2,8 @@ package render
 
 import (
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshrender/meshrender/overlays"
 )
 
 // The identity of the config type and the one Istio release it renders.
@@ -71,7 +73,18 @@ type MeshSpec struct {
 	ExposureClasses []ExposureClass `json:"exposureClasses,omitempty"`
 	// MeshConfig sets fields of Istio's mesh config (ConfigMap istio).
 	MeshConfig MeshConfig `json:"meshConfig,omitzero"`
+	// Overlays patch the rendered objects, in order, for what the typed
+	// fields leave out: strategic merge patches and JSON 6902 patches,
+	// selected the way kustomize's patches are.
+	Overlays []Overlay `json:"overlays,omitempty"`
 }
+
+// Overlay is a patch applied to the rendered objects; see the overlays
+// package.
+type Overlay = overlays.Patch
+
+// OverlayTarget selects the objects an overlay patches.
+type OverlayTarget = overlays.Target
 
 // Registry says where images come from: hub/name:tag[-variant], or
 // hub/name@digest when Digests has an entry for the image name.

@@ -17,8 +17,11 @@ import (
 // emit renders a defaulted, valid mesh and hands every object to sink in
 // install order. The YAML sink receives is only valid during the call.
 func emit(m *Mesh, sink func(Object) error) error {
+	if len(m.Spec.Overlays) > 0 {
+		return emitPatched(m, sink)
+	}
 	for _, c := range crds.All() {
-		if err := sink(Object{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition", Name: c.Name, Component: ComponentCRDs, YAML: c.YAML}); err != nil {
+		if err := sink(crdObject(c)); err != nil {
 			return err
 		}
 	}

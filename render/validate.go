@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/meshrender/meshrender/overlays"
 	"github.com/meshrender/meshrender/profiles"
 )
 
@@ -50,6 +51,7 @@ func (m *Mesh) Validate() error {
 	validateExposureClasses(&p, s)
 	validateGatewayNamespaces(&p, m)
 	validateMeshConfig(&p, &s.MeshConfig)
+	validateOverlays(&p, s.Overlays)
 	return p.err()
 }
 
@@ -360,6 +362,26 @@ func validateMeshConfig(p *problems, mc *MeshConfig) {
 			}
 		}
 	}
+}
+
+func validateOverlays(p *problems, patches []Overlay) {
+	_, errs := overlays.Compile(patches)
+	for _, e := range errs {
+		p.add(overlayField(e), "%s", overlayMessage(e))
+	}
+}
+
+// overlayField is the field path of an overlay problem.
+func overlayField(e *overlays.Error) string {
+	return fmt.Sprintf("spec.overlays[%d].%s", e.Index, e.Field)
+}
+
+// overlayMessage names the overlay when it has a name.
+func overlayMessage(e *overlays.Error) string {
+	if e.Name != "" {
+		return fmt.Sprintf("overlay %q %s", e.Name, e.Message)
+	}
+	return e.Message
 }
 
 func sortedKeys[V any](m map[string]V) []string {

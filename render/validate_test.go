@@ -85,6 +85,12 @@ func TestValidation(t *testing.T) {
 		{"export to", `meshConfig: {exportTo: {services: ["~", "*"], destinationRules: ["Bad"]}}`, []string{
 			`spec.meshConfig.exportTo.services[0]: "~" (export nowhere) cannot be combined`, `spec.meshConfig.exportTo.destinationRules[0]: "Bad" must be`}},
 		{"access log", `meshConfig: {accessLogFile: "a\nb"}`, []string{`spec.meshConfig.accessLogFile: must be a single file path`}},
+		{"overlay selects nothing", `overlays: [{name: ghost, target: {kind: ConfigMap, name: nope}, patch: "metadata: {labels: {a: b}}"}]`,
+			[]string{`spec.overlays[0].target: overlay "ghost" selects no rendered object`}},
+		{"overlay without target", `overlays: [{patch: "[{op: add, path: /a, value: 1}]"}]`, []string{`spec.overlays[0].target: a JSON 6902 patch needs a target`}},
+		{"overlay breaks the API", `overlays: [{target: {kind: Deployment, name: istiod}, patch: "spec: {template: {spec: {containerz: []}}}"}]`,
+			[]string{`spec.overlays: the patched Deployment istio-system/istiod no longer fits its API: unknown field "spec.template.spec.containerz"`}},
+		{"overlay applies", `overlays: [{target: {kind: Service, name: istiod}, patch: "metadata: {annotations: {a: b}}"}]`, nil},
 		{"several problems at once", "zones: [a, a]\nmtls: {mode: NONE}\nversion: 1.0.0", []string{
 			`spec.version:`, `spec.mtls.mode:`, `spec.zones[1]: duplicate zone "a"`}},
 	}
