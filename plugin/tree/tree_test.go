@@ -1,0 +1,131 @@
+package tree
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// snapshot returns every file under dir with its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func keys(m map[string]string) string {
+	var k []string
+	for p := range m {
+		k = append(k, p)
+	}
+	sort.Strings(k)
+	return strings.Join(k, " ")
+}
+
+func files(paths ...string) []File {
+	var out []File
+	for _, p := range paths {
+		out = append(out, File{Path: p, Data: []byte("content of " + p + "\n")})
+	}
+	return out
+}
+
+func TestWriteRewriteAndPrune(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Write(dir, files("crds/a.yaml", "gateways/z1/gw.yaml", "gateways/z2/gw.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// A person adds files of their own, one in a directory the writer uses.
+	for _, p := range []string{"README.md", "gateways/z2/notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("mine"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, dir)
+	if err := Write(dir, files("crds/a.yaml", "gateways/z1/gw.yaml", "gateways/z2/gw.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, dir); keys(after) != keys(before) {
+		t.Fatalf("rewriting the same files changed the tree:\n%s\n%s", keys(before), keys(after))
+	} else {
+		for p, c := range before {
+			if after[p] != c {
+				t.Errorf("%s changed", p)
+			}
+		}
+	}
+	// One zone fewer: z2's file goes, the person's files stay.
+	if err := Write(dir, files("crds/a.yaml", "gateways/z1/gw.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	got := snapshot(t, dir)
+	want := ".meshrender-files README.md crds/a.yaml gateways/z1/gw.yaml gateways/z2/notes.txt"
+	if keys(got) != want {
+		t.Errorf("after pruning: %s\nwant: %s", keys(got), want)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "README.md")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("a person's file lost its mode: %v %v", st, err)
+	}
+	// A directory only the writer used disappears with its files.
+	if err := Write(dir, files("crds/a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gateways", "z1")); !os.IsNotExist(err) {
+		t.Errorf("empty gateways/z1 left behind: %v", err)
+	}
+}
+
+func TestFailureLeavesTreeIntact(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Write(dir, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	err := Write(dir, files("a.yaml", "b.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "was not written by meshrender") {
+		t.Fatalf("overwriting a person's file: err = %v", err)
+	}
+	after := snapshot(t, dir)
+	if keys(after) != keys(before) || after["b.yaml"] != "mine" {
+		t.Errorf("a failed write changed the tree: %s", keys(after))
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("staging directories left behind: %v", entries)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"", "/abs", "../up", "a/../b", "a//b", ManifestName} {
+		if err := Write(filepath.Join(dir, "x"), []File{{Path: p}}); err == nil {
+			t.Errorf("path %q accepted", p)
+		}
+	}
+	if err := Write(filepath.Join(dir, "x"), files("a", "a")); err == nil {
+		t.Error("duplicate paths accepted")
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, files("a")); err == nil || !strings.Contains(err.Error(), "Git work tree") {
+		t.Errorf("writing over a Git root: %v", err)
+	}
+}
