@@ -1,0 +1,205 @@
+// Package gen builds the Mesh JSON Schema by reflection over the render
+// package's types, taking descriptions from the doc comments in their
+// source files.
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshrender/meshrender/profiles"
+	"github.com/meshrender/meshrender/render"
+)
+
+// sources are the files, relative to the module root, whose comments
+// describe the schema's types.
+var sources = []string{"render/api.go", "overlays/overlays.go"}
+
+// enums are the values enumerated fields accept, by Go type and field.
+var enums = map[string][]any{
+	"MeshSpec.Profile":                          append([]any{""}, anySlice(profiles.Names())...),
+	"MeshSpec.Version":                          {render.IstioVersion},
+	"MTLS.Mode":                                 {render.MTLSStrict, render.MTLSPermissive},
+	"GatewayService.Type":                       {"LoadBalancer", "NodePort", "ClusterIP"},
+	"GatewayService.ExternalTrafficPolicy":      {"Cluster", "Local"},
+	"ZoneServiceOverride.ExternalTrafficPolicy": {"Cluster", "Local"},
+	"MeshConfig.OutboundTrafficPolicy":          {render.OutboundAllowAny, render.OutboundRegistryOnly},
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// Schema returns the schema as indented JSON; root is the module root.
+func Schema(root string) ([]byte, error) {
+	docs, err := fieldDocs(root)
+	if err != nil {
+		return nil, err
+	}
+	g := &generator{docs: docs, defs: map[string]any{}}
+	top := g.object(reflect.TypeFor[render.Mesh]())
+	top["$schema"] = "http://json-schema.org/draft-07/schema#"
+	top["$id"] = "https://meshrender.dev/schemas/mesh.schema.json"
+	top["title"] = "meshrender Mesh"
+	top["description"] = "The whole configuration of one Istio " + render.IstioVersion + " installation rendered by meshrender."
+	props := top["properties"].(map[string]any)
+	props["apiVersion"] = map[string]any{"type": "string", "enum": []string{render.APIVersion}, "description": "Always " + render.APIVersion + "."}
+	props["kind"] = map[string]any{"type": "string", "enum": []string{render.Kind}, "description": "Always " + render.Kind + "."}
+	top["required"] = []string{"apiVersion", "kind"}
+	top["definitions"] = g.defs
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(top); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// fieldDocs maps "Type.Field" and "Type" to their doc comments.
+func fieldDocs(root string) (map[string]string, error) {
+	docs := map[string]string{}
+	fset := token.NewFileSet()
+	for _, src := range sources {
+		f, err := parser.ParseFile(fset, filepath.Join(root, src), nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				doc := gd.Doc
+				if ts.Doc != nil {
+					doc = ts.Doc
+				}
+				docs[ts.Name.Name] = clean(doc.Text())
+				st, ok := ts.Type.(*ast.StructType)
+				if !ok {
+					continue
+				}
+				for _, fld := range st.Fields.List {
+					text := fld.Doc.Text()
+					if text == "" {
+						text = fld.Comment.Text()
+					}
+					for _, name := range fld.Names {
+						docs[ts.Name.Name+"."+name.Name] = clean(text)
+					}
+				}
+			}
+		}
+	}
+	return docs, nil
+}
+
+// clean joins a comment's lines into one paragraph.
+func clean(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+type generator struct {
+	docs map[string]string
+	defs map[string]any
+}
+
+// schemaFor returns the schema of a Go type.
+func (g *generator) schemaFor(t reflect.Type) map[string]any {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case reflect.TypeFor[corev1.ResourceRequirements]():
+		return g.ref("ResourceRequirements", func() map[string]any {
+			quantity := map[string]any{"type": []string{"string", "integer"}, "description": "A Kubernetes quantity such as 500m or 2Gi."}
+			list := map[string]any{"type": "object", "additionalProperties": quantity}
+			return map[string]any{
+				"type":                 "object",
+				"description":          "Compute resources of a container, as in a Kubernetes pod spec.",
+				"additionalProperties": false,
+				"properties":           map[string]any{"requests": list, "limits": list},
+			}
+		})
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return map[string]any{"type": "integer"}
+	case reflect.Slice:
+		return map[string]any{"type": "array", "items": g.schemaFor(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.schemaFor(t.Elem())}
+	case reflect.Struct:
+		return g.ref(t.Name(), func() map[string]any { return g.object(t) })
+	}
+	panic(fmt.Sprintf("schema: no mapping for %s", t))
+}
+
+// ref returns a reference to a shared definition, building it once.
+func (g *generator) ref(name string, build func() map[string]any) map[string]any {
+	if _, ok := g.defs[name]; !ok {
+		g.defs[name] = nil // breaks cycles
+		g.defs[name] = build()
+	}
+	return map[string]any{"$ref": "#/definitions/" + name}
+}
+
+// object is the schema of a struct: its JSON fields, no others.
+func (g *generator) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		s := g.schemaFor(f.Type)
+		key := t.Name() + "." + f.Name
+		if values, ok := enums[key]; ok {
+			s["enum"] = values
+		}
+		if d := g.docs[key]; d != "" {
+			if _, isRef := s["$ref"]; isRef {
+				s = map[string]any{"allOf": []any{s}, "description": d}
+			} else {
+				s["description"] = d
+			}
+		}
+		props[name] = s
+		if opts == "" && f.Type.Kind() != reflect.Pointer && f.Type.Kind() != reflect.Struct {
+			required = append(required, name)
+		}
+	}
+	out := map[string]any{"type": "object", "additionalProperties": false, "properties": props}
+	if d := g.docs[t.Name()]; d != "" {
+		out["description"] = d
+	}
+	if len(required) > 0 && t.Name() != "Mesh" {
+		out["required"] = required
+	}
+	return out
+}
