@@ -33,9 +33,15 @@ func usagef(format string, args ...any) error {
 
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
-	root.SetArgs(args)
-	err := root.Execute()
+	var err error
+	if len(args) == 0 && stdinIsPiped(stdin) {
+		// kustomize and kpt run exec functions without arguments.
+		err = runFunction(stdin, stdout)
+	} else {
+		root := newRoot(stdin, stdout, stderr)
+		root.SetArgs(args)
+		err = root.Execute()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -78,6 +84,9 @@ plain Kubernetes YAML, identical for identical input.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newRenderCommand(),
+		newFnCommand(),
+		newImagesCommand(),
+		newSchemaCommand(),
 		newProfilesCommand(),
 		newVersionCommand(),
 	)

@@ -3,18 +3,26 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/meshrender/meshrender/plugin/tree"
 	"github.com/meshrender/meshrender/render"
 )
 
 func newRenderCommand() *cobra.Command {
-	var file string
+	var file, outDir, split string
 	cmd := &cobra.Command{
-		Use:   "render [-f FILE|-]",
-		Short: "Print the rendered mesh as YAML",
+		Use:   "render [-f FILE|-] [-o DIR [--split object|component]]",
+		Short: "Render the mesh as YAML, to stdout or into a directory",
 		Long: `Render a Mesh config and print every object as one YAML stream, in install order.
-Without -f the default mesh is rendered. Nothing is printed unless the whole
-mesh renders: an invalid config prints every problem, with its field path, on
-stderr and exits 1.`,
+Without -f the default mesh is rendered.
+
+With -o DIR the objects are written into DIR instead: one file per object
+(--split object, the default) or per component (--split component), named so
+that they sort in install order (kubectl apply -R -f DIR works on an empty
+cluster). DIR is replaced in one step, and only the files meshrender wrote
+before are replaced or removed; files you add to DIR are left alone.
+
+Nothing is written unless the whole mesh renders: an invalid config prints every
+problem, with its field path, on stderr and exits 1.`,
 		Example: `  # The default mesh
   meshrender render
 
@@ -23,21 +31,44 @@ stderr and exits 1.`,
   cat mesh.yaml | meshrender render -f -
 
   # Apply it
-  meshrender render -f mesh.yaml | kubectl apply --server-side -f -`,
+  meshrender render -f mesh.yaml | kubectl apply --server-side -f -
+
+  # One file per object, or per component, in a directory
+  meshrender render -f mesh.yaml -o out/
+  meshrender render -f mesh.yaml -o out/ --split component`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if split != "object" && split != "component" {
+				return usagef("--split must be object or component, got %q", split)
+			}
+			if outDir == "" && cmd.Flags().Changed("split") {
+				return usagef("--split needs -o DIR")
+			}
 			m, name, err := readMesh(cmd, file)
 			if err != nil {
 				return describeError(name, err)
 			}
-			// Write validates the whole config before it writes a byte.
-			if err := render.Write(cmd.OutOrStdout(), m); err != nil {
+			if outDir == "" {
+				// Write validates the whole config before it writes a byte.
+				if err := render.Write(cmd.OutOrStdout(), m); err != nil {
+					return describeError(name, err)
+				}
+				return nil
+			}
+			objs, err := render.Render(m)
+			if err != nil {
 				return describeError(name, err)
 			}
-			return nil
+			files := splitObjects(objs)
+			if split == "component" {
+				files = splitComponents(objs)
+			}
+			return tree.Write(outDir, files)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "Mesh config to render; - reads stdin")
+	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write files into this directory instead of printing")
+	cmd.Flags().StringVar(&split, "split", "object", "with -o: one file per object or per component")
 	return cmd
 }
 

@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/meshrender/meshrender/render"
+)
+
+// run calls Main and returns the exit code and both streams.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const validMesh = "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: cli}\nspec: {profile: minimal}\n"
+
+func TestRenderDefaultMatchesLibrary(t *testing.T) {
+	code, out, errOut := run(t, "", "render")
+	if code != ExitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	want, err := render.YAML(render.Mesh{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Error("meshrender render differs from render.YAML of the default mesh")
+	}
+}
+
+func TestRenderFromStdinAndFile(t *testing.T) {
+	code, fromStdin, _ := run(t, validMesh, "render", "-f", "-")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(path, []byte(validMesh), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, fromFile, _ := run(t, "", "render", "-f", path)
+	if code != ExitOK || fromFile != fromStdin {
+		t.Errorf("exit %d; file and stdin renderings differ", code)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name      string
+		stdin     string
+		args      []string
+		code      int
+		stderrHas string
+	}{
+		{"invalid config", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [a, a], mtls: {mode: X}}\n", []string{"render", "-f", "-"}, ExitInvalid,
+			"<stdin>: spec.mtls.mode: must be STRICT or PERMISSIVE, got \"X\"\n<stdin>: spec.zones[1]: duplicate zone \"a\""},
+		{"unknown field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zone: a}\n", []string{"render", "-f", "-"}, ExitInvalid, "<stdin>: spec.zone: unknown field"},
+		{"missing file", "", []string{"render", "-f", "/nonexistent/mesh.yaml"}, ExitInvalid, "/nonexistent/mesh.yaml"},
+		{"unknown command", "", []string{"frobnicate"}, ExitUsage, "unknown command"},
+		{"unknown flag", "", []string{"render", "--frob"}, ExitUsage, "unknown flag: --frob"},
+		{"extra argument", "", []string{"render", "mesh.yaml"}, ExitUsage, "takes no arguments"},
+		{"bad split", "", []string{"render", "-o", "x", "--split", "pods"}, ExitUsage, "--split must be object or component"},
+		{"invalid images", "apiVersion: v1\nkind: Mesh\n", []string{"images", "-f", "-"}, ExitInvalid, `apiVersion: must be "meshrender.dev/v1alpha1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.stdin, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout is not empty on failure: %.200q", out)
+			}
+			if !strings.Contains(errOut, tt.stderrHas) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.stderrHas)
+			}
+		})
+	}
+}
+
+func TestImages(t *testing.T) {
+	mesh := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {registry: {hub: r.example/istio, variant: distroless}}\n"
+	code, out, _ := run(t, mesh, "images", "-f", "-")
+	if code != ExitOK || out != "r.example/istio/pilot:1.30.3-distroless\nr.example/istio/proxyv2:1.30.3-distroless\n" {
+		t.Errorf("exit %d, images %q", code, out)
+	}
+	code, out, _ = run(t, validMesh, "images", "-f", "-")
+	if code != ExitOK || out != "docker.io/istio/pilot:1.30.3\n" {
+		t.Errorf("minimal mesh: exit %d, images %q (no gateway, no proxyv2)", code, out)
+	}
+}
+
+func TestSchemaIsJSON(t *testing.T) {
+	code, out, _ := run(t, "", "schema")
+	var v map[string]any
+	if code != ExitOK || json.Unmarshal([]byte(out), &v) != nil || v["title"] != "meshrender Mesh" {
+		t.Errorf("exit %d, schema not a JSON object with the Mesh title", code)
+	}
+}
+
+func TestProfilesAndVersion(t *testing.T) {
+	_, out, _ := run(t, "", "profiles")
+	if !strings.Contains(out, "seed ") || !strings.Contains(out, "minimal ") {
+		t.Errorf("profiles: %q", out)
+	}
+	_, out, _ = run(t, "", "version")
+	if !strings.Contains(out, "Istio 1.30.3") {
+		t.Errorf("version: %q", out)
+	}
+}
+
+func TestRenderToDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := run(t, validMesh, "render", "-f", "-", "-o", dir); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := render.Render(render.Mesh{Spec: render.MeshSpec{Profile: render.ProfileMinimal}, Metadata: render.ObjectMeta{Name: "cli"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(objs)+1 { // plus the manifest
+		t.Errorf("%d files for %d objects", len(entries), len(objs))
+	}
+	if !strings.HasPrefix(entries[1].Name(), "0001-customresourcedefinition-") {
+		t.Errorf("first file %s is not the first CRD", entries[1].Name())
+	}
+	// An invalid config leaves the directory as it was.
+	before, _ := os.ReadDir(dir)
+	if code, _, _ := run(t, "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [a, a]}\n", "render", "-f", "-", "-o", dir); code != ExitInvalid {
+		t.Errorf("exit %d", code)
+	}
+	after, _ := os.ReadDir(dir)
+	if len(after) != len(before) {
+		t.Error("an invalid config changed the output directory")
+	}
+}
+
+func TestBareInvocationRunsTheFunction(t *testing.T) {
+	rl := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  " +
+		strings.ReplaceAll(strings.TrimSpace(validMesh), "\n", "\n  ") + "\n"
+	code, out, errOut := run(t, rl)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n") || !strings.Contains(out, "kind: CustomResourceDefinition") {
+		t.Errorf("output is not a ResourceList with the mesh:\n%.300s", out)
+	}
+	code, _, errOut = run(t, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", "fn")
+	if code != ExitInvalid || !strings.Contains(errOut, "no function config") {
+		t.Errorf("without a function config: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestEveryCommandHasHelpWithExamples(t *testing.T) {
+	root := newRoot(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if c.Example == "" || c.Short == "" {
+			t.Errorf("%s has no short help or no examples", c.Name())
+		}
+		code, out, _ := run(t, "", c.Name(), "--help")
+		if code != ExitOK || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: exit %d\n%s", c.Name(), code, out)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/schema"
+)
+
+func newImagesCommand() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "images [-f FILE|-]",
+		Short: "List every image the mesh pulls, one per line",
+		Long: `List every image reference the rendered mesh uses, one per line, after the
+registry settings (hub, tag, variant, digests) are applied: the list to mirror
+into a private registry.`,
+		Example: `  # Images of the default mesh
+  meshrender images
+
+  # Mirror an air-gapped mesh's images from docker.io
+  meshrender images -f mesh.yaml | while read img; do
+    crane copy "docker.io/istio/${img##*/}" "$img"
+  done`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, name, err := readMesh(cmd, file)
+			if err != nil {
+				return describeError(name, err)
+			}
+			mesh, err := render.Prepare(m)
+			if err != nil {
+				return describeError(name, err)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), strings.Join(mesh.ImageReferences(), "\n"))
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "Mesh config; - reads stdin")
+	return cmd
+}
+
+func newSchemaCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of the Mesh config",
+		Long: `Print the JSON Schema (draft-07) of the Mesh config, for editors that validate
+and complete mesh.yaml. With the YAML language server, start mesh.yaml with
+
+  # yaml-language-server: $schema=mesh.schema.json`,
+		Example: `  meshrender schema > mesh.schema.json`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(schema.JSON)
+			return err
+		},
+	}
+}

@@ -1,0 +1,87 @@
+package render_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/meshrender/meshrender/render"
+)
+
+// Build a mesh in Go and list what it renders.
+func ExampleRender() {
+	mesh := render.Mesh{
+		Metadata: render.ObjectMeta{Name: "eu1"},
+		Spec: render.MeshSpec{
+			Profile: render.ProfileSeed,
+			Zones:   []string{"eu-west-1a", "eu-west-1b"},
+		},
+	}
+	objs, err := render.Render(mesh)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, o := range objs {
+		if o.Kind == "Deployment" {
+			fmt.Println(o.Component, o.Namespace, o.Name)
+		}
+	}
+	// Output:
+	// gateways/istio-ingress istio-ingress istio-ingressgateway
+	// gateways/istio-ingress--eu-west-1a istio-ingress--eu-west-1a istio-ingressgateway
+	// gateways/istio-ingress--eu-west-1b istio-ingress--eu-west-1b istio-ingressgateway
+	// control-plane istio-system istiod
+}
+
+// Decode a mesh.yaml and write the whole installation as one YAML stream.
+func ExampleWrite() {
+	mesh, err := render.Decode([]byte(`
+apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: minimal}
+spec: {profile: minimal}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := render.Write(os.Stdout, mesh); err != nil {
+		fmt.Println(err)
+	}
+}
+
+// Every problem in a config comes back at once, with its field path.
+func ExampleValidationError() {
+	mesh := render.Mesh{Spec: render.MeshSpec{
+		Zones:           []string{"eu-west-1a", "eu-west-1a"},
+		ExposureClasses: []render.ExposureClass{{Name: "a--b"}},
+	}}
+	_, err := render.Render(mesh)
+	var ve *render.ValidationError
+	if errors.As(err, &ve) {
+		for _, fe := range ve.Errors {
+			fmt.Println(fe.Field)
+		}
+	}
+	// Output:
+	// spec.zones[1]
+	// spec.exposureClasses[0].name
+}
+
+// List the images to mirror into a private registry.
+func ExampleMesh_ImageReferences() {
+	mesh, err := render.Prepare(render.Mesh{Spec: render.MeshSpec{
+		Registry: render.Registry{Hub: "registry.corp.example/istio", Variant: "distroless"},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ref := range mesh.ImageReferences() {
+		fmt.Println(ref)
+	}
+	// Output:
+	// registry.corp.example/istio/pilot:1.30.3-distroless
+	// registry.corp.example/istio/proxyv2:1.30.3-distroless
+}
