@@ -93,3 +93,19 @@ func TestExamplesApplyToAPIServer(t *testing.T) {
 		})
 	}
 }
+
+// TestKustomizeOutputsApplyToAPIServer applies what the real kustomize
+// built from the kustomize examples (golden/kustomize/*.yaml): the mesh,
+// patched by kustomize, beside an application's Istio resources.
+func TestKustomizeOutputsApplyToAPIServer(t *testing.T) {
+	for _, name := range kustomizeExamples {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("kustomize", name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs := apiserver.SplitYAML(data)
+			applyTwice(t, newCluster(t), docs)
+		})
+	}
+}

@@ -52,23 +52,31 @@ func examples(t *testing.T) []Example {
 func TestGolden(t *testing.T) {
 	for _, e := range examples(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			got := renderExample(t, e)
-			path := e.Name + ".yaml"
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run make golden to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the rendering (-golden +rendered); run make golden if the change is intended:\n%s",
-					path, cmp.Diff(string(want), string(got)))
-			}
+			compareGolden(t, e.Name+".yaml", renderExample(t, e))
 		})
+	}
+}
+
+// compareGolden compares got with the golden file at path, or rewrites
+// the file with -update.
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make golden to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (-golden +got); run make golden if the change is intended:\n%s",
+			path, cmp.Diff(string(want), string(got)))
 	}
 }
 
