@@ -109,3 +109,25 @@ func TestKustomizeOutputsApplyToAPIServer(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyNoticesChanges keeps the change detection honest: applying a
+// changed object must report it, applying it again must not.
+func TestApplyNoticesChanges(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	cm := func(v string) [][]byte {
+		return [][]byte{[]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n  namespace: default\ndata:\n  v: " + v + "\n")}
+	}
+	for i, step := range []struct {
+		value   string
+		changed bool
+	}{{"a", true}, {"a", false}, {"b", true}, {"b", false}} {
+		r, err := c.Apply(ctx, cm(step.value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r[0].Changed != step.changed {
+			t.Errorf("step %d: changed = %v, want %v", i, r[0].Changed, step.changed)
+		}
+	}
+}

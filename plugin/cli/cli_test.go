@@ -176,3 +176,23 @@ func TestEveryCommandHasHelpWithExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestGitOpsCommand(t *testing.T) {
+	repo := t.TempDir()
+	code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "https://git.example.com/r.git")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "clusters", "cli", "flux", "kustomization.yaml")); err != nil {
+		t.Error(err)
+	}
+	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "jenkins", "--repo-url", "https://x"); code != ExitUsage || !strings.Contains(errOut, "--flavor must be flux or argocd") {
+		t.Errorf("bad flavor: exit %d, %q", code, errOut)
+	}
+	if code, _, _ := run(t, validMesh, "gitops", "-f", "-"); code != ExitUsage {
+		t.Errorf("missing flags: exit %d", code)
+	}
+	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "git@example.com:r.git"); code != ExitInvalid || !strings.Contains(errOut, "ssh://") {
+		t.Errorf("scp URL: exit %d, %q", code, errOut)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -73,7 +74,11 @@ func (c *Client) Warnings() []string {
 type Result struct {
 	// Object is kind namespace/name.
 	Object string
-	// Changed is true when the server stored a new version.
+	// Changed is true when the apply created the object or changed what
+	// it holds: anything but its resourceVersion, managed fields and
+	// status. (The server may store a new version without such a change:
+	// a CRD's status defaults, such as Flux's observedGeneration: -1, are
+	// written on the first update after create.)
 	Changed bool
 }
 
@@ -142,9 +147,9 @@ func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	before := ""
+	var before *unstructured.Unstructured
 	if cur, err := res.Get(ctx, u.GetName(), metav1.GetOptions{}); err == nil {
-		before = cur.GetResourceVersion()
+		before = cur
 	}
 	body, err := runtime.Encode(unstructured.UnstructuredJSONScheme, u)
 	if err != nil {
@@ -154,7 +159,17 @@ func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Object: describe(u), Changed: out.GetResourceVersion() != before}, nil
+	changed := before == nil || !equality.Semantic.DeepEqual(content(before), content(out))
+	return Result{Object: describe(u), Changed: changed}, nil
+}
+
+// content is an object without what the server changes on any write.
+func content(u *unstructured.Unstructured) map[string]any {
+	c := u.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(c.Object, "status")
+	return c.Object
 }
 
 func (c *Client) waitEstablished(ctx context.Context, names []string) error {

@@ -1,0 +1,371 @@
+// Package gitops writes a mesh as a Git repository tree for Flux or Argo
+// CD: one object per file in layers (CRDs, control plane, gateways), a
+// kustomization.yaml in every folder, and the Flux Kustomizations or Argo
+// CD Applications that install the layers in order on an empty cluster
+// without the drift that keeps upstream Istio OutOfSync.
+//
+// The tree for a mesh lives at <base>/<mesh name>/ and is written with
+// plugin/tree: in one step, owning only the files it wrote.
+package gitops
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/meshrender/meshrender/plugin/tree"
+	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/yamlenc"
+)
+
+// Flavor is the GitOps tool the tree is for.
+type Flavor string
+
+// The supported flavors.
+const (
+	Flux   Flavor = "flux"
+	ArgoCD Flavor = "argocd"
+)
+
+// Options say where the tree goes and how the GitOps tool finds it.
+type Options struct {
+	Flavor Flavor
+	// RepoURL is the Git repository the tool reads, such as
+	// https://git.example.com/platform/clusters.git.
+	RepoURL string
+	// Branch is the branch it follows (default main).
+	Branch string
+	// BasePath is the repository folder that holds one folder per
+	// cluster (default clusters).
+	BasePath string
+	// ArgoCDPlugin also writes an Argo CD config management plugin that
+	// runs meshrender in the repo server, for repositories that keep only
+	// mesh.yaml.
+	ArgoCDPlugin bool
+	// SecretName names the Secret with Git credentials for Flux's
+	// GitRepository; empty means a public repository.
+	SecretName string
+}
+
+// Defaults.
+const (
+	DefaultBranch   = "main"
+	DefaultBasePath = "clusters"
+	fluxNamespace   = "flux-system"
+	argoNamespace   = "argocd"
+	inCluster       = "https://kubernetes.default.svc"
+)
+
+func (o Options) withDefaults() Options {
+	if o.Branch == "" {
+		o.Branch = DefaultBranch
+	}
+	if o.BasePath == "" {
+		o.BasePath = DefaultBasePath
+	}
+	o.BasePath = strings.Trim(path.Clean(filepath.ToSlash(o.BasePath)), "/")
+	return o
+}
+
+func (o Options) validate() error {
+	var problems []string
+	if o.Flavor != Flux && o.Flavor != ArgoCD {
+		problems = append(problems, fmt.Sprintf("flavor must be %s or %s, got %q", Flux, ArgoCD, o.Flavor))
+	}
+	if o.RepoURL == "" {
+		problems = append(problems, "a repository URL is needed")
+	} else if !strings.HasPrefix(o.RepoURL, "https://") && !strings.HasPrefix(o.RepoURL, "http://") && !strings.HasPrefix(o.RepoURL, "ssh://") {
+		// Flux rejects scp-style addresses (git@host:org/repo).
+		problems = append(problems, fmt.Sprintf("repository URL %q must start with https://, http:// or ssh:// (write git@host:org/repo as ssh://git@host/org/repo)", o.RepoURL))
+	}
+	if o.BasePath == "." || strings.HasPrefix(o.BasePath, "../") || o.BasePath == ".." || path.IsAbs(o.BasePath) {
+		problems = append(problems, fmt.Sprintf("base path %q must be a folder inside the repository", o.BasePath))
+	}
+	if o.ArgoCDPlugin && o.Flavor != ArgoCD {
+		problems = append(problems, "the Argo CD plugin goes with the argocd flavor")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("gitops: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Write renders m and writes its tree into the repository checkout at
+// repo, under <base>/<mesh name>/. Nothing is written unless m is valid.
+func Write(repo string, m render.Mesh, opts Options) error {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	mesh, err := render.Prepare(m)
+	if err != nil {
+		return err
+	}
+	if opts.Flavor == Flux {
+		mesh.Spec.Overlays = append(mesh.Spec.Overlays, fluxWebhookOverlay())
+	}
+	objs, err := render.Render(*mesh)
+	if err != nil {
+		return err
+	}
+	files, err := Files(mesh.Metadata.Name, objs, opts)
+	if err != nil {
+		return err
+	}
+	return tree.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), files)
+}
+
+// fluxWebhookOverlay lets istiod own the validating webhook after Flux
+// creates it: istiod patches in its CA bundle and flips failurePolicy to
+// Fail, and Flux would otherwise set it back to Ignore on every
+// reconciliation.
+func fluxWebhookOverlay() render.Overlay {
+	return render.Overlay{
+		Name:   "flux-leaves-the-webhook-to-istiod",
+		Target: &render.OverlayTarget{Kind: "ValidatingWebhookConfiguration"},
+		Patch:  "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n",
+	}
+}
+
+// Layers in install order, as folders under istio/.
+const (
+	layerCRDs         = "crds"
+	layerControlPlane = "control-plane"
+	layerGateways     = "gateways"
+)
+
+// Files returns the tree of one mesh, paths relative to its folder
+// <base>/<name>/. objs is the rendered mesh, in install order.
+func Files(name string, objs []render.Object, opts Options) ([]tree.File, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	var files []tree.File
+	folders := map[string][]string{} // folder -> its files, in install order
+	var folderOrder []string
+	add := func(folder, file string, data []byte) {
+		if _, ok := folders[folder]; !ok {
+			folderOrder = append(folderOrder, folder)
+		}
+		folders[folder] = append(folders[folder], file)
+		files = append(files, tree.File{Path: path.Join(folder, file), Data: data})
+	}
+	var gatewayFolders []string
+	for _, o := range objs {
+		folder := "istio/" + o.Component
+		if g, ok := strings.CutPrefix(o.Component, render.ComponentGatewayPrefix); ok {
+			if !slices.Contains(gatewayFolders, g) {
+				gatewayFolders = append(gatewayFolders, g)
+			}
+		}
+		add(folder, fileName(o.Kind, o.Name), o.YAML)
+	}
+	for _, folder := range folderOrder {
+		k, err := kustomization(folders[folder])
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tree.File{Path: path.Join(folder, "kustomization.yaml"), Data: k})
+	}
+	layers := []string{layerCRDs, layerControlPlane}
+	if len(gatewayFolders) > 0 {
+		layers = append(layers, layerGateways)
+		k, err := kustomization(gatewayFolders)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tree.File{Path: "istio/gateways/kustomization.yaml", Data: k})
+	}
+	k, err := kustomization(layers)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, tree.File{Path: "istio/kustomization.yaml", Data: k})
+	var tool []tree.File
+	switch opts.Flavor {
+	case Flux:
+		tool, err = fluxFiles(name, layers, opts)
+	case ArgoCD:
+		tool, err = argoFiles(name, layers, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, tool...)
+	slices.SortFunc(files, func(a, b tree.File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// fileName is an object's stable file name: kind and name, lower case.
+func fileName(kind, name string) string {
+	return strings.ToLower(kind) + "-" + name + ".yaml"
+}
+
+// kustomization lists resources in a kustomization.yaml.
+func kustomization(resources []string) ([]byte, error) {
+	k := types.Kustomization{
+		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
+		Resources: resources,
+	}
+	return yamlenc.AppendManifest(nil, k)
+}
+
+// repoPath is a folder of this mesh as a path in the repository.
+func repoPath(name string, opts Options, folder string) string {
+	return "./" + path.Join(opts.BasePath, name, folder)
+}
+
+// objectFiles prints objects, one file each, with a kustomization.yaml.
+func objectFiles(folder string, objs []any, names []string) ([]tree.File, error) {
+	var files []tree.File
+	for i, o := range objs {
+		data, err := yamlenc.AppendManifest(nil, o)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tree.File{Path: path.Join(folder, names[i]), Data: data})
+	}
+	k, err := kustomization(names)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, tree.File{Path: path.Join(folder, "kustomization.yaml"), Data: k}), nil
+}
+
+// labels marks the GitOps objects as meshrender's.
+func labels(name string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/managed-by": "meshrender",
+		"app.kubernetes.io/part-of":    "istio",
+		"app.kubernetes.io/instance":   name,
+	}
+}
+
+// fluxFiles are a GitRepository and one Kustomization per layer, each
+// waiting for the one before: wait: true makes a Kustomization ready only
+// when everything it applied is healthy (CRDs established, Deployments
+// available), so the gateways wait for a running istiod, which waits for
+// the CRDs.
+func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) {
+	source := "meshrender-" + name
+	repo := GitRepository{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository"},
+		ObjectMeta: metav1.ObjectMeta{Name: source, Namespace: fluxNamespace, Labels: labels(name)},
+		Spec:       GitRepositorySpec{URL: opts.RepoURL, Ref: GitRepositoryRef{Branch: opts.Branch}, Interval: "5m"},
+	}
+	if opts.SecretName != "" {
+		repo.Spec.SecretRef = &LocalReference{Name: opts.SecretName}
+	}
+	objs := []any{repo}
+	names := []string{fileName("GitRepository", source)}
+	previous := ""
+	for _, layer := range layers {
+		k := FluxKustomization{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization"},
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-istio-" + layer, Namespace: fluxNamespace, Labels: labels(name)},
+			Spec: FluxKustomizationSpec{
+				Interval: "10m", RetryInterval: "1m", Timeout: "5m",
+				Path:  repoPath(name, opts, "istio/"+layer),
+				Prune: true, Wait: true,
+				SourceRef: SourceReference{Kind: "GitRepository", Name: source},
+			},
+		}
+		if previous != "" {
+			k.Spec.DependsOn = []DependsOn{{Name: previous}}
+		}
+		previous = k.Name
+		objs = append(objs, k)
+		names = append(names, fileName("Kustomization", k.Name))
+	}
+	return objectFiles("flux", objs, names)
+}
+
+// argoFiles are an Application per layer, in sync waves, under one root
+// Application (app of apps) that is the only object applied by hand.
+func argoFiles(name string, layers []string, opts Options) ([]tree.File, error) {
+	app := func(appName, folder string) Application {
+		return Application{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Application"},
+			ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: argoNamespace, Labels: labels(name)},
+			Spec: ApplicationSpec{
+				Project:     "default",
+				Source:      ApplicationSource{RepoURL: opts.RepoURL, TargetRevision: opts.Branch, Path: strings.TrimPrefix(repoPath(name, opts, folder), "./")},
+				Destination: ApplicationDestination{Server: inCluster},
+				SyncPolicy: SyncPolicy{
+					Automated: &SyncPolicyAutomated{Prune: true, SelfHeal: true},
+					// Server-side apply: the CRDs are too large for the
+					// last-applied annotation of a client-side apply.
+					SyncOptions: []string{"ServerSideApply=true", "RespectIgnoreDifferences=true"},
+					// A layer retries until the one before it is healthy.
+					Retry: &RetryStrategy{Limit: 10, Backoff: &Backoff{Duration: "10s", Factor: new(int64(2)), MaxDuration: "5m"}},
+				},
+			},
+		}
+	}
+	var objs []any
+	var names []string
+	for i, layer := range layers {
+		a := app(name+"-istio-"+layer, "istio/"+layer)
+		a.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": fmt.Sprint(i)}
+		if layer == layerControlPlane {
+			// istiod patches its CA bundle into the webhook and flips
+			// failurePolicy to Fail once it serves; neither is drift.
+			a.Spec.IgnoreDifferences = []ResourceIgnoreDiffs{{
+				Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration",
+				JQPathExpressions: []string{".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.failurePolicy"},
+			}}
+		}
+		objs = append(objs, a)
+		names = append(names, fileName("Application", a.Name))
+	}
+	files, err := objectFiles("argocd/apps", objs, names)
+	if err != nil {
+		return nil, err
+	}
+	root := app(name+"-istio", "argocd/apps")
+	rootFiles, err := objectFiles("argocd", []any{root}, []string{fileName("Application", root.Name)})
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, rootFiles...)
+	if opts.ArgoCDPlugin {
+		plugin, err := pluginFiles(name)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, plugin...)
+	}
+	return files, nil
+}
+
+// pluginFiles are the config management plugin that renders mesh.yaml in
+// Argo CD's repo server, as a ConfigMap to mount into the sidecar.
+func pluginFiles(name string) ([]tree.File, error) {
+	plugin := ConfigManagementPlugin{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "ConfigManagementPlugin"},
+		ObjectMeta: metav1.ObjectMeta{Name: "meshrender"},
+		Spec: PluginSpec{
+			Discover: PluginDiscover{FileName: "./mesh.yaml"},
+			// A non-zero exit fails the sync: an invalid mesh never
+			// renders to an empty manifest that would prune everything.
+			Generate: PluginCommand{Command: []string{"meshrender", "render", "-f", "mesh.yaml"}},
+		},
+	}
+	data, err := yamlenc.AppendManifest(nil, plugin)
+	if err != nil {
+		return nil, err
+	}
+	cm := corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: "meshrender-cmp-plugin", Namespace: argoNamespace, Labels: labels(name)},
+		Data:       map[string]string{"plugin.yaml": string(data)},
+	}
+	return objectFiles("argocd/cmp", []any{cm}, []string{fileName("ConfigMap", cm.Name)})
+}
