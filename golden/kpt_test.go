@@ -74,30 +74,12 @@ func TestKptFnEvalInPlaceIsIdempotent(t *testing.T) {
 	dir := copyPackage(t)
 	config := filepath.Join("..", "examples", "kpt", "fn-config.yaml")
 	kpt(t, dir, "--fn-config", config)
-	first := readTree(t, dir)
+	first := readDir(t, dir)
 	kpt(t, dir, "--fn-config", config)
-	if second := readTree(t, dir); !cmp.Equal(first, second) {
+	if second := readDir(t, dir); !cmp.Equal(first, second) {
 		t.Errorf("second run changed the package:\n%s", cmp.Diff(first, second))
 	}
 	if len(first) < 10 {
 		t.Errorf("only %d files after rendering into the package", len(first))
 	}
-}
-
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

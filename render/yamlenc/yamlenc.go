@@ -27,19 +27,28 @@ func Marshal(v any) ([]byte, error) {
 // returns the extended buffer. The document must be a single JSON value; a
 // top-level object is written as a block mapping ending in a newline.
 func FromJSON(dst, src []byte) ([]byte, error) {
-	p := parser{src: src}
-	p.skipSpace()
-	root, err := p.value()
+	root, err := parseDocument(src)
 	if err != nil {
 		return dst, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return dst, p.errorf("unexpected data after the document")
 	}
 	e := emitter{buf: dst}
 	e.document(root)
 	return e.buf, nil
+}
+
+// parseDocument parses src as exactly one JSON value.
+func parseDocument(src []byte) (node, error) {
+	p := parser{src: src}
+	p.skipSpace()
+	root, err := p.value()
+	if err != nil {
+		return node{}, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.src) {
+		return node{}, p.errorf("unexpected data after the document")
+	}
+	return root, nil
 }
 
 // SyntaxError reports malformed JSON input and where it was found.
@@ -57,15 +66,9 @@ func (e *SyntaxError) Error() string {
 // pointers as null), and so are status and an empty spec, which a
 // manifest never sets.
 func Manifest(dst, src []byte) ([]byte, error) {
-	p := parser{src: src}
-	p.skipSpace()
-	root, err := p.value()
+	root, err := parseDocument(src)
 	if err != nil {
 		return dst, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return dst, p.errorf("unexpected data after the document")
 	}
 	if root.kind != kindObject {
 		return dst, &SyntaxError{Offset: 0, Msg: "a manifest must be a JSON object"}

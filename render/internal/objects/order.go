@@ -57,13 +57,7 @@ type Key struct {
 // Compare orders keys by install rank, then namespace, name, kind and
 // apiVersion, so that any set of objects has exactly one order.
 func Compare(a, b Key) int {
-	return cmp.Or(
-		cmp.Compare(Rank(a.APIVersion, a.Kind), Rank(b.APIVersion, b.Kind)),
-		strings.Compare(a.Namespace, b.Namespace),
-		strings.Compare(a.Name, b.Name),
-		strings.Compare(a.Kind, b.Kind),
-		strings.Compare(a.APIVersion, b.APIVersion),
-	)
+	return CompareSortKeys(NewSortKey(a, 0), NewSortKey(b, 0))
 }
 
 // SortKey is a Key with its rank worked out once, for sorting many
