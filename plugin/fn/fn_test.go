@@ -160,3 +160,26 @@ functionConfig:
 	fmt.Println(strings.Count(out.String(), "\n  kind: Deployment\n"), "Deployment")
 	// Output: 1 Deployment
 }
+
+// FuzzExecute feeds arbitrary input to the function: it may fail, but it
+// must not panic, and when it succeeds a second run over its output must
+// give the same output.
+func FuzzExecute(f *testing.F) {
+	f.Add(resourceList(userItem, "    profile: minimal\n"))
+	f.Add(resourceList(userItem, "    zones: [a, b]\n    exposureClasses: [{name: x}]\n"))
+	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n")
+	f.Add("items:\n- a: [")
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := execute(t, in)
+		if err != nil || out == "" {
+			return
+		}
+		again, err := execute(t, out)
+		if err != nil {
+			t.Fatalf("the function rejects its own output: %v", err)
+		}
+		if again != out {
+			t.Fatalf("second run changed the output")
+		}
+	})
+}
