@@ -213,6 +213,21 @@ func TestGitOpsFailureLeavesTreeIntact(t *testing.T) {
 	}
 }
 
+func TestGitOpsRejectsNamesThatCannotNameObjects(t *testing.T) {
+	for _, name := range []string{"Seed_EU1", strings.Repeat("s", 44)} {
+		m := gitopsMesh(t)
+		m.Metadata.Name = name
+		repo := t.TempDir()
+		err := gitops.Write(repo, m, gitopsOptions[gitops.ArgoCD])
+		if err == nil || !strings.Contains(err.Error(), "metadata.name:") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+		if entries, _ := os.ReadDir(repo); len(entries) != 0 {
+			t.Errorf("%s: wrote %v", name, entries)
+		}
+	}
+}
+
 // TestGitOpsRejectsBadOptions checks options are validated before
 // anything is written.
 func TestGitOpsRejectsBadOptions(t *testing.T) {

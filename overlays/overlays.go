@@ -113,9 +113,6 @@ func Compile(patches []Patch) (*Set, []*Error) {
 	return s, errs
 }
 
-// Len returns the number of patches.
-func (s *Set) Len() int { return len(s.patches) }
-
 func compile(i int, p Patch) (compiled, []*Error) {
 	fail := func(field, format string, args ...any) []*Error {
 		return []*Error{{Index: i, Name: p.Name, Field: field, Message: fmt.Sprintf(format, args...)}}

@@ -70,15 +70,20 @@ func ExampleValidationError() {
 }
 
 // List the images to mirror into a private registry.
-func ExampleMesh_ImageReferences() {
-	mesh, err := render.Prepare(render.Mesh{Spec: render.MeshSpec{
+func ExampleImages() {
+	objs, err := render.Render(render.Mesh{Spec: render.MeshSpec{
 		Registry: render.Registry{Hub: "registry.corp.example/istio", Variant: "distroless"},
 	}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, ref := range mesh.ImageReferences() {
+	images, err := render.Images(objs)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ref := range images {
 		fmt.Println(ref)
 	}
 	// Output:

@@ -34,7 +34,7 @@ func emitPatched(m *Mesh, sink func(Object) error) error {
 	}
 	var objs []Object
 	for _, c := range crds.All() {
-		objs = append(objs, crdObject(c))
+		objs = append(objs, crdObject(c)) // read-only, never patched in place
 	}
 	var s slab
 	if err := encodeInOrder(typed, func(o Object) error {

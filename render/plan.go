@@ -9,9 +9,9 @@ import (
 	"github.com/meshrender/meshrender/render/internal/naming"
 )
 
-// Images lists the image names a mesh uses, as keys of
-// spec.registry.digests accept them.
-var Images = []string{"pilot", "proxyv2"}
+// ImageNames lists the images a mesh uses, by the names
+// spec.registry.digests takes as keys.
+var ImageNames = []string{"pilot", "proxyv2"}
 
 // Image returns the reference of the named image under the registry
 // settings: hub/name@digest when a digest pins it, else
@@ -25,16 +25,6 @@ func (r Registry) Image(name string) string {
 		tag += "-" + r.Variant
 	}
 	return r.Hub + "/" + name + ":" + tag
-}
-
-// ImageReferences returns every image reference a defaulted mesh pulls,
-// ordered by image name.
-func (m *Mesh) ImageReferences() []string {
-	refs := []string{m.Spec.Registry.Image("pilot")}
-	if *m.Spec.Ingress.Enabled {
-		refs = append(refs, m.Spec.Registry.Image("proxyv2"))
-	}
-	return refs
 }
 
 // gatewayPlan is one ingress gateway as derived from a defaulted spec.
@@ -77,6 +67,14 @@ func gateways(m *Mesh) []gatewayPlan {
 		if class != nil {
 			svc = classService(svc, class.Service)
 		}
+		// What only a LoadBalancer (or NodePort) takes is not inherited
+		// by a Service of another type; Kubernetes would reject it.
+		if svc.Type == corev1.ServiceTypeClusterIP {
+			svc.ExternalTrafficPolicy = ""
+		}
+		if svc.Type != corev1.ServiceTypeLoadBalancer {
+			svc.LoadBalancerClass = ""
+		}
 		return svc
 	}
 	add := func(field, base string, class *ExposureClass, zonal bool) {
@@ -118,7 +116,7 @@ func classService(base, class GatewayService) GatewayService {
 	if out.ExternalTrafficPolicy == "" {
 		out.ExternalTrafficPolicy = base.ExternalTrafficPolicy
 	}
-	if out.LoadBalancerClass == "" && out.Type == corev1.ServiceTypeLoadBalancer {
+	if out.LoadBalancerClass == "" {
 		out.LoadBalancerClass = base.LoadBalancerClass
 	}
 	out.Annotations = mergeStrings(base.Annotations, class.Annotations)

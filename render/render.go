@@ -41,9 +41,7 @@ type Object struct {
 	// Component is the part of the mesh the object belongs to: crds,
 	// control-plane or gateways/<namespace>.
 	Component string
-	// YAML is the object as a YAML document, without a "---" line. It is
-	// read-only: the CRDs' documents are the binary's own data, and
-	// writing to them crashes. Copy before changing.
+	// YAML is the object as a YAML document, without a "---" line.
 	YAML []byte
 }
 
@@ -58,9 +56,9 @@ func Render(m Mesh) ([]Object, error) {
 	var objs []Object
 	var s slab
 	err = emit(mesh, func(o Object) error {
-		if o.Component != ComponentCRDs {
-			o.YAML = s.copy(o.YAML)
-		}
+		// The caller owns what Render returns; the YAML the sink sees is
+		// a scratch buffer or, for CRDs, the binary's read-only data.
+		o.YAML = s.copy(o.YAML)
 		objs = append(objs, o)
 		return nil
 	})

@@ -28,7 +28,7 @@ func seedMesh(keys []string) Mesh {
 		ann["example.com/"+k] = "v-" + k
 		labels["team-"+k] = k
 	}
-	for _, img := range Images {
+	for _, img := range ImageNames {
 		digests[img] = "sha256:" + strings.Repeat("ab", 32)
 	}
 	return Mesh{
@@ -168,4 +168,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("rendering the same mesh twice differs")
 		}
 	})
+}
+
+func TestClusterIPClassTakesNoLoadBalancerSettings(t *testing.T) {
+	m := Mesh{Spec: MeshSpec{
+		Zones: []string{"a", "b"},
+		Ingress: Ingress{
+			Service:       GatewayService{ExternalTrafficPolicy: "Local", LoadBalancerClass: "example.com/lb"},
+			ZoneOverrides: []ZoneOverride{{Zone: "a", Service: ZoneServiceOverride{ExternalTrafficPolicy: "Cluster"}}},
+		},
+		ExposureClasses: []ExposureClass{{Name: "internal", Service: GatewayService{Type: "ClusterIP"}}},
+	}}
+	objs, err := Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, o := range objs {
+		if o.Kind != "Service" || o.Name != "istio-ingressgateway" || !strings.HasPrefix(o.Namespace, "istio-ingress-handler-internal") {
+			continue
+		}
+		seen++
+		if bytes.Contains(o.YAML, []byte("externalTrafficPolicy")) || bytes.Contains(o.YAML, []byte("loadBalancerClass")) {
+			t.Errorf("%s: a ClusterIP Service with load balancer settings:\n%s", o.Namespace, o.YAML)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("saw %d class Services, want the all-zone one and two zonal", seen)
+	}
 }

@@ -107,8 +107,8 @@ func validateRegistry(p *problems, r *Registry) {
 	}
 	for _, name := range sortedKeys(r.Digests) {
 		f := fmt.Sprintf("spec.registry.digests[%s]", name)
-		if !slices.Contains(Images, name) {
-			p.add(f, "unknown image %q; images are %q", name, Images)
+		if !slices.Contains(ImageNames, name) {
+			p.add(f, "unknown image %q; images are %q", name, ImageNames)
 		}
 		if d := r.Digests[name]; !digestPattern.MatchString(d) {
 			p.add(f, "%q is not a digest of the form sha256:<64 hex digits>", d)
@@ -137,9 +137,17 @@ func validateZones(p *problems, zones []string) {
 	}
 }
 
+// systemNamespaces belong to the cluster: meshrender would label them Pod
+// Security restricted, which stops the system pods there.
+var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
 func validateNamespaceName(p *problems, field, ns string) {
 	if ns == "" {
 		p.add(field, "must not be empty")
+		return
+	}
+	if slices.Contains(systemNamespaces, ns) {
+		p.add(field, "%q is a system namespace; meshrender owns its namespaces and labels them Pod Security restricted", ns)
 		return
 	}
 	for _, msg := range validation.IsDNS1123Label(ns) {
@@ -184,6 +192,15 @@ var reservedPorts = map[int32]string{
 
 func validateIngress(p *problems, s *MeshSpec) {
 	in := &s.Ingress
+	if in.Enabled != nil && !*in.Enabled {
+		// Nothing below would be rendered; say so rather than drop it.
+		if len(s.ExposureClasses) > 0 {
+			p.add("spec.exposureClasses", "exposure classes need ingress gateways, but spec.ingress.enabled is false")
+		}
+		if len(in.ZoneOverrides) > 0 {
+			p.add("spec.ingress.zoneOverrides", "zone overrides need ingress gateways, but spec.ingress.enabled is false")
+		}
+	}
 	validateNamespaceName(p, "spec.ingress.namespace", in.Namespace)
 	validateService(p, "spec.ingress.service", in.Service)
 	validateReplicas(p, "spec.ingress.replicas", in.Replicas, len(s.Zones))

@@ -80,7 +80,11 @@ func TestValidation(t *testing.T) {
 			`spec.exposureClasses[0] (zone b): gateway namespace`}},
 		{"class collides with ingress namespace", "ingress: {namespace: istio-ingress-handler-internet}\nexposureClasses: [{name: internet}]", []string{
 			`spec.exposureClasses[0]: gateway namespace "istio-ingress-handler-internet" is already used by the gateway of spec.ingress`}},
-		{"zonal namespace collides with a class", "zones: [internet, b]\ningress: {namespace: istio-ingress-handler}\nexposureClasses: [{name: x}]", nil},
+		{"double dash keeps zonal and class namespaces apart", "zones: [internet, b]\ningress: {namespace: istio-ingress-handler}\nexposureClasses: [{name: x}]", nil},
+		{"system namespace", `istiod: {namespace: kube-system}`, []string{`spec.istiod.namespace: "kube-system" is a system namespace`}},
+		{"classes without ingress", "ingress: {enabled: false}\nexposureClasses: [{name: x}]", []string{`spec.exposureClasses: exposure classes need ingress gateways`}},
+		{"minimal profile with classes", "profile: minimal\nzones: [a, b]\ningress: {zoneOverrides: [{zone: a}]}", []string{`spec.ingress.zoneOverrides: zone overrides need ingress gateways`}},
+		{"ClusterIP class does not inherit load balancer settings", "ingress: {service: {externalTrafficPolicy: Local, loadBalancerClass: example.com/lb}}\nexposureClasses: [{name: internal, service: {type: ClusterIP}}]", nil},
 		{"outbound policy", `meshConfig: {outboundTrafficPolicy: DENY}`, []string{`spec.meshConfig.outboundTrafficPolicy: must be ALLOW_ANY or REGISTRY_ONLY, got "DENY"`}},
 		{"export to", `meshConfig: {exportTo: {services: ["~", "*"], destinationRules: ["Bad"]}}`, []string{
 			`spec.meshConfig.exportTo.services[0]: "~" (export nowhere) cannot be combined`, `spec.meshConfig.exportTo.destinationRules[0]: "Bad" must be`}},

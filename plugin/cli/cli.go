@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -92,6 +93,21 @@ plain Kubernetes YAML, identical for identical input.`,
 		newVersionCommand(),
 	)
 	return root
+}
+
+// renderingMemoryLimit caps the heap of a rendering command. A render is
+// short and its input is one small config, so collecting garbage below
+// the limit only costs time; the largest meshes stay well under it.
+const renderingMemoryLimit = 192 << 20
+
+// tuneGCForRendering turns collection off below renderingMemoryLimit,
+// unless the user set GOGC or GOMEMLIMIT. The KRM function does not call
+// it: its input, a ResourceList, has no such bound.
+func tuneGCForRendering() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(renderingMemoryLimit)
+	}
 }
 
 // readMesh reads and decodes the Mesh named by path ("-" for stdin, ""

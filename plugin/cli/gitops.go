@@ -45,6 +45,7 @@ the previous tree as it was.`,
 			if opts.Flavor != gitops.Flux && opts.Flavor != gitops.ArgoCD {
 				return usagef("--flavor must be flux or argocd, got %q", flavor)
 			}
+			tuneGCForRendering()
 			m, name, err := readMesh(cmd, file)
 			if err != nil {
 				return describeError(name, err)

@@ -15,9 +15,9 @@ func newImagesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images [-f FILE|-]",
 		Short: "List every image the mesh pulls, one per line",
-		Long: `List every image reference the rendered mesh uses, one per line, after the
-registry settings (hub, tag, variant, digests) are applied: the list to mirror
-into a private registry.`,
+		Long: `List every image reference the rendered mesh's pods run, one per line: the
+registry settings (hub, tag, variant, digests) and any overlay applied. This is
+the list to mirror into a private registry.`,
 		Example: `  # Images of the default mesh
   meshrender images
 
@@ -27,15 +27,20 @@ into a private registry.`,
   done`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGCForRendering()
 			m, name, err := readMesh(cmd, file)
 			if err != nil {
 				return describeError(name, err)
 			}
-			mesh, err := render.Prepare(m)
+			objs, err := render.Render(m)
 			if err != nil {
 				return describeError(name, err)
 			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), strings.Join(mesh.ImageReferences(), "\n"))
+			images, err := render.Images(objs)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), strings.Join(images, "\n"))
 			return err
 		},
 	}

@@ -44,6 +44,7 @@ problem, with its field path, on stderr and exits 1.`,
 			if outDir == "" && cmd.Flags().Changed("split") {
 				return usagef("--split needs -o DIR")
 			}
+			tuneGCForRendering()
 			m, name, err := readMesh(cmd, file)
 			if err != nil {
 				return describeError(name, err)

@@ -5,9 +5,12 @@
 //
 // Items the function does not own come back exactly as they came:
 // content, comments and order. Objects the mesh renders are added, or
-// replace the item with the same apiVersion, kind, namespace and name in
-// place; items an earlier run rendered for the same mesh but this one no
-// longer does are removed. Running the function over its own output
+// replace in place the item an earlier run rendered (same apiVersion,
+// kind, namespace and name, labelled app.kubernetes.io/managed-by:
+// meshrender and app.kubernetes.io/instance: <mesh>); an item of the same
+// name that is not meshrender's is an error, never overwritten. Items an
+// earlier run rendered for the same mesh but this one no longer does are
+// removed. Running the function over its own output
 // therefore changes nothing. An invalid config gives one error result per
 // problem, with its field path and the config's file, leaves the items
 // untouched, and makes the process exit non-zero.
@@ -17,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -141,7 +145,13 @@ func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.
 			out = append(out, it)
 			continue
 		}
-		if n, mine := rendered[id]; mine {
+		if n, rendersIt := rendered[id]; rendersIt {
+			if !ownedBy(it, instance) && !sharedByMeshes(it) {
+				// Someone else's object of the same name: replacing it
+				// would lose their content, keeping it would leave the
+				// mesh incomplete.
+				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks app.kubernetes.io/managed-by: meshrender and app.kubernetes.io/instance: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), instance)
+			}
 			if err := keepOrchestratorAnnotations(it, n); err != nil {
 				return nil, err
 			}
@@ -182,15 +192,36 @@ func ownedBy(n *yaml.RNode, instance string) bool {
 	return l["app.kubernetes.io/managed-by"] == "meshrender" && l["app.kubernetes.io/instance"] == instance
 }
 
+// sharedByMeshes reports objects meshrender renders the same for every
+// mesh, such as the CRDs, which carry no instance label.
+func sharedByMeshes(n *yaml.RNode) bool {
+	l := n.GetLabels()
+	_, hasInstance := l["app.kubernetes.io/instance"]
+	return l["app.kubernetes.io/managed-by"] == "meshrender" && !hasInstance
+}
+
+func namespacedName(id identity) string {
+	if id.namespace == "" {
+		return id.name
+	}
+	return id.namespace + "/" + id.name
+}
+
 // keepOrchestratorAnnotations copies the annotations kustomize and kpt use
 // to track an item (path, index, ids) onto its replacement, so they see
 // the same resource changed rather than one removed and another added.
 func keepOrchestratorAnnotations(from, to *yaml.RNode) error {
-	for k, v := range from.GetAnnotations() {
+	annotations := from.GetAnnotations()
+	keys := make([]string, 0, len(annotations))
+	for k := range annotations {
 		if isOrchestratorAnnotation(k) {
-			if err := to.PipeE(yaml.SetAnnotation(k, v)); err != nil {
-				return err
-			}
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys) // map order would make the output differ run to run
+	for _, k := range keys {
+		if err := to.PipeE(yaml.SetAnnotation(k, annotations[k])); err != nil {
+			return err
 		}
 	}
 	return nil

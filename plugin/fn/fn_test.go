@@ -85,7 +85,7 @@ func TestOwnedItemsAreReplacedInPlaceAndStaleOnesRemoved(t *testing.T) {
 	if strings.Contains(out, "mesh: stale") {
 		t.Error("the owned ConfigMap was not replaced")
 	}
-	if strings.Index(out, "name: istio\n") > strings.Index(out, "CustomResourceDefinition") {
+	if i := strings.Index(out, "    name: istio\n"); i < 0 || i > strings.Index(out, "CustomResourceDefinition") {
 		t.Error("the owned ConfigMap was not replaced in place")
 	}
 	if !strings.Contains(out, "internal.config.kubernetes.io/index: '7'") {
@@ -96,6 +96,53 @@ func TestOwnedItemsAreReplacedInPlaceAndStaleOnesRemoved(t *testing.T) {
 	}
 	if !strings.Contains(out, "istio-ingress--other-mesh") {
 		t.Error("an object of another mesh was removed")
+	}
+}
+
+func TestSomeoneElsesObjectIsNeverOverwritten(t *testing.T) {
+	theirs := `- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: istio-system # the platform team's
+    labels: {team: platform, topology.istio.io/network: net1}
+`
+	in := resourceList(userItem+theirs, "    profile: minimal\n")
+	out, err := execute(t, in)
+	if err == nil || !strings.Contains(err.Error(), "Namespace istio-system is in the input but not meshrender's") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(out, theirs) || strings.Contains(out, "CustomResourceDefinition") {
+		t.Errorf("items changed on a conflict:\n%.800s", out)
+	}
+}
+
+// TestOutputIsByteStable runs the function over items that carry the
+// annotations orchestrators add: the output must not depend on map order.
+func TestOutputIsByteStable(t *testing.T) {
+	owned := `- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: istio
+    namespace: istio-system
+    labels: {app.kubernetes.io/managed-by: meshrender, app.kubernetes.io/instance: test}
+    annotations:
+      config.kubernetes.io/index: '1'
+      config.kubernetes.io/path: a.yaml
+      internal.config.kubernetes.io/index: '1'
+      internal.config.kubernetes.io/path: a.yaml
+      internal.config.kubernetes.io/id: '2'
+      config.k8s.io/id: '2'
+      kustomize.config.k8s.io/id: x
+`
+	in := resourceList(userItem+owned, "    profile: minimal\n")
+	first, err := execute(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if again, _ := execute(t, in); again != first {
+			t.Fatalf("run %d differs from the first", i+2)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/meshrender/meshrender/plugin/tree"
@@ -107,6 +108,9 @@ func Write(repo string, m render.Mesh, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if err := checkName(mesh.Metadata.Name); err != nil {
+		return err
+	}
 	if opts.Flavor == Flux {
 		mesh.Spec.Overlays = append(mesh.Spec.Overlays, fluxWebhookOverlay())
 	}
@@ -119,6 +123,27 @@ func Write(repo string, m render.Mesh, opts Options) error {
 		return err
 	}
 	return tree.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), files)
+}
+
+// longestSuffix is the longest suffix a mesh name gets in a GitOps object
+// name; Flux also copies the Kustomization name into a label value.
+const longestSuffix = "-istio-control-plane"
+
+// checkName makes sure the mesh name can name the folder and the Flux and
+// Argo CD objects: a DNS label short enough for every suffix.
+func checkName(name string) error {
+	msgs := validation.IsDNS1123Label(name)
+	if max := validation.DNS1123LabelMaxLength - len(longestSuffix); len(name) > max {
+		msgs = append(msgs, fmt.Sprintf("must be at most %d characters, so that %s%s fits in 63", max, name, longestSuffix))
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	ve := &render.ValidationError{}
+	for _, m := range msgs {
+		ve.Errors = append(ve.Errors, render.FieldError{Field: "metadata.name", Message: fmt.Sprintf("%q cannot name GitOps objects: %s", name, m)})
+	}
+	return ve
 }
 
 // fluxWebhookOverlay lets istiod own the validating webhook after Flux

@@ -43,15 +43,14 @@ type FluxKustomization struct {
 
 // FluxKustomizationSpec is the part of the spec the writer sets.
 type FluxKustomizationSpec struct {
-	Interval      string            `json:"interval"`
-	RetryInterval string            `json:"retryInterval,omitempty"`
-	Timeout       string            `json:"timeout,omitempty"`
-	Path          string            `json:"path"`
-	Prune         bool              `json:"prune"`
-	Wait          bool              `json:"wait"`
-	SourceRef     SourceReference   `json:"sourceRef"`
-	DependsOn     []DependsOn       `json:"dependsOn,omitempty"`
-	HealthChecks  []ObjectReference `json:"healthChecks,omitempty"`
+	Interval      string          `json:"interval"`
+	RetryInterval string          `json:"retryInterval,omitempty"`
+	Timeout       string          `json:"timeout,omitempty"`
+	Path          string          `json:"path"`
+	Prune         bool            `json:"prune"`
+	Wait          bool            `json:"wait"`
+	SourceRef     SourceReference `json:"sourceRef"`
+	DependsOn     []DependsOn     `json:"dependsOn,omitempty"`
 }
 
 // SourceReference points a Kustomization at its source.
@@ -63,14 +62,6 @@ type SourceReference struct {
 // DependsOn names a Kustomization that must be ready first.
 type DependsOn struct {
 	Name string `json:"name"`
-}
-
-// ObjectReference names an object a Kustomization health-checks.
-type ObjectReference struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	Namespace  string `json:"namespace,omitempty"`
 }
 
 // Application is an Argo CD argoproj.io/v1alpha1 Application.

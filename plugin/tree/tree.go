@@ -2,9 +2,11 @@
 // see it half-written, and so that it owns only what it wrote.
 //
 // The directory's new contents are built in a staging directory beside it
-// (the generated files plus every file a person put there) and swapped in
-// with two renames; a failure before the swap leaves the old directory as
-// it was. The files written are listed in a manifest inside the
+// (the generated files plus a copy of every file a person put there, with
+// its mode) and swapped in with two renames; a failure before the swap
+// leaves the old directory as it was, and a run killed midway is cleaned
+// up by the next. People's files keep their content and mode but are new
+// files after each write. The files written are listed in a manifest inside the
 // directory; the next write removes listed files it no longer writes and
 // never touches a file that is not listed.
 package tree
@@ -42,19 +44,35 @@ func Write(dir string, files []File) error {
 	if err := checkPaths(files); err != nil {
 		return err
 	}
-	dir = filepath.Clean(dir)
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
 		return fmt.Errorf("%s is the root of a Git work tree; write into a directory inside it", dir)
 	}
-	owned, err := readManifest(dir)
-	if err != nil {
-		return err
+	if wd, err := os.Getwd(); err == nil && (wd == dir || strings.HasPrefix(wd, dir+string(filepath.Separator))) {
+		return fmt.Errorf("%s holds the working directory, and the writer replaces it as a whole; write into a directory below it", dir)
 	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	staging, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
+	if err := cleanUpAfterKill(dir); err != nil {
+		return err
+	}
+	owned, err := readManifest(dir)
+	if err != nil {
+		return err
+	}
+	mode := fs.FileMode(0o755)
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		mode = st.Mode().Perm()
+	}
+	staging, err := os.MkdirTemp(parent, stagingPrefix(dir))
 	if err != nil {
 		return err
 	}
@@ -82,10 +100,41 @@ func Write(dir string, files []File) error {
 	if err := os.WriteFile(filepath.Join(staging, ManifestName), []byte(manifest), 0o644); err != nil {
 		return err
 	}
-	if err := os.Chmod(staging, 0o755); err != nil {
+	if err := os.Chmod(staging, mode); err != nil {
 		return err
 	}
+	removeEmptied(staging, owned, generated)
 	return swap(dir, staging)
+}
+
+// stagingPrefix names the staging directories of dir; they sit beside it
+// so the swap is a rename on one file system.
+func stagingPrefix(dir string) string {
+	return "." + filepath.Base(dir) + ".new-"
+}
+
+// cleanUpAfterKill cleans up after a run that was killed: staging
+// directories are removed, and a tree moved aside just before the swap is
+// put back.
+func cleanUpAfterKill(dir string) error {
+	stale, err := filepath.Glob(filepath.Join(filepath.Dir(dir), stagingPrefix(dir)+"*"))
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(dir)
+	for _, p := range stale {
+		if strings.HasSuffix(p, ".old") && errors.Is(statErr, fs.ErrNotExist) {
+			if err := os.Rename(p, dir); err != nil {
+				return err
+			}
+			statErr = nil
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkPaths rejects paths that would leave the directory or collide.
@@ -165,6 +214,9 @@ func copyFile(from, to string, d fs.DirEntry) error {
 	if err != nil {
 		return err
 	}
+	if !info.Mode().IsRegular() && info.Mode()&fs.ModeSymlink == 0 {
+		return fmt.Errorf("%s is not a regular file or a symbolic link; the tree cannot be swapped with it in place", from)
+	}
 	if info.Mode()&fs.ModeSymlink != 0 {
 		target, err := os.Readlink(from)
 		if err != nil {
@@ -177,7 +229,7 @@ func copyFile(from, to string, d fs.DirEntry) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, info.Mode().Perm())
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
 	if err != nil {
 		return err
 	}
@@ -191,7 +243,6 @@ func copyFile(from, to string, d fs.DirEntry) error {
 // swap puts staging in dir's place, keeping dir if the second rename
 // fails.
 func swap(dir, staging string) error {
-	removeEmptyDirs(staging)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return os.Rename(staging, dir)
 	}
@@ -208,17 +259,27 @@ func swap(dir, staging string) error {
 	return os.RemoveAll(old)
 }
 
-// removeEmptyDirs removes directories left empty under root, deepest
-// first: those that held only files the writer no longer writes.
-func removeEmptyDirs(root string) {
+// removeEmptied removes the directories of owned files that are no longer
+// written, when nothing else is left in them, and their parents likewise:
+// a directory a person made stays, even when empty.
+func removeEmptied(root string, owned, generated map[string]bool) {
 	var dirs []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p != root {
-			dirs = append(dirs, p)
+	for p := range owned {
+		if generated[p] {
+			continue
 		}
-		return nil
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	// Deepest first, so a parent is tried after its children.
+	slices.SortFunc(dirs, func(a, b string) int {
+		if d := strings.Count(b, "/") - strings.Count(a, "/"); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
 	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		_ = os.Remove(dirs[i]) // fails, as it should, unless empty
+	for _, d := range slices.Compact(dirs) {
+		_ = os.Remove(filepath.Join(root, filepath.FromSlash(d))) // fails, as it should, unless empty
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -127,5 +128,82 @@ func TestRejects(t *testing.T) {
 	}
 	if err := Write(dir, files("a")); err == nil || !strings.Contains(err.Error(), "Git work tree") {
 		t.Errorf("writing over a Git root: %v", err)
+	}
+}
+
+func TestKeepsPeoplesDirectoriesAndModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Write(dir, files("gw/a/x.yaml", "gw/b/x.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "empty-but-mine"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, files("gw/a/x.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "empty-but-mine")); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("a person's empty directory: %v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gw", "b")); !os.IsNotExist(err) {
+		t.Errorf("gw/b, emptied by the writer, is still there: %v", err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o750 {
+		t.Errorf("the directory's mode changed to %v", st.Mode().Perm())
+	}
+}
+
+func TestRelativePathsAndTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, d := range []string{".", "..", dir} {
+		if err := Write(d, files("a.yaml")); err == nil || !strings.Contains(err.Error(), "holds the working directory") {
+			t.Errorf("Write(%q): %v", d, err)
+		}
+	}
+	if err := Write("out", files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(snapshot(t, dir)); got != "out/.meshrender-files out/a.yaml" {
+		t.Errorf("tree: %s", got)
+	}
+}
+
+func TestRefusesSpecialFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := Write(dir, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	if err := Write(dir, files("a.yaml")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCleansUpAfterAKilledRun(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	if err := Write(dir, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// A run killed between the two renames: the tree is aside, a staging
+	// directory is left.
+	if err := os.Rename(dir, filepath.Join(parent, ".out.new-123.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(parent, ".out.new-456"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, files("a.yaml", "b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 || entries[0].Name() != "out" {
+		t.Errorf("left in the parent: %v", entries)
 	}
 }

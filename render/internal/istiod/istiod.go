@@ -133,8 +133,19 @@ func (c builder) istioLabel() string {
 	return "istiod"
 }
 
-// selector picks istiod's pods; a revision selects by istio.io/rev so two
-// control planes never share endpoints.
+// deploymentSelector is upstream's Deployment selector. The field is
+// immutable, so matching upstream lets an existing istioctl install be
+// taken over in place.
+func (c builder) deploymentSelector() map[string]string {
+	if c.v.Revision == "" {
+		return map[string]string{"istio": "pilot"}
+	}
+	return c.selector()
+}
+
+// selector picks istiod's pods for its Service and disruption budget; a
+// revision selects by istio.io/rev so two control planes never share
+// endpoints.
 func (c builder) selector() map[string]string {
 	if c.v.Revision == "" {
 		return map[string]string{"app": "istiod", "istio": "pilot"}
