@@ -142,8 +142,9 @@ func gatewayResources() *corev1.ResourceRequirements {
 }
 
 // applyProfile merges the named profile's spec under m.Spec at the JSON
-// level, so "set" means "present in the document": an explicit false or
-// zero in the user's spec still wins over the profile.
+// level. "Set" means present after encoding: an explicit false or zero in
+// a pointer field wins over the profile, while an empty string or list is
+// omitted and so leaves the profile's value.
 func (m *Mesh) applyProfile() error {
 	if m.Spec.Profile == ProfileDefault {
 		return nil

@@ -134,14 +134,19 @@ func TestRenderToDirectory(t *testing.T) {
 	if !strings.HasPrefix(entries[1].Name(), "0001-customresourcedefinition-") {
 		t.Errorf("first file %s is not the first CRD", entries[1].Name())
 	}
-	// An invalid config leaves the directory as it was.
-	before, _ := os.ReadDir(dir)
+	// An invalid config leaves the directory as it was, byte for byte.
+	before := readFiles(t, dir)
 	if code, _, _ := run(t, "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [a, a]}\n", "render", "-f", "-", "-o", dir); code != ExitInvalid {
 		t.Errorf("exit %d", code)
 	}
-	after, _ := os.ReadDir(dir)
+	after := readFiles(t, dir)
 	if len(after) != len(before) {
 		t.Error("an invalid config changed the output directory")
+	}
+	for name, data := range before {
+		if after[name] != data {
+			t.Errorf("an invalid config changed %s", name)
+		}
 	}
 }
 
@@ -195,4 +200,21 @@ func TestGitOpsCommand(t *testing.T) {
 	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "git@example.com:r.git"); code != ExitInvalid || !strings.Contains(errOut, "ssh://") {
 		t.Errorf("scp URL: exit %d, %q", code, errOut)
 	}
+}
+
+func readFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(data)
+	}
+	return out
 }

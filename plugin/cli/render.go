@@ -17,9 +17,10 @@ Without -f the default mesh is rendered.
 
 With -o DIR the objects are written into DIR instead: one file per object
 (--split object, the default) or per component (--split component), named so
-that they sort in install order (kubectl apply -R -f DIR works on an empty
-cluster). DIR is replaced in one step, and only the files meshrender wrote
-before are replaced or removed; files you add to DIR are left alone.
+that they sort in install order. DIR is replaced in one step, and only the
+files meshrender wrote before are replaced or removed; files you add to DIR are
+left alone. On an empty cluster apply the CRDs first and wait for them to be
+established: kubectl maps every object of a run before it applies any.
 
 Nothing is written unless the whole mesh renders: an invalid config prints every
 problem, with its field path, on stderr and exits 1.`,
@@ -30,8 +31,11 @@ problem, with its field path, on stderr and exits 1.`,
   meshrender render -f mesh.yaml
   cat mesh.yaml | meshrender render -f -
 
-  # Apply it
-  meshrender render -f mesh.yaml | kubectl apply --server-side -f -
+  # Apply it to an empty cluster: CRDs first
+  meshrender render -f mesh.yaml -o istio/ --split component
+  kubectl apply --server-side -f istio/01-crds.yaml
+  kubectl wait --for condition=Established crd --all
+  kubectl apply --server-side -R -f istio/
 
   # One file per object, or per component, in a directory
   meshrender render -f mesh.yaml -o out/
