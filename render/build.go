@@ -88,17 +88,22 @@ func typedObjects(m *Mesh) ([]componentObject, error) {
 		if i == 0 {
 			units[0] = tag(ComponentControlPlane, istiod.Objects(istiod.Values{
 				Meta: meta, Namespace: s.Istiod.Namespace, Revision: s.Revision,
-				Image: s.Registry.Image("pilot"), PullSecrets: s.Registry.PullSecrets,
-				MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
-				Resources: *s.Istiod.Resources, Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode,
+				Workload: objects.Workload{
+					Image: s.Registry.Image("pilot"), PullSecrets: s.Registry.PullSecrets,
+					MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max, Resources: *s.Istiod.Resources,
+				},
+				Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode,
 			}))
 			return
 		}
 		g := plans[i-1]
 		units[i] = tag(component(g.namespace), gateway.Objects(gateway.Values{
 			Meta: meta, Namespace: g.namespace, Selector: g.selector, Zone: g.zone, Zones: s.Zones,
-			Revision: names.RevLabel(), Image: s.Registry.Image("proxyv2"), PullSecrets: s.Registry.PullSecrets,
-			MinReplicas: g.min, MaxReplicas: g.max, Resources: *s.Ingress.Resources,
+			Revision: names.RevLabel(),
+			Workload: objects.Workload{
+				Image: s.Registry.Image("proxyv2"), PullSecrets: s.Registry.PullSecrets,
+				MinReplicas: g.min, MaxReplicas: g.max, Resources: *s.Ingress.Resources,
+			},
 			Service: gateway.Service{
 				Type: g.service.Type, ExternalTrafficPolicy: g.service.ExternalTrafficPolicy,
 				Annotations: g.service.Annotations, LoadBalancerClass: g.service.LoadBalancerClass,

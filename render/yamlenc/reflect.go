@@ -154,11 +154,11 @@ func newPlainEncoder(t reflect.Type) encoder {
 	case reflect.String:
 		return stringEncoder{}
 	case reflect.Bool:
-		return boolEncoder{}
+		return boolEncoder
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return intEncoder{}
+		return intEncoder
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return uintEncoder{}
+		return uintEncoder
 	case reflect.Float32, reflect.Float64:
 		return jsonEncoder{} // encoding/json's float formatting
 	}
@@ -270,32 +270,24 @@ func (stringEncoder) value(e *reflectEncoder, v reflect.Value, _, mapInd int) (r
 	return wrote, nil
 }
 
-type boolEncoder struct{ noItem }
+// scalarEncoder prints a boolean or an integer the way encoding/json does.
+type scalarEncoder struct {
+	noItem
+	appendTo func([]byte, reflect.Value) []byte
+}
 
-func (boolEncoder) value(e *reflectEncoder, v reflect.Value, _, _ int) (result, error) {
+func (s scalarEncoder) value(e *reflectEncoder, v reflect.Value, _, _ int) (result, error) {
 	e.buf = append(e.buf, ' ')
-	e.buf = strconv.AppendBool(e.buf, v.Bool())
+	e.buf = s.appendTo(e.buf, v)
 	e.buf = append(e.buf, '\n')
 	return wrote, nil
 }
 
-type intEncoder struct{ noItem }
-
-func (intEncoder) value(e *reflectEncoder, v reflect.Value, _, _ int) (result, error) {
-	e.buf = append(e.buf, ' ')
-	e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
-	e.buf = append(e.buf, '\n')
-	return wrote, nil
-}
-
-type uintEncoder struct{ noItem }
-
-func (uintEncoder) value(e *reflectEncoder, v reflect.Value, _, _ int) (result, error) {
-	e.buf = append(e.buf, ' ')
-	e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
-	e.buf = append(e.buf, '\n')
-	return wrote, nil
-}
+var (
+	boolEncoder = scalarEncoder{appendTo: func(b []byte, v reflect.Value) []byte { return strconv.AppendBool(b, v.Bool()) }}
+	intEncoder  = scalarEncoder{appendTo: func(b []byte, v reflect.Value) []byte { return strconv.AppendInt(b, v.Int(), 10) }}
+	uintEncoder = scalarEncoder{appendTo: func(b []byte, v reflect.Value) []byte { return strconv.AppendUint(b, v.Uint(), 10) }}
+)
 
 // bytesEncoder prints []byte as base64, as encoding/json does.
 type bytesEncoder struct{ noItem }

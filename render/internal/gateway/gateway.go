@@ -40,14 +40,10 @@ type Values struct {
 	Zone  string
 	Zones []string
 	// Revision is the istio.io/rev value of the control plane.
-	Revision    string
-	Image       string
-	PullSecrets []string
-	MinReplicas int32
-	MaxReplicas int32
-	Resources   corev1.ResourceRequirements
-	Service     Service
-	Ports       []Port
+	Revision string
+	objects.Workload
+	Service Service
+	Ports   []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
 	// MeshConfigMap names the control plane's mesh ConfigMap.

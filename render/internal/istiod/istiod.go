@@ -22,12 +22,8 @@ type Values struct {
 	// Namespace is istiod's namespace and the mesh's root namespace.
 	Namespace string
 	// Revision is empty for the default control plane.
-	Revision    string
-	Image       string
-	PullSecrets []string
-	MinReplicas int32
-	MaxReplicas int32
-	Resources   corev1.ResourceRequirements
+	Revision string
+	objects.Workload
 	// Zones istiod spreads over; fewer than two means hosts only.
 	Zones []string
 	// MeshConfig is the mesh config document for ConfigMap istio.

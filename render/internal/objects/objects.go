@@ -69,6 +69,16 @@ func Merge(ms ...map[string]string) map[string]string {
 	return out
 }
 
+// Workload is what istiod and a gateway share: the image, how it is
+// pulled, how far it scales and what it may use.
+type Workload struct {
+	Image       string
+	PullSecrets []string
+	MinReplicas int32
+	MaxReplicas int32
+	Resources   corev1.ResourceRequirements
+}
+
 // ProxyUID is the user and group Istio's images run as.
 const ProxyUID = 1337
 
