@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,27 +35,40 @@ func usagef(format string, args ...any) error {
 
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var err error
+	return exitCode(dispatch(args, stdin, stdout, stderr), stderr)
+}
+
+// dispatch runs the KRM function or a command.
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 && stdinIsPiped(stdin) {
-		// kustomize and kpt run exec functions without arguments.
-		err = runFunction(stdin, stdout)
-	} else {
-		root := newRoot(stdin, stdout, stderr)
-		root.SetArgs(args)
-		err = root.Execute()
+		// kustomize and kpt run exec functions without arguments. With
+		// nothing on stdin this is not such a run: show the help.
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return fmt.Errorf("meshrender: reading stdin: %w", err)
+		}
+		if len(bytes.TrimSpace(data)) > 0 {
+			return runFunction(bytes.NewReader(data), stdout)
+		}
+		args = []string{"--help"}
 	}
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	return root.Execute()
+}
+
+// exitCode reports err on stderr and returns the exit code for it.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
 	var ue usageError
-	switch {
-	case errors.As(err, &ue) || isCobraUsage(err):
+	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintf(stderr, "meshrender: %v\nRun 'meshrender --help' for usage.\n", err)
 		return ExitUsage
-	default:
-		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
-		return ExitInvalid
 	}
+	fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
+	return ExitInvalid
 }
 
 // isCobraUsage recognises cobra's own errors for unknown commands and

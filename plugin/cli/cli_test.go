@@ -166,6 +166,13 @@ func TestBareInvocationRunsTheFunction(t *testing.T) {
 	}
 }
 
+func TestBareInvocationWithEmptyStdinShowsHelp(t *testing.T) {
+	code, out, _ := run(t, "  \n")
+	if code != ExitOK || !strings.Contains(out, "Available Commands:") {
+		t.Errorf("exit %d, stdout %.200q", code, out)
+	}
+}
+
 func TestEveryCommandHasHelpWithExamples(t *testing.T) {
 	root := newRoot(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 	for _, c := range root.Commands() {
