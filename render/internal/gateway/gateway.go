@@ -221,12 +221,16 @@ func (b builder) deployment() *appsv1.Deployment {
 }
 
 // affinity pins a zonal gateway to its zone in the manifest itself, so no
-// admission webhook is needed to keep its traffic in the zone.
+// admission webhook is needed to keep its traffic in the zone. In a mesh
+// with a single zone every gateway is pinned to it, as Gardener does.
 func (b builder) affinity() *corev1.Affinity {
-	if b.v.Zone == "" {
-		return nil
+	switch {
+	case b.v.Zone != "":
+		return objects.PinToZone(b.v.Zone)
+	case len(b.v.Zones) == 1:
+		return objects.PinToZone(b.v.Zones[0])
 	}
-	return objects.PinToZone(b.v.Zone)
+	return nil
 }
 
 // spread spreads replicas over hosts and, for a gateway that spans two or
