@@ -65,6 +65,7 @@ type Error struct {
 	Message string
 }
 
+// Error formats the problem with the overlay it is about.
 func (e *Error) Error() string {
 	id := fmt.Sprintf("overlay %d", e.Index)
 	if e.Name != "" {

@@ -13,6 +13,7 @@ type FieldError struct {
 	Message string
 }
 
+// Error formats the problem as "field: message".
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // ValidationError holds every problem found in a config, in field order.
@@ -20,6 +21,7 @@ type ValidationError struct {
 	Errors []FieldError
 }
 
+// Error lists every problem, one per line.
 func (e *ValidationError) Error() string {
 	lines := make([]string, len(e.Errors))
 	for i, fe := range e.Errors {

@@ -27,6 +27,7 @@ const (
 // usageError marks errors in how the command was called.
 type usageError struct{ err error }
 
+// Error returns the underlying message.
 func (e usageError) Error() string { return e.err.Error() }
 
 func usagef(format string, args ...any) error {

@@ -57,6 +57,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error says where the JSON went wrong.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("yamlenc: invalid JSON at offset %d: %s", e.Offset, e.Msg)
 }
