@@ -360,9 +360,28 @@ func (m *mapEncoder) value(e *reflectEncoder, v reflect.Value, _, mapInd int) (r
 	if v.IsNil() {
 		return null, nil
 	}
+	return e.nestedMapping(m, v, mapInd)
+}
+
+func (m *mapEncoder) item(e *reflectEncoder, v reflect.Value, ind int) (bool, error) {
+	if v.IsNil() || v.Len() == 0 {
+		return false, nil
+	}
+	return true, e.inlineMapping(m, v, ind)
+}
+
+// mappingWriter writes the entries of a mapping, the first one without
+// indentation when first is set, and returns how many it wrote.
+type mappingWriter interface {
+	entries(e *reflectEncoder, v reflect.Value, ind int, first bool) (int, error)
+}
+
+// nestedMapping writes a mapping on the lines after its key, or {} when
+// it has no entries.
+func (e *reflectEncoder) nestedMapping(m mappingWriter, v reflect.Value, ind int) (result, error) {
 	mark := len(e.buf)
 	e.buf = append(e.buf, '\n')
-	n, err := m.entries(e, v, mapInd, false)
+	n, err := m.entries(e, v, ind, false)
 	if err != nil {
 		return wrote, err
 	}
@@ -373,17 +392,16 @@ func (m *mapEncoder) value(e *reflectEncoder, v reflect.Value, _, mapInd int) (r
 	return wrote, nil
 }
 
-func (m *mapEncoder) item(e *reflectEncoder, v reflect.Value, ind int) (bool, error) {
-	if v.IsNil() || v.Len() == 0 {
-		return false, nil
-	}
+// inlineMapping writes a mapping that starts on a list item's dash line,
+// or {} when it has no entries.
+func (e *reflectEncoder) inlineMapping(m mappingWriter, v reflect.Value, ind int) error {
 	mark := len(e.buf)
 	e.buf = append(e.buf, ' ')
 	n, err := m.entries(e, v, ind+2, true)
 	if n == 0 && err == nil {
 		e.buf = append(e.buf[:mark], " {}\n"...)
 	}
-	return true, err
+	return err
 }
 
 // entries writes a map's entries in key order and returns how many.
@@ -453,31 +471,15 @@ func newStructEncoder(t reflect.Type) encoder {
 }
 
 func (s *structEncoder) value(e *reflectEncoder, v reflect.Value, _, mapInd int) (result, error) {
-	mark := len(e.buf)
-	e.buf = append(e.buf, '\n')
-	n, err := s.mapping(e, v, mapInd, false)
-	if err != nil {
-		return wrote, err
-	}
-	if n == 0 {
-		e.buf = append(e.buf[:mark], " {}\n"...)
-		return emptyMapping, nil
-	}
-	return wrote, nil
+	return e.nestedMapping(s, v, mapInd)
 }
 
 func (s *structEncoder) item(e *reflectEncoder, v reflect.Value, ind int) (bool, error) {
-	mark := len(e.buf)
-	e.buf = append(e.buf, ' ')
-	n, err := s.mapping(e, v, ind+2, true)
-	if n == 0 && err == nil {
-		e.buf = append(e.buf[:mark], " {}\n"...)
-	}
-	return true, err
+	return true, e.inlineMapping(s, v, ind)
 }
 
-// mapping writes the struct's fields and returns how many it wrote.
-func (s *structEncoder) mapping(e *reflectEncoder, v reflect.Value, ind int, first bool) (int, error) {
+// entries writes the struct's fields and returns how many it wrote.
+func (s *structEncoder) entries(e *reflectEncoder, v reflect.Value, ind int, first bool) (int, error) {
 	written := 0
 	for i := range s.fields {
 		f := &s.fields[i]
