@@ -28,12 +28,37 @@ import (
 // repository's bin directory.
 var Binaries = []string{"etcd", "kube-apiserver"}
 
-// Etcd is a running etcd server.
-type Etcd struct {
-	URL  string
+// process is a server started from bin, with its files and log.
+type process struct {
 	cmd  *exec.Cmd
 	dir  string
 	logs *os.File
+}
+
+// Stop ends the process and removes its files.
+func (p *process) Stop() {
+	stop(p.cmd)
+	p.logs.Close()
+	os.RemoveAll(p.dir)
+}
+
+// checkOK sends req and wants 200 OK back.
+func checkOK(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", req.URL.Path, resp.Status)
+	}
+	return nil
+}
+
+// Etcd is a running etcd server.
+type Etcd struct {
+	URL string
+	process
 }
 
 // StartEtcd runs etcd from binDir on a free loopback port, with its data
@@ -65,17 +90,10 @@ func StartEtcd(binDir string) (*Etcd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	e := &Etcd{URL: url, cmd: cmd, dir: dir, logs: logs}
+	e := &Etcd{URL: url, process: process{cmd: cmd, dir: dir, logs: logs}}
 	if err := waitFor(30*time.Second, func() error {
-		resp, err := http.Get(url + "/health")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("etcd health: %s", resp.Status)
-		}
-		return nil
+		req, _ := http.NewRequest(http.MethodGet, url+"/health", nil)
+		return checkOK(http.DefaultClient, req)
 	}); err != nil {
 		e.Stop()
 		return nil, fmt.Errorf("etcd did not start: %w\n%s", err, tail(logs.Name()))
@@ -83,20 +101,11 @@ func StartEtcd(binDir string) (*Etcd, error) {
 	return e, nil
 }
 
-// Stop ends etcd and removes its data.
-func (e *Etcd) Stop() {
-	stop(e.cmd)
-	e.logs.Close()
-	os.RemoveAll(e.dir)
-}
-
 // Server is a running kube-apiserver.
 type Server struct {
 	// Config reaches the server as a cluster administrator.
 	Config *rest.Config
-	cmd    *exec.Cmd
-	dir    string
-	logs   *os.File
+	process
 }
 
 var prefixes struct {
@@ -155,7 +164,7 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cmd: cmd, dir: dir, logs: logs,
+		process: process{cmd: cmd, dir: dir, logs: logs},
 		Config: &rest.Config{
 			Host: "https://127.0.0.1:" + strconv.Itoa(port), BearerToken: token,
 			TLSClientConfig: rest.TLSClientConfig{Insecure: true}, QPS: 1000, Burst: 1000,
@@ -168,27 +177,12 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 		}
 		req, _ := http.NewRequest(http.MethodGet, s.Config.Host+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s", resp.Status)
-		}
-		return nil
+		return checkOK(client, req)
 	}); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("kube-apiserver did not become ready: %w\n%s", err, tail(logs.Name()))
 	}
 	return s, nil
-}
-
-// Stop ends the server and removes its files.
-func (s *Server) Stop() {
-	stop(s.cmd)
-	s.logs.Close()
-	os.RemoveAll(s.dir)
 }
 
 func stop(cmd *exec.Cmd) {
