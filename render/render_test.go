@@ -197,3 +197,18 @@ func TestClusterIPClassTakesNoLoadBalancerSettings(t *testing.T) {
 		t.Errorf("saw %d class Services, want the all-zone one and two zonal", seen)
 	}
 }
+
+func TestWriteYAMLOfRenderEqualsYAML(t *testing.T) {
+	m := seedMesh([]string{"a"})
+	objs, err := Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteYAML(&buf, objs); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), mustYAML(t, m)) {
+		t.Error("WriteYAML(Render(m)) differs from YAML(m)")
+	}
+}
