@@ -25,6 +25,8 @@ import (
 )
 
 // Patch is one overlay.
+//
+// +k8s:deepcopy-gen=true
 type Patch struct {
 	// Name identifies the patch in errors; without it the patch is known
 	// by its position.
@@ -41,6 +43,8 @@ type Patch struct {
 // Target selects objects. Group, version, kind, name and namespace are
 // regular expressions matched against the whole value, as in kustomize;
 // empty fields match everything.
+//
+// +k8s:deepcopy-gen=true
 type Target struct {
 	Group     string `json:"group,omitempty"`
 	Version   string `json:"version,omitempty"`

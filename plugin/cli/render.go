@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/meshrender/meshrender/plugin/layout"
 	"github.com/meshrender/meshrender/plugin/tree"
 	"github.com/meshrender/meshrender/render"
 )
@@ -64,9 +65,9 @@ problem, with its field path, on stderr and exits 1.`,
 			if err != nil {
 				return describeError(name, err)
 			}
-			files := splitObjects(objs)
+			files := layout.Flat(objs)
 			if split == "component" {
-				files = splitComponents(objs)
+				files = layout.ByComponent(objs)
 			}
 			return tree.Write(outDir, files)
 		},

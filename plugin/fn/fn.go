@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/meshrender/meshrender/plugin/layout"
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -146,11 +147,11 @@ func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.
 			continue
 		}
 		if n, rendersIt := rendered[id]; rendersIt {
-			if !ownedBy(it, instance) && !sharedByMeshes(it) {
+			if labels := it.GetLabels(); !render.Owns(labels, instance) && !render.SharedByMeshes(labels) {
 				// Someone else's object of the same name: replacing it
 				// would lose their content, keeping it would leave the
 				// mesh incomplete.
-				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks app.kubernetes.io/managed-by: meshrender and app.kubernetes.io/instance: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), instance)
+				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks %s: %s and %s: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), render.LabelManagedBy, render.ManagedBy, render.LabelInstance, instance)
 			}
 			if err := keepOrchestratorAnnotations(it, n); err != nil {
 				return nil, err
@@ -159,7 +160,7 @@ func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.
 			placed[id] = true
 			continue
 		}
-		if ownedBy(it, instance) {
+		if render.Owns(it.GetLabels(), instance) {
 			continue // rendered by an earlier run of this mesh, gone now
 		}
 		out = append(out, it)
@@ -180,24 +181,10 @@ func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.
 	return out, nil
 }
 
-// filePath is the file a new object goes to in a kpt package: grouped by
-// component, named by kind and name as kpt names files.
+// filePath is the file a new object goes to in a kpt package: its
+// component's folder under istio/, as in a GitOps tree.
 func filePath(o render.Object) string {
-	return path.Join("istio", o.Component, strings.ToLower(o.Kind)+"_"+o.Name+".yaml")
-}
-
-// ownedBy reports whether an item was rendered for the named mesh.
-func ownedBy(n *yaml.RNode, instance string) bool {
-	l := n.GetLabels()
-	return l["app.kubernetes.io/managed-by"] == "meshrender" && l["app.kubernetes.io/instance"] == instance
-}
-
-// sharedByMeshes reports objects meshrender renders the same for every
-// mesh, such as the CRDs, which carry no instance label.
-func sharedByMeshes(n *yaml.RNode) bool {
-	l := n.GetLabels()
-	_, hasInstance := l["app.kubernetes.io/instance"]
-	return l["app.kubernetes.io/managed-by"] == "meshrender" && !hasInstance
+	return path.Join("istio", layout.Folder(o), layout.FileName(o))
 }
 
 func namespacedName(id identity) string {

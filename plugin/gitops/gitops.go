@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/api/types"
 
+	"github.com/meshrender/meshrender/plugin/layout"
 	"github.com/meshrender/meshrender/plugin/tree"
 	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/yamlenc"
@@ -158,57 +159,63 @@ func fluxWebhookOverlay() render.Overlay {
 	}
 }
 
-// Layers in install order, as folders under istio/.
-const (
-	layerCRDs         = "crds"
-	layerControlPlane = "control-plane"
-	layerGateways     = "gateways"
-)
-
 // Files returns the tree of one mesh, paths relative to its folder
-// <base>/<name>/. objs is the rendered mesh, in install order.
+// <base>/<name>/. objs is the rendered mesh, in install order. Each layer
+// is a folder under istio/ and each component a folder in its layer
+// (istio/gateways/istio-ingress/), one file per object; every folder has a
+// kustomization.yaml listing its files and sub-folders.
 func Files(name string, objs []render.Object, opts Options) ([]tree.File, error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	var files []tree.File
-	folders := map[string][]string{} // folder -> its files, in install order
-	var folderOrder []string
-	add := func(folder, file string, data []byte) {
-		if _, ok := folders[folder]; !ok {
-			folderOrder = append(folderOrder, folder)
+	resources := map[string][]string{} // folder -> its files and sub-folders, in order
+	var folders []string
+	list := func(folder, entry string) {
+		if _, ok := resources[folder]; !ok {
+			folders = append(folders, folder)
 		}
-		folders[folder] = append(folders[folder], file)
-		files = append(files, tree.File{Path: path.Join(folder, file), Data: data})
+		if !slices.Contains(resources[folder], entry) {
+			resources[folder] = append(resources[folder], entry)
+		}
 	}
-	var gatewayFolders []string
+	var layers []render.Layer
+	parts := map[render.Layer][]string{} // each layer's component folders
+	webhooks := map[render.Layer][]string{}
 	for _, o := range objs {
-		folder := "istio/" + o.Component
-		if g, ok := strings.CutPrefix(o.Component, render.ComponentGatewayPrefix); ok {
-			if !slices.Contains(gatewayFolders, g) {
-				gatewayFolders = append(gatewayFolders, g)
-			}
+		if !slices.Contains(layers, o.Layer) {
+			layers = append(layers, o.Layer)
 		}
-		add(folder, fileName(o.Kind, o.Name), o.YAML)
+		folder := "istio/" + layout.Folder(o)
+		if part, ok := strings.CutPrefix(o.Component, string(o.Layer)+"/"); ok && !slices.Contains(parts[o.Layer], part) {
+			parts[o.Layer] = append(parts[o.Layer], part)
+		}
+		if strings.HasSuffix(o.Kind, "WebhookConfiguration") && !slices.Contains(webhooks[o.Layer], o.Kind) {
+			webhooks[o.Layer] = append(webhooks[o.Layer], o.Kind)
+		}
+		file := layout.FileName(o)
+		list(folder, file)
+		files = append(files, tree.File{Path: path.Join(folder, file), Data: o.YAML})
 	}
-	for _, folder := range folderOrder {
-		k, err := kustomization(folders[folder])
+	slices.SortStableFunc(layers, func(a, b render.Layer) int { return a.Rank() - b.Rank() })
+	for _, l := range layers {
+		for _, part := range parts[l] {
+			list("istio/"+string(l), part)
+		}
+	}
+	for _, folder := range folders {
+		k, err := kustomization(resources[folder])
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, tree.File{Path: path.Join(folder, "kustomization.yaml"), Data: k})
 	}
-	layers := []string{layerCRDs, layerControlPlane}
-	if len(gatewayFolders) > 0 {
-		layers = append(layers, layerGateways)
-		k, err := kustomization(gatewayFolders)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, tree.File{Path: "istio/gateways/kustomization.yaml", Data: k})
+	var layerNames []string
+	for _, l := range layers {
+		layerNames = append(layerNames, string(l))
 	}
-	k, err := kustomization(layers)
+	k, err := kustomization(layerNames)
 	if err != nil {
 		return nil, err
 	}
@@ -216,9 +223,9 @@ func Files(name string, objs []render.Object, opts Options) ([]tree.File, error)
 	var tool []tree.File
 	switch opts.Flavor {
 	case Flux:
-		tool, err = fluxFiles(name, layers, opts)
+		tool, err = fluxFiles(name, layerNames, opts)
 	case ArgoCD:
-		tool, err = argoFiles(name, layers, opts)
+		tool, err = argoFiles(name, layerNames, webhooks, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -228,9 +235,10 @@ func Files(name string, objs []render.Object, opts Options) ([]tree.File, error)
 	return files, nil
 }
 
-// fileName is an object's stable file name: kind and name, lower case.
+// fileName is the file of a GitOps object: the same scheme as the mesh's
+// own objects.
 func fileName(kind, name string) string {
-	return strings.ToLower(kind) + "-" + name + ".yaml"
+	return layout.FileName(render.Object{Kind: kind, Name: name})
 }
 
 // kustomization lists resources in a kustomization.yaml.
@@ -264,15 +272,6 @@ func objectFiles(folder string, objs []any, names []string) ([]tree.File, error)
 	return append(files, tree.File{Path: path.Join(folder, "kustomization.yaml"), Data: k}), nil
 }
 
-// labels marks the GitOps objects as meshrender's.
-func labels(name string) map[string]string {
-	return map[string]string{
-		"app.kubernetes.io/managed-by": "meshrender",
-		"app.kubernetes.io/part-of":    "istio",
-		"app.kubernetes.io/instance":   name,
-	}
-}
-
 // fluxFiles are a GitRepository and one Kustomization per layer, each
 // waiting for the one before: wait: true makes a Kustomization ready only
 // when everything it applied is healthy (CRDs established, Deployments
@@ -282,7 +281,7 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 	source := "meshrender-" + name
 	repo := GitRepository{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository"},
-		ObjectMeta: metav1.ObjectMeta{Name: source, Namespace: fluxNamespace, Labels: labels(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: source, Namespace: fluxNamespace, Labels: render.OwnerLabels(name)},
 		Spec:       GitRepositorySpec{URL: opts.RepoURL, Ref: GitRepositoryRef{Branch: opts.Branch}, Interval: "5m"},
 	}
 	if opts.SecretName != "" {
@@ -294,7 +293,7 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 	for _, layer := range layers {
 		k := FluxKustomization{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization"},
-			ObjectMeta: metav1.ObjectMeta{Name: name + "-istio-" + layer, Namespace: fluxNamespace, Labels: labels(name)},
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-istio-" + layer, Namespace: fluxNamespace, Labels: render.OwnerLabels(name)},
 			Spec: FluxKustomizationSpec{
 				Interval: "10m", RetryInterval: "1m", Timeout: "5m",
 				Path:  repoPath(name, opts, "istio/"+layer),
@@ -314,11 +313,11 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 
 // argoFiles are an Application per layer, in sync waves, under one root
 // Application (app of apps) that is the only object applied by hand.
-func argoFiles(name string, layers []string, opts Options) ([]tree.File, error) {
+func argoFiles(name string, layers []string, webhooks map[render.Layer][]string, opts Options) ([]tree.File, error) {
 	app := func(appName, folder string) Application {
 		return Application{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Application"},
-			ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: argoNamespace, Labels: labels(name)},
+			ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: argoNamespace, Labels: render.OwnerLabels(name)},
 			Spec: ApplicationSpec{
 				Project:     "default",
 				Source:      ApplicationSource{RepoURL: opts.RepoURL, TargetRevision: opts.Branch, Path: strings.TrimPrefix(repoPath(name, opts, folder), "./")},
@@ -339,13 +338,14 @@ func argoFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 	for i, layer := range layers {
 		a := app(name+"-istio-"+layer, "istio/"+layer)
 		a.Annotations = map[string]string{"argocd.argoproj.io/sync-wave": fmt.Sprint(i)}
-		if layer == layerControlPlane {
-			// istiod patches its CA bundle into the webhook and flips
-			// failurePolicy to Fail once it serves; neither is drift.
-			a.Spec.IgnoreDifferences = []ResourceIgnoreDiffs{{
-				Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration",
+		// istiod patches its CA bundle into its webhooks and flips the
+		// validating webhook's failurePolicy to Fail once it serves;
+		// neither is drift.
+		for _, kind := range webhooks[render.Layer(layer)] {
+			a.Spec.IgnoreDifferences = append(a.Spec.IgnoreDifferences, ResourceIgnoreDiffs{
+				Group: "admissionregistration.k8s.io", Kind: kind,
 				JQPathExpressions: []string{".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.failurePolicy"},
-			}}
+			})
 		}
 		objs = append(objs, a)
 		names = append(names, fileName("Application", a.Name))
@@ -389,7 +389,7 @@ func pluginFiles(name string) ([]tree.File, error) {
 	}
 	cm := corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: "meshrender-cmp-plugin", Namespace: argoNamespace, Labels: labels(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: "meshrender-cmp-plugin", Namespace: argoNamespace, Labels: render.OwnerLabels(name)},
 		Data:       map[string]string{"plugin.yaml": string(data)},
 	}
 	return objectFiles("argocd/cmp", []any{cm}, []string{fileName("ConfigMap", cm.Name)})

@@ -1,6 +1,6 @@
-// Package gateway builds one Istio ingress gateway: the proxy running in
-// router mode, its Services, RBAC for TLS secrets, autoscaler and
-// disruption budget, in its own namespace.
+// Package gateway builds one Istio gateway, ingress or egress: the proxy
+// running in router mode, its Services, RBAC for TLS secrets, autoscaler
+// and disruption budget.
 package gateway
 
 import (
@@ -15,23 +15,41 @@ import (
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
-// Object names, the same in every gateway namespace.
+// Gateway names, the same in every gateway namespace: the Deployment,
+// Service, autoscaler and disruption budget carry the name, and the other
+// objects names derived from it.
 const (
-	Name            = "istio-ingressgateway"
-	InternalName    = "istio-ingressgateway-internal"
-	ServiceAccount  = "istio-ingressgateway-service-account"
-	SDSRole         = "istio-ingressgateway-sds"
-	StatusPort      = 15021
-	prometheusPort  = 15090
-	trustDomain     = "cluster.local"
-	clusterID       = "Kubernetes"
+	IngressName = "istio-ingressgateway"
+	EgressName  = "istio-egressgateway"
+)
+
+// Ports every gateway has.
+const (
+	StatusPort     = 15021
+	prometheusPort = 15090
+)
+
+const (
 	canonicalRev    = "latest"
 	sdsSecretsGroup = ""
 )
 
+// InternalName is the name of the gateway's ClusterIP Service for
+// clients in the cluster.
+func InternalName(name string) string { return name + "-internal" }
+
+// ServiceAccountName is the name of the gateway's ServiceAccount.
+func ServiceAccountName(name string) string { return name + "-service-account" }
+
+// SDSRoleName is the name of the Role (and binding) that lets the gateway
+// read TLS secrets.
+func SDSRoleName(name string) string { return name + "-sds" }
+
 // Values is everything one gateway is built from.
 type Values struct {
-	Meta      objects.Meta
+	Meta objects.Meta
+	// Name is IngressName or EgressName.
+	Name      string
 	Namespace string
 	// Selector identifies the gateway's pods; Istio Gateway resources
 	// select on it.
@@ -43,7 +61,10 @@ type Values struct {
 	Revision string
 	objects.Workload
 	Service Service
-	Ports   []Port
+	// Internal adds a ClusterIP Service that keeps clients in the cluster
+	// in their zone.
+	Internal bool
+	Ports    []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
 	// MeshConfigMap names the control plane's mesh ConfigMap.
@@ -68,17 +89,21 @@ type Port struct {
 // Objects returns the gateway's objects.
 func Objects(v Values) []objects.Object {
 	b := builder{v: v}
-	b.objectLabels = v.Meta.Labels(Name, b.labels())
+	b.objectLabels = v.Meta.Labels(v.Name, b.labels())
 	objs := []objects.Object{
 		b.serviceAccount(),
 		b.role(),
 		b.roleBinding(),
 		b.service(),
-		b.internalService(),
-		b.deployment(),
-		objects.CPUAutoscaler(b.meta(Name), v.MinReplicas, v.MaxReplicas),
 	}
-	if pdb := objects.DisruptionBudget(b.meta(Name), v.Selector, v.MinReplicas); pdb != nil {
+	if v.Internal {
+		objs = append(objs, b.internalService())
+	}
+	objs = append(objs,
+		b.deployment(),
+		objects.CPUAutoscaler(b.meta(v.Name), v.MinReplicas, v.MaxReplicas),
+	)
+	if pdb := objects.DisruptionBudget(b.meta(v.Name), v.Selector, v.MinReplicas); pdb != nil {
 		objs = append(objs, pdb)
 	}
 	return objs
@@ -104,7 +129,7 @@ func (b builder) meta(name string) metav1.ObjectMeta {
 func (b builder) serviceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:         metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta:       b.meta(ServiceAccount),
+		ObjectMeta:       b.meta(ServiceAccountName(b.v.Name)),
 		ImagePullSecrets: objects.PullSecrets(b.v.PullSecrets),
 	}
 }
@@ -113,7 +138,7 @@ func (b builder) serviceAccount() *corev1.ServiceAccount {
 func (b builder) role() *rbacv1.Role {
 	return &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: b.meta(SDSRole),
+		ObjectMeta: b.meta(SDSRoleName(b.v.Name)),
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{sdsSecretsGroup}, Resources: []string{"secrets"}, Verbs: []string{"get", "watch", "list"}}},
 	}
 }
@@ -121,9 +146,9 @@ func (b builder) role() *rbacv1.Role {
 func (b builder) roleBinding() *rbacv1.RoleBinding {
 	return &rbacv1.RoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-		ObjectMeta: b.meta(SDSRole),
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: SDSRole},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ServiceAccount, Namespace: b.v.Namespace}},
+		ObjectMeta: b.meta(SDSRoleName(b.v.Name)),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: SDSRoleName(b.v.Name)},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ServiceAccountName(b.v.Name), Namespace: b.v.Namespace}},
 	}
 }
 
@@ -138,7 +163,7 @@ func (b builder) servicePorts() []corev1.ServicePort {
 // service is the gateway's entry point from outside the cluster.
 func (b builder) service() *corev1.Service {
 	s := b.v.Service
-	meta := b.meta(Name)
+	meta := b.meta(b.v.Name)
 	if len(s.Annotations) > 0 {
 		meta.Annotations = maps.Clone(s.Annotations)
 	}
@@ -163,7 +188,7 @@ func (b builder) service() *corev1.Service {
 func (b builder) internalService() *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: b.meta(InternalName),
+		ObjectMeta: b.meta(InternalName(b.v.Name)),
 		Spec: corev1.ServiceSpec{
 			Type:                corev1.ServiceTypeClusterIP,
 			Ports:               b.servicePorts(),
@@ -181,14 +206,14 @@ func (b builder) deployment() *appsv1.Deployment {
 	v := b.v
 	surge, unavailable := intstr.FromString("100%"), intstr.FromString("25%")
 	podLabels := objects.Merge(b.labels(), map[string]string{
-		"service.istio.io/canonical-name":     Name,
+		"service.istio.io/canonical-name":     v.Name,
 		"service.istio.io/canonical-revision": canonicalRev,
 		"sidecar.istio.io/inject":             "false",
 		"istio.io/dataplane-mode":             "none",
 	})
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: b.meta(Name),
+		ObjectMeta: b.meta(v.Name),
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: v.Selector},
 			Strategy: appsv1.DeploymentStrategy{
@@ -197,7 +222,7 @@ func (b builder) deployment() *appsv1.Deployment {
 			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels: v.Meta.Labels(Name, podLabels),
+					Labels: v.Meta.Labels(v.Name, podLabels),
 					Annotations: map[string]string{
 						objects.LabelRev:          v.Revision,
 						"prometheus.io/path":      "/stats/prometheus",
@@ -207,7 +232,7 @@ func (b builder) deployment() *appsv1.Deployment {
 					},
 				},
 				Spec: corev1.PodSpec{
-					ServiceAccountName:        ServiceAccount,
+					ServiceAccountName:        ServiceAccountName(v.Name),
 					SecurityContext:           objects.RestrictedPod(),
 					ImagePullSecrets:          objects.PullSecrets(v.PullSecrets),
 					Affinity:                  b.affinity(),
@@ -261,7 +286,7 @@ func (b builder) proxy() corev1.Container {
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Args: []string{
 			"proxy", "router",
-			"--domain", "$(POD_NAMESPACE).svc." + trustDomain,
+			"--domain", "$(POD_NAMESPACE).svc." + objects.TrustDomain,
 			"--proxyLogLevel=warning",
 			"--proxyComponentLogLevel=misc:error",
 			"--log_output_level=default:info",
@@ -302,12 +327,12 @@ func (b builder) env() []corev1.EnvVar {
 		objects.FieldEnv("HOST_IP", "status.hostIP"),
 		objects.ResourceEnv("ISTIO_CPU_LIMIT", "limits.cpu"),
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
-		objects.Env("ISTIO_META_WORKLOAD_NAME", Name),
-		objects.Env("ISTIO_META_OWNER", "kubernetes://apis/apps/v1/namespaces/"+v.Namespace+"/deployments/"+Name),
-		objects.Env("ISTIO_META_MESH_ID", trustDomain),
-		objects.Env("TRUST_DOMAIN", trustDomain),
+		objects.Env("ISTIO_META_WORKLOAD_NAME", v.Name),
+		objects.Env("ISTIO_META_OWNER", "kubernetes://apis/apps/v1/namespaces/"+v.Namespace+"/deployments/"+v.Name),
+		objects.Env("ISTIO_META_MESH_ID", objects.TrustDomain),
+		objects.Env("TRUST_DOMAIN", objects.TrustDomain),
 		objects.Env("ISTIO_META_UNPRIVILEGED_POD", "true"),
-		objects.Env("ISTIO_META_CLUSTER_ID", clusterID),
+		objects.Env("ISTIO_META_CLUSTER_ID", objects.ClusterID),
 		objects.FieldEnv("ISTIO_META_NODE_NAME", "spec.nodeName"),
 	}
 }

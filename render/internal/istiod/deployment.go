@@ -71,7 +71,7 @@ func (c builder) discovery() corev1.Container {
 			"discovery",
 			"--monitoringAddr=:15014",
 			"--log_output_level=default:info",
-			"--domain", TrustDomain,
+			"--domain", objects.TrustDomain,
 			"--keepaliveMaxServerConnectionAge", "30m",
 		},
 		Env: c.env(),
@@ -114,7 +114,7 @@ func (c builder) env() []corev1.EnvVar {
 		objects.Env("CA_TRUSTED_NODE_ACCOUNTS", c.v.Namespace+"/ztunnel"),
 		objects.Env("PILOT_TRACE_SAMPLING", "1"),
 		objects.Env("PILOT_ENABLE_ANALYSIS", "false"),
-		objects.Env("CLUSTER_ID", ClusterID),
+		objects.Env("CLUSTER_ID", objects.ClusterID),
 		objects.ResourceEnv("GOMAXPROCS", "limits.cpu"),
 		objects.Env("PLATFORM", ""),
 		// No injector: istiod skips its webhook handler and does not look

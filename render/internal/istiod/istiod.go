@@ -32,12 +32,6 @@ type Values struct {
 	MTLSMode string
 }
 
-// TrustDomain and ClusterID are upstream's single-cluster defaults.
-const (
-	TrustDomain = "cluster.local"
-	ClusterID   = "Kubernetes"
-)
-
 // Names derives every control plane name from a revision.
 type Names struct {
 	Revision string

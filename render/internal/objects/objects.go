@@ -32,6 +32,29 @@ const (
 	PartOf    = "istio"
 )
 
+// TrustDomain and ClusterID are upstream's single-cluster defaults, which
+// istiod and every proxy must agree on.
+const (
+	TrustDomain = "cluster.local"
+	ClusterID   = "Kubernetes"
+)
+
+// Printed is an object that was printed ahead of time, such as a CRD
+// embedded as YAML: the pipeline passes its YAML through as it is.
+type Printed struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+	// YAML is the whole object as a YAML document.
+	YAML []byte
+}
+
+// DeepCopyObject returns a copy that shares only the read-only YAML.
+func (p *Printed) DeepCopyObject() runtime.Object {
+	c := *p
+	p.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	return &c
+}
+
 // Meta describes the labels every object of one mesh carries.
 type Meta struct {
 	// Instance is the mesh name.

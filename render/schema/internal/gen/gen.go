@@ -16,32 +16,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/meshrender/meshrender/profiles"
 	"github.com/meshrender/meshrender/render"
 )
 
-// sources are the files, relative to the module root, whose comments
+// sources are the packages, relative to the module root, whose comments
 // describe the schema's types.
-var sources = []string{"render/api.go", "overlays/overlays.go"}
-
-// enums are the values enumerated fields accept, by Go type and field.
-var enums = map[string][]any{
-	"MeshSpec.Profile":                          append([]any{""}, anySlice(profiles.Names())...),
-	"MeshSpec.Version":                          {render.IstioVersion},
-	"MTLS.Mode":                                 {render.MTLSStrict, render.MTLSPermissive},
-	"GatewayService.Type":                       {"LoadBalancer", "NodePort", "ClusterIP"},
-	"GatewayService.ExternalTrafficPolicy":      {"Cluster", "Local"},
-	"ZoneServiceOverride.ExternalTrafficPolicy": {"Cluster", "Local"},
-	"MeshConfig.OutboundTrafficPolicy":          {render.OutboundAllowAny, render.OutboundRegistryOnly},
-}
-
-func anySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}
+var sources = []string{"render", "overlays"}
 
 // Schema returns the schema as indented JSON; root is the module root.
 func Schema(root string) ([]byte, error) {
@@ -49,7 +29,7 @@ func Schema(root string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &generator{docs: docs, defs: map[string]any{}}
+	g := &generator{docs: docs, defs: map[string]any{}, enums: render.Enums()}
 	top := g.object(reflect.TypeFor[render.Mesh]())
 	top["$schema"] = "http://json-schema.org/draft-07/schema#"
 	top["$id"] = "https://meshrender.dev/schemas/mesh.schema.json"
@@ -74,11 +54,24 @@ func Schema(root string) ([]byte, error) {
 func fieldDocs(root string) (map[string]string, error) {
 	docs := map[string]string{}
 	fset := token.NewFileSet()
-	for _, src := range sources {
-		f, err := parser.ParseFile(fset, filepath.Join(root, src), nil, parser.ParseComments)
+	var files []*ast.File
+	for _, dir := range sources {
+		paths, err := filepath.Glob(filepath.Join(root, dir, "*.go"))
 		if err != nil {
 			return nil, err
 		}
+		for _, path := range paths {
+			if strings.HasSuffix(path, "_test.go") || strings.HasPrefix(filepath.Base(path), "zz_generated") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+	}
+	for _, f := range files {
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.TYPE {
@@ -110,14 +103,23 @@ func fieldDocs(root string) (map[string]string, error) {
 	return docs, nil
 }
 
-// clean joins a comment's lines into one paragraph.
+// clean joins a comment's lines into one paragraph, leaving out code
+// generator tags (+k8s:...).
 func clean(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	var words []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "+") {
+			continue
+		}
+		words = append(words, strings.Fields(line)...)
+	}
+	return strings.Join(words, " ")
 }
 
 type generator struct {
-	docs map[string]string
-	defs map[string]any
+	docs  map[string]string
+	defs  map[string]any
+	enums map[string][]string
 }
 
 // schemaFor returns the schema of a Go type.
@@ -179,7 +181,7 @@ func (g *generator) object(t reflect.Type) map[string]any {
 		}
 		s := g.schemaFor(f.Type)
 		key := t.Name() + "." + f.Name
-		if values, ok := enums[key]; ok {
+		if values, ok := g.enums[key]; ok {
 			s["enum"] = values
 		}
 		if d := g.docs[key]; d != "" {

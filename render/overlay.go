@@ -2,70 +2,72 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/meshrender/meshrender/overlays"
-	"github.com/meshrender/meshrender/render/internal/crds"
 	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
-// emitPatched is emit for a mesh with overlays: every object is printed,
-// those a patch may select are patched as kyaml nodes and printed again,
-// and everything is put in install order after patching, since a patch
-// may rename an object.
-func emitPatched(m *Mesh, sink func(Object) error) error {
-	set, errs := overlays.Compile(m.Spec.Overlays)
-	if len(errs) > 0 {
-		return overlayErrors(errs)
+// compileOverlays parses the mesh's overlays once; nil means there are
+// none. Problems go to p with their field paths.
+func compileOverlays(p *problems, patches []Overlay) *overlays.Set {
+	if len(patches) == 0 {
+		return nil
 	}
-	typed, err := typedObjects(m)
-	if err != nil {
-		return err
+	set, errs := overlays.Compile(patches)
+	for _, e := range errs {
+		p.add(overlayField(e), "%s", overlayMessage(e))
 	}
+	return set
+}
+
+// patched prints every object, patches those an overlay may select as
+// kyaml nodes and prints them again. The result is not in install order:
+// a patch may rename an object.
+func (c *checked) patched(typed []built) ([]Object, error) {
 	goTypes := map[objects.Key]reflect.Type{}
-	for _, co := range typed {
-		goTypes[co.key()] = reflect.TypeOf(co.obj).Elem()
+	for _, b := range typed {
+		if _, printed := b.obj.(*objects.Printed); !printed {
+			goTypes[b.key()] = reflect.TypeOf(b.obj).Elem()
+		}
 	}
 	var objs []Object
-	for _, c := range crds.All() {
-		objs = append(objs, crdObject(c)) // read-only, never patched in place
-	}
 	var s slab
 	if err := encodeInOrder(typed, func(o Object) error {
 		o.YAML = s.copy(o.YAML)
 		objs = append(objs, o)
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	var items []overlays.Item
 	for i, o := range objs {
-		if !set.MayMatch(o.identity()) {
+		if !c.overlays.MayMatch(o.identity()) {
 			continue
 		}
 		node, err := yaml.Parse(string(o.YAML))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, overlays.Item{Node: node, Ref: i})
 	}
-	patched, err := set.Apply(items)
+	patched, err := c.overlays.Apply(items)
 	if err != nil {
 		var list []*overlays.Error
 		for _, e := range unwrapAll(err) {
 			var oe *overlays.Error
 			if !errors.As(e, &oe) {
-				return err
+				return nil, err
 			}
 			list = append(list, oe)
 		}
-		return overlayErrors(list)
+		return nil, overlayErrors(list)
 	}
 	keep := make([]bool, len(objs))
 	for i := range keep {
@@ -79,12 +81,12 @@ func emitPatched(m *Mesh, sink func(Object) error) error {
 		o := &objs[it.Ref]
 		raw, err := it.Node.MarshalJSON()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		before := o.key()
 		meta, err := it.Node.GetMeta()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		o.APIVersion, o.Kind, o.Namespace, o.Name = meta.APIVersion, meta.Kind, meta.Namespace, meta.Name
 		if t, ok := goTypes[before]; ok && o.Kind == before.Kind && o.APIVersion == before.APIVersion {
@@ -94,12 +96,12 @@ func emitPatched(m *Mesh, sink func(Object) error) error {
 			}
 		}
 		if o.YAML, err = yamlenc.Manifest(nil, raw); err != nil {
-			return err
+			return nil, err
 		}
 		keep[it.Ref] = true
 	}
 	if err := p.err(); err != nil {
-		return err
+		return nil, err
 	}
 	var out []Object
 	for i, o := range objs {
@@ -107,13 +109,7 @@ func emitPatched(m *Mesh, sink func(Object) error) error {
 			out = append(out, o)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Object) int { return objects.Compare(a.key(), b.key()) })
-	for _, o := range out {
-		if err := sink(o); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out, nil
 }
 
 // strictCheck decodes a patched object into its Go type and returns what
@@ -139,29 +135,22 @@ func overlayErrors(list []*overlays.Error) error {
 	return p.err()
 }
 
+// overlayField is the field path of an overlay problem.
+func overlayField(e *overlays.Error) string {
+	return fmt.Sprintf("spec.overlays[%d].%s", e.Index, e.Field)
+}
+
+// overlayMessage names the overlay when it has a name.
+func overlayMessage(e *overlays.Error) string {
+	if e.Name != "" {
+		return fmt.Sprintf("overlay %q %s", e.Name, e.Message)
+	}
+	return e.Message
+}
+
 func unwrapAll(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-func namespacedName(ns, name string) string {
-	if ns == "" {
-		return name
-	}
-	return ns + "/" + name
-}
-
-func crdObject(c crds.CRD) Object {
-	return Object{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition", Name: c.Name, Component: ComponentCRDs, YAML: c.YAML}
-}
-
-// identity is what an overlay target selects on.
-func (o *Object) identity() overlays.Identity {
-	group, version, ok := strings.Cut(o.APIVersion, "/")
-	if !ok {
-		group, version = "", o.APIVersion
-	}
-	return overlays.Identity{Group: group, Version: version, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace}
 }

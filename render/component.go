@@ -1,0 +1,143 @@
+package render
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
+)
+
+// Layer is a stage of the installation. A GitOps tool applies the layers
+// in order, each one healthy before the next starts.
+type Layer string
+
+// The layers, in install order.
+const (
+	// LayerCRDs holds Istio's CustomResourceDefinitions.
+	LayerCRDs Layer = "crds"
+	// LayerControlPlane holds istiod with its RBAC, config and webhooks,
+	// and the mesh-wide policy.
+	LayerControlPlane Layer = "control-plane"
+	// LayerDataPlane holds what runs on every node for the workloads.
+	LayerDataPlane Layer = "data-plane"
+	// LayerGateways holds the gateways, one component per namespace.
+	LayerGateways Layer = "gateways"
+	// LayerPolicies holds what the mesh admin adds around the
+	// installation: network isolation, edge authentication, certificates.
+	LayerPolicies Layer = "policies"
+)
+
+// Layers lists every layer in install order.
+var Layers = []Layer{LayerCRDs, LayerControlPlane, LayerDataPlane, LayerGateways, LayerPolicies}
+
+// Rank is the layer's position in Layers; a layer not listed sorts last.
+func (l Layer) Rank() int {
+	for i, x := range Layers {
+		if x == l {
+			return i
+		}
+	}
+	return len(Layers)
+}
+
+// PodSecurity is a Pod Security Standards level, enforced on a namespace
+// by its pod-security.kubernetes.io labels.
+type PodSecurity string
+
+// The Pod Security levels a rendered namespace may have.
+const (
+	PodSecurityRestricted PodSecurity = "restricted"
+	PodSecurityBaseline   PodSecurity = "baseline"
+	PodSecurityPrivileged PodSecurity = "privileged"
+)
+
+// looser reports whether a allows more than b.
+func (a PodSecurity) looser(b PodSecurity) bool {
+	rank := map[PodSecurity]int{PodSecurityRestricted: 0, PodSecurityBaseline: 1, PodSecurityPrivileged: 2}
+	return rank[a] > rank[b]
+}
+
+// Namespace is a namespace a component owns: meshrender renders it, with
+// the component's Pod Security level and labels.
+type Namespace struct {
+	Name string
+	// PodSecurity is enforced, warned about and audited.
+	PodSecurity PodSecurity
+	// Labels are added to the namespace, such as the identity of the
+	// gateway it holds, for policies that select namespaces.
+	Labels map[string]string
+}
+
+// TypedObject is a Kubernetes object built from its Go type, with its
+// TypeMeta filled in.
+type TypedObject = objects.Object
+
+// Component is one unit of the mesh, planned from the defaulted, valid
+// Mesh: everything in it is installed, upgraded and removed together.
+type Component struct {
+	// Name is unique in a mesh. It is the layer, or the layer and a part
+	// within it: "control-plane", "gateways/istio-ingress".
+	Name string
+	// Layer is the stage of the installation the component belongs to.
+	Layer Layer
+	// Namespaces are the namespaces the component owns. A namespace two
+	// components own is rendered once, with the first one's name, the
+	// loosest Pod Security level of the two and both sets of labels.
+	Namespaces []Namespace
+	// Images names the images the component's pods pull, by the names
+	// spec.registry.digests takes (ImageNames).
+	Images []string
+	// Build returns the component's objects. It is pure: it reads only
+	// what the planner captured from the mesh.
+	Build func() ([]TypedObject, error)
+}
+
+// namespaceLabels enforce a Pod Security level (warn and audit too, so a
+// patched pod template that breaks it is reported on apply) and keep
+// sidecar injection off in meshrender's own namespaces.
+func namespaceLabels(level PodSecurity) map[string]string {
+	return map[string]string{
+		"pod-security.kubernetes.io/enforce": string(level),
+		"pod-security.kubernetes.io/warn":    string(level),
+		"pod-security.kubernetes.io/audit":   string(level),
+		"istio-injection":                    "disabled",
+	}
+}
+
+// ownedNamespace is a namespace to render and the component it goes with.
+type ownedNamespace struct {
+	Namespace
+	component *Component
+}
+
+// namespaces merges what the components say about their namespaces, in
+// the order the namespaces first appear.
+func namespaces(components []Component) []ownedNamespace {
+	var out []ownedNamespace
+	index := map[string]int{}
+	for i := range components {
+		c := &components[i]
+		for _, ns := range c.Namespaces {
+			j, seen := index[ns.Name]
+			if !seen {
+				index[ns.Name] = len(out)
+				out = append(out, ownedNamespace{Namespace: Namespace{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: objects.Merge(ns.Labels)}, component: c})
+				continue
+			}
+			o := &out[j]
+			if ns.PodSecurity.looser(o.PodSecurity) {
+				o.PodSecurity = ns.PodSecurity
+			}
+			o.Labels = objects.Merge(o.Labels, ns.Labels)
+		}
+	}
+	return out
+}
+
+// object returns the Namespace with the standard and Pod Security labels.
+func (ns ownedNamespace) object(meta objects.Meta) *corev1.Namespace {
+	return &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: ns.Name, Labels: meta.Labels("", objects.Merge(namespaceLabels(ns.PodSecurity), ns.Labels))},
+	}
+}

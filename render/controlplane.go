@@ -1,0 +1,113 @@
+package render
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/meshrender/meshrender/render/internal/istiod"
+	"github.com/meshrender/meshrender/render/internal/objects"
+)
+
+// MTLS is the mesh-wide mutual TLS policy.
+//
+// +k8s:deepcopy-gen=true
+type MTLS struct {
+	// Mode is STRICT (default) or PERMISSIVE.
+	Mode string `json:"mode,omitempty"`
+}
+
+// Istiod tunes the control plane deployment.
+//
+// +k8s:deepcopy-gen=true
+type Istiod struct {
+	// Namespace is where istiod runs and Istio's root namespace
+	// (default istio-system).
+	Namespace string `json:"namespace,omitempty"`
+	// Replicas bounds the horizontal autoscaler (default 2 to 5).
+	Replicas Replicas `json:"replicas,omitzero"`
+	// Resources of the discovery container.
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+}
+
+// DefaultIstiodNamespace is where istiod runs unless
+// spec.istiod.namespace says otherwise.
+const DefaultIstiodNamespace = "istio-system"
+
+func (i *Istiod) setDefaults() {
+	if i.Namespace == "" {
+		i.Namespace = DefaultIstiodNamespace
+	}
+	defaultReplicas(&i.Replicas, 2, 5)
+	if i.Resources == nil {
+		// Upstream's requests. Upstream sets no limits; a memory limit
+		// restarts a runaway istiod instead of starving its node, and CPU
+		// stays unlimited because istiod's pushes are bursty and
+		// GOMAXPROCS follows limits.cpu (node capacity when unset).
+		i.Resources = resources("500m", "2048Mi", "", "4096Mi")
+	}
+}
+
+func (m *MTLS) setDefaults() {
+	if m.Mode == "" {
+		m.Mode = MTLSStrict
+	}
+}
+
+func validateRevision(p *problems, rev string) {
+	if rev == "" {
+		return
+	}
+	if rev == "default" {
+		p.add("spec.revision", `"default" names the unrevisioned control plane; leave the revision empty instead`)
+		return
+	}
+	for _, msg := range validation.IsDNS1123Label(rev) {
+		p.add("spec.revision", "%q is not a DNS label: %s", rev, msg)
+	}
+	// istiod-<revision> is a Service name, a DNS label of at most 63.
+	if len(rev) > 56 {
+		p.add("spec.revision", "%q is longer than 56 characters; istiod-%s would not be a valid Service name", rev, rev)
+	}
+}
+
+func (i *Istiod) validate(p *problems) {
+	validateNamespaceName(p, "spec.istiod.namespace", i.Namespace)
+	validateReplicas(p, "spec.istiod.replicas", i.Replicas, 1)
+	validateResources(p, "spec.istiod.resources", i.Resources)
+}
+
+// controlPlaneNames derives every control plane name from the spec.
+func controlPlaneNames(s *MeshSpec) istiod.Names {
+	return istiod.Names{Revision: s.Revision, NS: s.Istiod.Namespace}
+}
+
+// controlPlaneComponents plans istiod with its RBAC, mesh config and
+// validating webhook, and the mesh-wide mTLS policy.
+func controlPlaneComponents(m *Mesh, _ *problems) []Component {
+	s := &m.Spec
+	return []Component{{
+		Name:       string(LayerControlPlane),
+		Layer:      LayerControlPlane,
+		Namespaces: []Namespace{{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted}},
+		Images:     []string{"pilot"},
+		Build: func() ([]TypedObject, error) {
+			mc, err := meshConfigDocument(m)
+			if err != nil {
+				return nil, err
+			}
+			return istiod.Objects(istiod.Values{
+				Meta: meshMeta(m), Namespace: s.Istiod.Namespace, Revision: s.Revision,
+				Workload: objects.Workload{
+					Image: s.Registry.Image("pilot"), PullSecrets: s.Registry.PullSecrets,
+					MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max, Resources: *s.Istiod.Resources,
+				},
+				Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode,
+			}), nil
+		},
+	}}
+}
+
+// meshMeta is what every object of the mesh is labelled with.
+func meshMeta(m *Mesh) objects.Meta {
+	return objects.Meta{Instance: m.Metadata.Name, Version: m.Spec.Version}
+}

@@ -1,0 +1,94 @@
+package render
+
+import (
+	"github.com/meshrender/meshrender/overlays"
+)
+
+// The identity of the config type and the one Istio release it renders.
+const (
+	// APIVersion is the apiVersion of a Mesh document.
+	APIVersion = "meshrender.dev/v1alpha1"
+	// Kind is the kind of a Mesh document.
+	Kind = "Mesh"
+	// IstioVersion is the Istio release meshrender renders; spec.version
+	// must be empty or equal to it.
+	IstioVersion = "1.30.3"
+)
+
+// Profile names accepted in spec.profile. The presets themselves live in
+// the profiles package.
+const (
+	ProfileDefault = ""
+	ProfileSeed    = "seed"
+	ProfileMinimal = "minimal"
+)
+
+// DefaultMeshName names a mesh whose metadata.name is empty.
+const DefaultMeshName = "default"
+
+// Mesh is the whole configuration of one Istio installation: the function
+// config of the KRM function and the document behind `meshrender render -f`.
+//
+// +k8s:deepcopy-gen=true
+type Mesh struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Spec       MeshSpec   `json:"spec"`
+}
+
+// ObjectMeta is the part of Kubernetes object metadata a Mesh carries.
+// Annotations are where kustomize and kpt put function settings; they do
+// not change what is rendered.
+//
+// +k8s:deepcopy-gen=true
+type ObjectMeta struct {
+	// Name names the mesh; it becomes the app.kubernetes.io/instance label.
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// MeshSpec describes the mesh. Every field is optional; Default fills in
+// what is left out and Validate reports what cannot be rendered.
+//
+// +k8s:deepcopy-gen=true
+type MeshSpec struct {
+	// Profile names a preset that is merged under this spec: the spec
+	// wins field by field. One of "", "seed", "minimal".
+	Profile string `json:"profile,omitempty"`
+	// Version is the Istio release; only IstioVersion is supported.
+	Version string `json:"version,omitempty"`
+	// Revision, when set, gives the control plane its own name
+	// (istiod-<revision>) and istio.io/rev label so that two releases can
+	// run side by side during a canary upgrade.
+	Revision string `json:"revision,omitempty"`
+	// Registry says where images come from.
+	Registry Registry `json:"registry,omitzero"`
+	// MTLS sets the mesh-wide PeerAuthentication.
+	MTLS MTLS `json:"mtls,omitzero"`
+	// Zones lists the availability zones the cluster spans. With two or
+	// more, gateways are spread over them and zonal gateways are added.
+	Zones []string `json:"zones,omitempty"`
+	// Istiod tunes the control plane.
+	Istiod Istiod `json:"istiod,omitzero"`
+	// Ingress configures the default ingress gateway and its zonal copies.
+	Ingress Ingress `json:"ingress,omitzero"`
+	// ExposureClasses adds one ingress gateway (and, with zones, zonal
+	// ones) per network a control plane can be exposed on.
+	ExposureClasses []ExposureClass `json:"exposureClasses,omitempty"`
+	// MeshConfig sets fields of Istio's mesh config (ConfigMap istio).
+	MeshConfig MeshConfig `json:"meshConfig,omitzero"`
+	// Overlays patch the rendered objects, in order, for what the typed
+	// fields leave out: strategic merge patches and JSON 6902 patches,
+	// selected the way kustomize's patches are.
+	Overlays []Overlay `json:"overlays,omitempty"`
+}
+
+// Overlay is a patch applied to the rendered objects; see the overlays
+// package.
+type Overlay = overlays.Patch
+
+// OverlayTarget selects the objects an overlay patches.
+type OverlayTarget = overlays.Target

@@ -1,0 +1,216 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/meshrender/meshrender/overlays"
+	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/yamlenc"
+)
+
+// checked is a defaulted mesh that passed validation, with what checking
+// it produced: its components and its compiled overlays.
+type checked struct {
+	mesh       *Mesh
+	components []Component
+	// overlays is nil when the mesh has none.
+	overlays *overlays.Set
+}
+
+// built is a typed object and the component it belongs to.
+type built struct {
+	obj       TypedObject
+	component *Component
+}
+
+func (b built) key() objects.Key {
+	gvk := b.obj.GetObjectKind().GroupVersionKind()
+	return objects.Key{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: b.obj.GetNamespace(), Name: b.obj.GetName()}
+}
+
+// emit runs the pipeline: build every component, encode the objects,
+// apply the overlays, put everything in install order and hand it to
+// sink. The YAML sink receives is valid only during the call.
+func (c *checked) emit(sink func(Object) error) error {
+	typed, err := c.build()
+	if err != nil {
+		return err
+	}
+	if c.overlays == nil {
+		// Nothing can rename an object: order first, then print and
+		// stream in order without holding the whole output.
+		sortBuilt(typed)
+		return encodeInOrder(typed, sink)
+	}
+	objs, err := c.patched(typed)
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(objs, func(a, b Object) int { return objects.Compare(a.key(), b.key()) })
+	for _, o := range objs {
+		if err := sink(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// build runs every component's build function, on all cores, and adds
+// the namespaces the components own. The result's order depends only on
+// the mesh.
+func (c *checked) build() ([]built, error) {
+	results := make([][]built, len(c.components))
+	errs := make([]error, len(c.components))
+	parallel(len(c.components), func(i int) {
+		comp := &c.components[i]
+		objs, err := comp.Build()
+		if err != nil {
+			errs[i] = fmt.Errorf("building %s: %w", comp.Name, err)
+			return
+		}
+		results[i] = make([]built, len(objs))
+		for j, o := range objs {
+			results[i][j] = built{o, comp}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	meta := meshMeta(c.mesh)
+	for _, ns := range namespaces(c.components) {
+		results = append(results, []built{{ns.object(meta), ns.component}})
+	}
+	return slices.Concat(results...), nil
+}
+
+// sortBuilt puts typed objects in install order.
+func sortBuilt(typed []built) {
+	keys := make([]objects.SortKey, len(typed))
+	for i := range typed {
+		keys[i] = objects.NewSortKey(typed[i].key(), i)
+	}
+	slices.SortFunc(keys, objects.CompareSortKeys)
+	sorted := make([]built, len(typed))
+	for i, k := range keys {
+		sorted[i] = typed[k.Index]
+	}
+	copy(typed, sorted)
+}
+
+// parallel calls f(0) to f(n-1) spread over the machine's cores.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// appendYAML prints one built object.
+func appendYAML(dst []byte, b built) ([]byte, error) {
+	if p, ok := b.obj.(*objects.Printed); ok {
+		return append(dst, p.YAML...), nil
+	}
+	return yamlenc.AppendManifest(dst, b.obj)
+}
+
+// chunkSize is how many objects one worker prints at a time.
+const chunkSize = 32
+
+// chunk is the printed YAML of consecutive objects.
+type chunk struct {
+	buf  []byte
+	ends []int // end offset of each object in buf
+	err  error
+}
+
+// encodeInOrder prints typed objects on all cores and hands them to sink
+// in order. Chunks are printed ahead of the sink by at most a few per
+// core, so memory stays bounded however large the mesh.
+func encodeInOrder(typed []built, sink func(Object) error) error {
+	n := (len(typed) + chunkSize - 1) / chunkSize
+	results := make([]chan chunk, n)
+	for i := range results {
+		results[i] = make(chan chunk, 1)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	ahead := make(chan struct{}, 2*workers) // chunks printed but not yet consumed
+	next := make(chan int)
+	pool := sync.Pool{New: func() any { return new([]byte) }}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range next {
+				bp := pool.Get().(*[]byte)
+				out := chunk{buf: (*bp)[:0]}
+				for _, b := range typed[c*chunkSize : min(len(typed), (c+1)*chunkSize)] {
+					var err error
+					if out.buf, err = appendYAML(out.buf, b); err != nil {
+						k := b.key()
+						out.err = fmt.Errorf("encoding %s %s: %w", k.Kind, namespacedName(k.Namespace, k.Name), err)
+						break
+					}
+					out.ends = append(out.ends, len(out.buf))
+				}
+				results[c] <- out
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for c := range n {
+			ahead <- struct{}{}
+			next <- c
+		}
+	}()
+	var errs []error
+	for c := range n {
+		out := <-results[c]
+		<-ahead
+		if out.err != nil {
+			errs = append(errs, out.err)
+		}
+		start := 0
+		for j, end := range out.ends {
+			if len(errs) == 0 {
+				b := typed[c*chunkSize+j]
+				k := b.key()
+				if err := sink(Object{
+					APIVersion: k.APIVersion, Kind: k.Kind, Namespace: k.Namespace, Name: k.Name,
+					Component: b.component.Name, Layer: b.component.Layer, YAML: out.buf[start:end:end],
+				}); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			start = end
+		}
+		buf := out.buf
+		pool.Put(&buf)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// slab hands out exact-size copies carved from large chunks, so many small
+// outputs take few allocations.
+type slab struct{ chunk []byte }
+
+const slabSize = 128 << 10
+
+func (s *slab) copy(b []byte) []byte {
+	if cap(s.chunk)-len(s.chunk) < len(b) {
+		s.chunk = make([]byte, 0, max(slabSize, len(b)))
+	}
+	start := len(s.chunk)
+	s.chunk = append(s.chunk, b...)
+	return s.chunk[start:len(s.chunk):len(s.chunk)]
+}
