@@ -1,9 +1,10 @@
 package render_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/meshrender/meshrender/render"
 )
@@ -46,9 +47,19 @@ spec: {profile: minimal}
 		fmt.Println(err)
 		return
 	}
-	if err := render.Write(os.Stdout, mesh); err != nil {
+	var out bytes.Buffer // or os.Stdout, a file, an HTTP response
+	if err := render.Write(&out, mesh); err != nil {
 		fmt.Println(err)
+		return
 	}
+	stream := out.String()
+	fmt.Println(strings.Count(stream, "---\n"), "documents")
+	fmt.Print(stream[:strings.Index(stream, "metadata:")])
+	// Output:
+	// 33 documents
+	// ---
+	// apiVersion: apiextensions.k8s.io/v1
+	// kind: CustomResourceDefinition
 }
 
 // Every problem in a config comes back at once, with its field path.

@@ -3,8 +3,12 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
 
 	"sigs.k8s.io/yaml"
 )
@@ -210,5 +214,43 @@ func TestWriteYAMLOfRenderEqualsYAML(t *testing.T) {
 	}
 	if !bytes.Equal(buf.Bytes(), mustYAML(t, m)) {
 		t.Error("WriteYAML(Render(m)) differs from YAML(m)")
+	}
+}
+
+// exampleMeshes decodes every example under ../examples.
+func exampleMeshes(t *testing.T) map[string]Mesh {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "examples", "*", "mesh.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	out := map[string]Mesh{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		out[filepath.Base(filepath.Dir(p))] = m
+	}
+	return out
+}
+
+// TestEveryRenderedKindHasARank fails when a component renders a kind the
+// install order does not know, which would sort it after everything.
+func TestEveryRenderedKindHasARank(t *testing.T) {
+	for name, m := range exampleMeshes(t) {
+		objs, err := Render(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, o := range objs {
+			if _, ok := objects.Rank(o.APIVersion, o.Kind); !ok {
+				t.Errorf("%s: %s %s has no install rank; add it to installOrder", name, o.APIVersion, o.Kind)
+			}
+		}
 	}
 }
