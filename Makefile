@@ -5,6 +5,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 TOOLS_DIR := golden/tools
 KUSTOMIZE_VERSION := v5.8.1
+STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 10s
 BENCHCOUNT ?= 6
 
@@ -25,12 +26,17 @@ build:
 ## test: lint, unit and golden tests, real API server, real kustomize, fuzz smoke
 test: lint unit e2e fuzz
 
-## lint: gofmt and go vet must be clean
-lint:
+## lint: gofmt, go vet and staticcheck must be clean
+lint: $(BIN)/staticcheck
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./golden/...
+	$(BIN)/staticcheck ./...
+	$(BIN)/staticcheck -tags e2e ./golden/...
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## unit: unit tests, golden files, strict decoding
 unit:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
+	"github.com/meshrender/meshrender/golden/internal/thirdparty"
 	"github.com/meshrender/meshrender/plugin/gitops"
 )
 
@@ -47,15 +48,19 @@ func TestGitOpsFoldersBuildWithKustomize(t *testing.T) {
 	}
 }
 
-// sharedCRDs installs third-party CRDs from ../shared/crds.
-func sharedCRDs(t *testing.T, c *apiserver.Client, names ...string) {
+// thirdPartyCRDs reads the Flux, Argo CD and cert-manager CRDs from their
+// projects' modules, pinned in tools/crds.
+var thirdPartyCRDs = &thirdparty.Reader{Dir: filepath.Join("tools", "crds")}
+
+// installCRDs installs third-party CRDs and waits until they serve.
+func installCRDs(t *testing.T, c *apiserver.Client, crds ...thirdparty.CRD) {
 	t.Helper()
+	files, err := thirdPartyCRDs.Read(crds...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var docs [][]byte
-	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join("..", "..", "shared", "crds", n))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range files {
 		docs = append(docs, apiserver.SplitYAML(data)...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -75,17 +80,17 @@ func namespaceDoc(name string) []byte {
 func TestGitOpsToolObjectsApply(t *testing.T) {
 	cluster := filepath.Join("clusters", "seed-eu1")
 	tests := map[gitops.Flavor]struct {
-		crds      []string
+		crds      []thirdparty.CRD
 		namespace string
 		folders   []string
 	}{
-		gitops.Flux:   {[]string{"flux-gitrepository.yaml", "flux-kustomization.yaml"}, "flux-system", []string{"flux"}},
-		gitops.ArgoCD: {[]string{"argocd-application.yaml", "argocd-appproject.yaml"}, "argocd", []string{"argocd", "argocd/apps", "argocd/cmp"}},
+		gitops.Flux:   {[]thirdparty.CRD{thirdparty.FluxGitRepository, thirdparty.FluxKustomization}, "flux-system", []string{"flux"}},
+		gitops.ArgoCD: {[]thirdparty.CRD{thirdparty.ArgoCDApplication, thirdparty.ArgoCDAppProject}, "argocd", []string{"argocd", "argocd/apps", "argocd/cmp"}},
 	}
 	for flavor, tt := range tests {
 		t.Run(string(flavor), func(t *testing.T) {
 			c := newCluster(t)
-			sharedCRDs(t, c, tt.crds...)
+			installCRDs(t, c, tt.crds...)
 			docs := [][]byte{namespaceDoc(tt.namespace)}
 			for _, f := range tt.folders {
 				docs = append(docs, apiserver.SplitYAML(kustomizeBuild(t, filepath.Join("gitops", string(flavor), cluster, f)))...)

@@ -14,7 +14,9 @@ import (
 // field added to the API without regenerating the copy fails here.
 func TestDeepCopy(t *testing.T) {
 	f := randfill.NewWithSeed(1).NilChance(0.2).NumElements(1, 3).Funcs(
-		func(q *resource.Quantity, c randfill.Continue) { *q = *resource.NewMilliQuantity(c.Int63n(1<<20), resource.DecimalSI) },
+		func(q *resource.Quantity, c randfill.Continue) {
+			*q = *resource.NewMilliQuantity(c.Int63n(1<<20), resource.DecimalSI)
+		},
 	)
 	for i := range 200 {
 		var m Mesh

@@ -32,6 +32,15 @@ import (
 	"github.com/meshrender/meshrender/render"
 )
 
+// The annotations orchestrators set before the internal.config.kubernetes.io
+// ones. kyaml deprecates them, but kpt's 1.0.0 beta releases still read
+// and write them, so the function keeps honouring both.
+const (
+	legacyPathAnnotation  = "config.kubernetes.io/path"
+	legacyIndexAnnotation = "config.kubernetes.io/index"
+	legacyIDAnnotation    = "config.k8s.io/id"
+)
+
 // Processor renders the Mesh function config into the ResourceList.
 var Processor framework.ResourceListProcessor = framework.ResourceListProcessorFunc(Process)
 
@@ -99,7 +108,7 @@ func configIdentity(cfg *yaml.RNode) (*yaml.ResourceIdentifier, string) {
 	ref := &yaml.ResourceIdentifier{TypeMeta: meta.TypeMeta, NameMeta: meta.ObjectMeta.NameMeta}
 	file := meta.Annotations[kioutil.PathAnnotation]
 	if file == "" {
-		file = meta.Annotations[kioutil.LegacyPathAnnotation]
+		file = meta.Annotations[legacyPathAnnotation]
 	}
 	return ref, file
 }
@@ -170,7 +179,7 @@ func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.
 			n := rendered[id]
 			// Where kpt writes a new object into a package; kustomize
 			// drops the annotation from its output.
-			for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation} {
+			for _, k := range []string{kioutil.PathAnnotation, legacyPathAnnotation} {
 				if err := n.PipeE(yaml.SetAnnotation(k, paths[id])); err != nil {
 					return nil, err
 				}
@@ -221,7 +230,7 @@ func isOrchestratorAnnotation(k string) bool {
 		}
 	}
 	switch k {
-	case kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation, kioutil.LegacyIdAnnotation:
+	case legacyPathAnnotation, legacyIndexAnnotation, legacyIDAnnotation:
 		return true
 	}
 	return false

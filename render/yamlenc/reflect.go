@@ -183,7 +183,6 @@ func (jsonEncoder) value(e *reflectEncoder, v reflect.Value, seqInd, mapInd int)
 
 // addrJSONEncoder is for types whose pointer defines the JSON form.
 type addrJSONEncoder struct {
-	noItem
 	other encoder
 }
 
