@@ -1,8 +1,11 @@
 package render
 
 import (
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // AddPlanner adds a planner after the built-in ones for the rest of the
@@ -12,4 +15,25 @@ func AddPlanner(t testing.TB, f func(m *Mesh) []Component) {
 	saved := planners
 	planners = append(slices.Clip(planners), func(m *Mesh, _ *problems) []Component { return f(m) })
 	t.Cleanup(func() { planners = saved })
+}
+
+// BuiltTypes returns the Go type of every object the mesh builds, except
+// those printed ahead of time.
+func BuiltTypes(t testing.TB, m Mesh) []reflect.Type {
+	t.Helper()
+	c, err := prepare(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, err := c.build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []reflect.Type
+	for _, b := range typed {
+		if _, printed := b.obj.(*objects.Printed); !printed {
+			out = append(out, reflect.TypeOf(b.obj).Elem())
+		}
+	}
+	return out
 }

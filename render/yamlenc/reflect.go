@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // AppendManifest appends v, a typed Kubernetes object, to dst as YAML. The
@@ -408,21 +409,76 @@ func (m *mapEncoder) entries(e *reflectEncoder, v reflect.Value, ind int, first 
 	if m.stringMap {
 		return e.stringMap(v.Interface().(map[string]string), ind, first), nil
 	}
-	keys := v.MapKeys()
-	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	mapKeys := v.MapKeys()
+	raw := make([]string, len(mapKeys))
+	byName := make(map[string]reflect.Value, len(mapKeys))
+	for i, k := range mapKeys {
+		raw[i] = k.String()
+		byName[raw[i]] = k
+	}
 	written := 0
 	var key []byte
-	for _, k := range keys {
-		key = printKey(key[:0], k.String())
-		r, err := e.member(key, m.elem, v.MapIndex(k), ind, first && written == 0)
-		if err != nil {
-			return written, err
-		}
-		if r != null {
-			written++
+	for _, group := range jsonKeyOrder(raw) {
+		for i := len(group) - 1; i >= 0; i-- {
+			key = printKey(key[:0], group[i])
+			r, err := e.member(key, m.elem, v.MapIndex(byName[group[i]]), ind, first && written == 0)
+			if err != nil {
+				return written, err
+			}
+			if r != null {
+				written++
+				break
+			}
 		}
 	}
 	return written, nil
+}
+
+// jsonKeyOrder groups and sorts map keys the way printing encoding/json's
+// output orders them. encoding/json writes each byte that is not UTF-8 as
+// U+FFFD, so such keys sort by that text, and keys that become the same
+// text are one key when the JSON is read: of each group, in encoding/json's
+// order, the last one whose value is not null wins. Keys that are all
+// UTF-8, the usual case, just sort, one to a group.
+func jsonKeyOrder(keys []string) [][]string {
+	slices.Sort(keys)
+	groups := make([][]string, 0, len(keys))
+	if !slices.ContainsFunc(keys, func(k string) bool { return !utf8.ValidString(k) }) {
+		for i := range keys {
+			groups = append(groups, keys[i:i+1:i+1])
+		}
+		return groups
+	}
+	type key struct{ raw, text string }
+	ks := make([]key, len(keys))
+	for i, k := range keys {
+		ks[i] = key{k, jsonText(k)}
+	}
+	slices.SortStableFunc(ks, func(a, b key) int { return strings.Compare(a.text, b.text) })
+	for i, k := range ks {
+		if i > 0 && ks[i-1].text == k.text {
+			groups[len(groups)-1] = append(groups[len(groups)-1], k.raw)
+			continue
+		}
+		groups = append(groups, []string{k.raw})
+	}
+	return groups
+}
+
+// jsonText is s as encoding/json writes it: each byte that does not start
+// a valid UTF-8 sequence becomes U+FFFD.
+func jsonText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // stringMap writes a map[string]string, the labels and annotations on
@@ -432,8 +488,9 @@ func (e *reflectEncoder) stringMap(m map[string]string, ind int, first bool) int
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
+	groups := jsonKeyOrder(keys)
+	for i, group := range groups {
+		k := group[len(group)-1] // strings are never null: the last one wins
 		if i > 0 || !first {
 			e.indent(ind)
 		}
@@ -448,7 +505,7 @@ func (e *reflectEncoder) stringMap(m map[string]string, ind int, first bool) int
 		e.buf = append(e.buf, ':')
 		e.emitter.value(node{kind: kindString, text: m[k]}, ind, ind+2)
 	}
-	return len(keys)
+	return len(groups)
 }
 
 // structEncoder prints a struct's JSON fields in key order.
