@@ -2,42 +2,72 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshrender/meshrender/render/internal/typecheck"
+)
+
+// Limits on what Decode reads. Real meshes are a few KiB and nest a dozen
+// levels deep; the limits keep hostile input from costing time and memory.
+const (
+	// MaxConfigBytes is the largest Mesh document Decode reads.
+	MaxConfigBytes = 4 << 20
+	// MaxConfigDepth is how deeply mappings and lists may nest.
+	MaxConfigDepth = 64
 )
 
 // Decode reads one Mesh from YAML or JSON. It rejects a document of another
-// apiVersion or kind, unknown and duplicate fields, and more than one
-// document. It does not default or validate.
+// apiVersion or kind, more than one document, and a document larger than
+// MaxConfigBytes or nested deeper than MaxConfigDepth. Every unknown,
+// duplicate or mistyped field is reported at once, with its field path.
+// It does not default or validate.
 func Decode(data []byte) (Mesh, error) {
+	if len(data) > MaxConfigBytes {
+		return Mesh{}, fmt.Errorf("mesh config is %d bytes; the limit is %d (%d MiB)", len(data), MaxConfigBytes, MaxConfigBytes>>20)
+	}
 	doc, err := singleDocument(data)
 	if err != nil {
 		return Mesh{}, err
 	}
 	raw, err := yaml.YAMLToJSONStrict(doc)
 	if err != nil {
-		return Mesh{}, fmt.Errorf("mesh config is not valid YAML: %w", err)
+		return Mesh{}, fmt.Errorf("mesh config is not valid YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
 	}
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return Mesh{}, errors.New("mesh config is empty")
 	}
-	var head struct {
-		APIVersion any `json:"apiVersion"`
-		Kind       any `json:"kind"`
+	if depth := jsonDepth(raw); depth > MaxConfigDepth {
+		return Mesh{}, fmt.Errorf("mesh config nests %d levels deep; the limit is %d", depth, MaxConfigDepth)
 	}
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &head); err != nil {
-		return Mesh{}, fmt.Errorf("mesh config must be a mapping with apiVersion %s and kind %s", APIVersion, Kind)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return Mesh{}, fmt.Errorf("mesh config: %w", err)
+	}
+	top, ok := generic.(map[string]any)
+	if !ok {
+		return Mesh{}, fmt.Errorf("mesh config must be a mapping with apiVersion %s and kind %s, got %s", APIVersion, Kind, typecheck.Describe(generic))
 	}
 	var p problems
-	if head.APIVersion != APIVersion {
-		p.add("apiVersion", "must be %q, got %s", APIVersion, describe(head.APIVersion))
+	if top["apiVersion"] != APIVersion {
+		p.addText("apiVersion", fmt.Sprintf("must be %q, got %s", APIVersion, typecheck.Describe(top["apiVersion"])))
 	}
-	if head.Kind != Kind {
-		p.add("kind", "must be %q, got %s", Kind, describe(head.Kind))
+	if top["kind"] != Kind {
+		p.addText("kind", fmt.Sprintf("must be %q, got %s", Kind, typecheck.Describe(top["kind"])))
+	}
+	if err := p.err(); err != nil {
+		return Mesh{}, err
+	}
+	for _, pr := range typecheck.Check(generic, reflect.TypeFor[Mesh](), "") {
+		p.addText(pr.Path, pr.Message)
 	}
 	if err := p.err(); err != nil {
 		return Mesh{}, err
@@ -45,19 +75,40 @@ func Decode(data []byte) (Mesh, error) {
 	var m Mesh
 	strict, err := sigsjson.UnmarshalStrict(raw, &m)
 	if err != nil {
+		// The check above should have caught it; say where anyway.
 		return Mesh{}, fmt.Errorf("mesh config: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	for _, e := range strict {
-		p.add(strictField(e.Error()), "%s", strictMessage(e.Error()))
+		p.addText(strictField(e.Error()), strictMessage(e.Error()))
 	}
 	return m, p.err()
 }
 
-func describe(v any) string {
-	if v == nil {
-		return "nothing"
+// jsonDepth is how deeply the arrays and objects of a JSON document nest.
+func jsonDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
 	}
-	return fmt.Sprintf("%q", fmt.Sprint(v))
+	return deepest
 }
 
 // singleDocument returns the only YAML document in data.

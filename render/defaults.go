@@ -48,7 +48,9 @@ func (m *Mesh) applyProfile() error {
 	}
 	p, ok := profiles.Get(m.Spec.Profile)
 	if !ok {
-		return (&problems{{Field: "spec.profile", Message: fmt.Sprintf("unknown profile %q; built-in profiles are %q", m.Spec.Profile, profiles.Names())}}).err()
+		var p problems
+		p.add("spec.profile", "unknown profile %q; built-in profiles are %q", m.Spec.Profile, profiles.Names())
+		return p.err()
 	}
 	var doc struct {
 		Spec map[string]any `json:"spec"`

@@ -2,7 +2,10 @@ package render
 
 import (
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/meshrender/meshrender/render/internal/typecheck"
 )
 
 // FieldError is one problem with a config, tied to the field that has it.
@@ -33,8 +36,33 @@ func (e *ValidationError) Error() string {
 // problems collects FieldErrors while a config is checked.
 type problems []FieldError
 
+// add records a problem. Long strings among args, values from the config,
+// are shortened, so a huge value never floods the message.
 func (p *problems) add(field, format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > typecheck.MaxShown {
+			args[i] = clipped(s)
+		}
+	}
 	*p = append(*p, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// addText records a problem whose message is already written.
+func (p *problems) addText(field, message string) {
+	*p = append(*p, FieldError{Field: field, Message: message})
+}
+
+// clipped is a long value in a message: %q quotes its first characters
+// and says how long it is; other verbs print its first characters.
+type clipped string
+
+// Format prints the clipped value.
+func (c clipped) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, typecheck.Quote(string(c)))
+		return
+	}
+	io.WriteString(f, typecheck.Prefix(string(c))+"…")
 }
 
 // err returns nil when nothing was found, so callers can return it as is.

@@ -22,7 +22,7 @@ func compileOverlays(p *problems, patches []Overlay) *overlays.Set {
 	}
 	set, errs := overlays.Compile(patches)
 	for _, e := range errs {
-		p.add(overlayField(e), "%s", overlayMessage(e))
+		p.addText(overlayField(e), overlayMessage(e))
 	}
 	return set
 }
@@ -130,7 +130,7 @@ func strictCheck(raw []byte, t reflect.Type) string {
 func overlayErrors(list []*overlays.Error) error {
 	var p problems
 	for _, e := range list {
-		p.add(overlayField(e), "%s", overlayMessage(e))
+		p.addText(overlayField(e), overlayMessage(e))
 	}
 	return p.err()
 }

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -46,7 +45,7 @@ func checkComponents(p *problems, components []Component) {
 			p.add("(plan)", "component %q is not named after its layer %q", c.Name, c.Layer)
 		}
 		if c.Build == nil {
-			p.add("(plan)", "%s", fmt.Sprintf("component %q has no build function", c.Name))
+			p.add("(plan)", "component %q has no build function", c.Name)
 		}
 	}
 }

@@ -125,6 +125,68 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// TestDecodeReportsEveryProblem: a config with four problems reports all
+// four, each at its field path in the config's words, never in Go's.
+func TestDecodeReportsEveryProblem(t *testing.T) {
+	doc := `apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: a}
+spec:
+  zones: eu-west-1a
+  ingress:
+    replicas: {min: two}
+    zonal: "yes"
+  istiod:
+    resources: {limits: {memory: 4 gigs}}
+  exposureClasses: [{name: internet, colour: blue}]
+`
+	_, err := Decode([]byte(doc))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want a *ValidationError, got %v", err)
+	}
+	want := []string{
+		`spec.zones: must be a list, got "eu-west-1a"`,
+		`spec.istiod.resources.limits[memory]: "4 gigs" is not a quantity such as 500m or 2Gi`,
+		`spec.ingress.zonal: must be true or false, got "yes"`,
+		`spec.ingress.replicas.min: must be an integer, got "two"`,
+		`spec.exposureClasses[0].colour: unknown field`,
+	}
+	var got []string
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Contains(err.Error(), "Go struct") || strings.Contains(err.Error(), "int32") {
+		t.Errorf("the message speaks Go: %v", err)
+	}
+}
+
+// TestLongValuesAreShortenedInMessages: a huge value is quoted by a short
+// prefix, never echoed whole.
+func TestLongValuesAreShortenedInMessages(t *testing.T) {
+	long := strings.Repeat("x", 3<<20)
+	for _, doc := range []string{
+		"apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: " + long + "}\n",
+		"apiVersion: meshrender.dev/v1alpha1\nkind: " + long + "\n",
+		"apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [" + long + "]}\n",
+		"apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {replicas: {min: " + long + "}}}\n",
+	} {
+		m, err := Decode([]byte(doc))
+		if err == nil {
+			_, err = Render(m)
+		}
+		if err == nil {
+			t.Fatal("a config with a 3 MiB value rendered")
+		}
+		if len(err.Error()) > 1000 || !strings.Contains(err.Error(), "(3145728 bytes)") {
+			t.Errorf("message of %d bytes: %.300s", len(err.Error()), err)
+		}
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
@@ -137,9 +199,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"no apiVersion", "kind: Mesh\n", `apiVersion: must be "meshrender.dev/v1alpha1", got nothing`},
 		{"unknown field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec: {zone: [a]}\n", `spec.zone: unknown field`},
 		{"duplicate field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec:\n  zones: [a]\n  zones: [b]\n", `key "zones" already set`},
-		{"wrong type", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: a}\n", `cannot unmarshal string`},
+		{"wrong type", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: a}\n", `spec.zones: must be a list, got "a"`},
 		{"two documents", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n---\napiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n", "holds 2 YAML documents"},
-		{"a list", "- a\n", "must be a mapping"},
+		{"a list", "- a\n", "must be a mapping with apiVersion meshrender.dev/v1alpha1 and kind Mesh, got a list"},
+		{"bad quantity", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {istiod: {resources: {requests: {cpu: lots}}}}\n", `spec.istiod.resources.requests[cpu]: "lots" is not a quantity such as 500m or 2Gi`},
+		{"int32 overflow", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {replicas: {max: 99999999999}}}\n", `spec.ingress.replicas.max: 99999999999 does not fit: it must be between -2147483648 and 2147483647`},
+		{"fraction", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {replicas: {max: 2.5}}}\n", `spec.ingress.replicas.max: must be a whole number, got 2.5`},
+		{"deep nesting", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}\n", "mesh config nests 102 levels deep; the limit is 64"},
+		{"very deep nesting", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: " + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}\n", "mesh config is not valid YAML: yaml: line 3: exceeded max depth"},
+		{"too large", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: " + strings.Repeat("a", 5<<20) + "}\n", "bytes; the limit is 4194304 (4 MiB)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -131,20 +131,37 @@ func readMesh(cmd *cobra.Command, path string) (render.Mesh, string, error) {
 	if path == "" {
 		return render.Mesh{}, "", nil
 	}
-	var data []byte
-	var err error
 	name := path
+	in := cmd.InOrStdin()
 	if path == "-" {
 		name = "<stdin>"
-		data, err = io.ReadAll(cmd.InOrStdin())
 	} else {
-		data, err = os.ReadFile(path)
+		f, err := os.Open(path)
+		if err != nil {
+			return render.Mesh{}, name, err
+		}
+		defer f.Close()
+		in = f
 	}
+	data, err := readAtMost(in, render.MaxConfigBytes)
 	if err != nil {
 		return render.Mesh{}, name, err
 	}
 	m, err := render.Decode(data)
 	return m, name, err
+}
+
+// readAtMost reads all of r, or fails as soon as it holds more than limit
+// bytes, so an endless input (render -f /dev/zero) costs nothing.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the input is larger than %d MiB, the limit for a mesh config", limit>>20)
+	}
+	return data, nil
 }
 
 // describeError prefixes every line of a config error with the file it

@@ -84,6 +84,21 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestEndlessInputIsCutShort: render -f /dev/zero stops at the size limit
+// instead of reading forever.
+func TestEndlessInputIsCutShort(t *testing.T) {
+	for _, args := range [][]string{{"render", "-f", "/dev/zero"}, {"images", "-f", "/dev/zero"}} {
+		code, out, errOut := run(t, "", args...)
+		if code != ExitInvalid || out != "" || !strings.Contains(errOut, "larger than 4 MiB") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	code, _, errOut := run(t, strings.Repeat("a", 5<<20), "render", "-f", "-")
+	if code != ExitInvalid || !strings.Contains(errOut, "larger than 4 MiB") {
+		t.Errorf("stdin: exit %d, stderr %q", code, errOut)
+	}
+}
+
 func TestImages(t *testing.T) {
 	mesh := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {registry: {hub: r.example/istio, variant: distroless}}\n"
 	code, out, _ := run(t, mesh, "images", "-f", "-")
@@ -204,7 +219,7 @@ func TestGitOpsCommand(t *testing.T) {
 	if code, _, _ := run(t, validMesh, "gitops", "-f", "-"); code != ExitUsage {
 		t.Errorf("missing flags: exit %d", code)
 	}
-	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "git@example.com:r.git"); code != ExitInvalid || !strings.Contains(errOut, "ssh://") {
+	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "git@example.com:r.git"); code != ExitUsage || !strings.Contains(errOut, "ssh://") {
 		t.Errorf("scp URL: exit %d, %q", code, errOut)
 	}
 }

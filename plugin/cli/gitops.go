@@ -45,6 +45,9 @@ the previous tree as it was.`,
 			if opts.Flavor != gitops.Flux && opts.Flavor != gitops.ArgoCD {
 				return usagef("--flavor must be flux or argocd, got %q", flavor)
 			}
+			if err := opts.Validate(); err != nil {
+				return usageError{err}
+			}
 			tuneGCForRendering()
 			m, name, err := readMesh(cmd, file)
 			if err != nil {

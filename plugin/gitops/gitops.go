@@ -75,7 +75,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (o Options) validate() error {
+// Validate reports options that cannot make a tree, such as a repository
+// URL Flux would reject or a base path outside the repository.
+func (o Options) Validate() error {
+	o = o.withDefaults()
 	var problems []string
 	if o.Flavor != Flux && o.Flavor != ArgoCD {
 		problems = append(problems, fmt.Sprintf("flavor must be %s or %s, got %q", Flux, ArgoCD, o.Flavor))
@@ -102,7 +105,7 @@ func (o Options) validate() error {
 // repo, under <base>/<mesh name>/. Nothing is written unless m is valid.
 func Write(repo string, m render.Mesh, opts Options) error {
 	opts = opts.withDefaults()
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
 	}
 	mesh, err := render.Prepare(m)
@@ -166,7 +169,7 @@ func fluxWebhookOverlay() render.Overlay {
 // kustomization.yaml listing its files and sub-folders.
 func Files(name string, objs []render.Object, opts Options) ([]tree.File, error) {
 	opts = opts.withDefaults()
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	var files []tree.File

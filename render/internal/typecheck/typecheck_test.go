@@ -1,0 +1,111 @@
+package typecheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+type inner struct {
+	N   *int32            `json:"n,omitempty"`
+	U   uint8             `json:"u,omitempty"`
+	Tag map[string]string `json:"tags,omitempty"`
+}
+
+type Embedded struct {
+	Kind string `json:"kind"`
+}
+
+type outer struct {
+	Embedded `json:",inline"`
+	Name     string                       `json:"name"`
+	On       *bool                        `json:"on,omitempty"`
+	Items    []inner                      `json:"items,omitempty"`
+	Q        resource.Quantity            `json:"q,omitzero"`
+	Raw      []byte                       `json:"raw,omitempty"`
+	Any      any                          `json:"any,omitempty"`
+	Quotas   map[string]resource.Quantity `json:"quotas,omitempty"`
+	// hidden has no JSON name: a key "hidden" is an unknown field.
+	hidden string
+}
+
+var _ = outer{hidden: ""}
+
+func decode(t *testing.T, doc string) any {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(doc))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want []string
+	}{
+		{`{"kind": "K", "name": "a", "on": true, "items": [{"n": 1, "u": 255, "tags": {"a": "b"}}], "q": "2Gi", "raw": "YQ==", "any": [1, {}], "quotas": {"cpu": 2}}`, nil},
+		{`{"name": null, "items": null, "on": null}`, nil},
+		{`{"kind": 1, "name": ["a"], "on": "yes", "items": {}}`, []string{
+			`kind: must be a string, got 1`, `name: must be a string, got a list`, `on: must be true or false, got "yes"`, `items: must be a list, got a mapping`}},
+		{`{"items": [{"n": 2147483648}, {"n": -1.5}, {"u": 256}, {"u": -1}, {"tags": {"a": 1}}]}`, []string{
+			`items[0].n: 2147483648 does not fit: it must be between -2147483648 and 2147483647`,
+			`items[1].n: must be a whole number, got -1.5`,
+			`items[2].u: 256 does not fit: it must be between 0 and 255`,
+			`items[3].u: -1 does not fit: it must be between 0 and 255`,
+			`items[4].tags[a]: must be a string, got 1`}},
+		{`{"q": "two", "quotas": {"memory": "4 gigs", "cpu": true}}`, []string{
+			`q: "two" is not a quantity such as 500m or 2Gi`,
+			`quotas[cpu]: must be a quantity such as 500m or 2Gi, got true`,
+			`quotas[memory]: "4 gigs" is not a quantity such as 500m or 2Gi`}},
+		{`{"Name": "a", "hidden": "x", "Kind": "k", "raw": 5}`, []string{
+			`raw: must be a base64 string, got 5`, `Kind: unknown field`, `Name: unknown field`, `hidden: unknown field`}},
+		{`[1]`, []string{`(document): must be a mapping, got a list`}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, p := range Check(decode(t, tt.doc), reflect.TypeFor[outer](), "") {
+			got = append(got, p.Path+": "+p.Message)
+		}
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tt.doc, got, tt.want)
+		}
+	}
+}
+
+// TestCheckAgreesWithDecoding: whatever Check accepts, strict decoding
+// into the type accepts too.
+func TestCheckAgreesWithDecoding(t *testing.T) {
+	for _, doc := range []string{
+		`{"kind": "K", "items": [{"n": 7}], "q": 1.5, "quotas": {"x": "1k"}}`,
+		`{"any": {"deep": [null, true]}, "raw": "AAEC"}`,
+	} {
+		if p := Check(decode(t, doc), reflect.TypeFor[outer](), ""); len(p) > 0 {
+			t.Fatalf("%s: %v", doc, p)
+		}
+		dec := json.NewDecoder(bytes.NewReader([]byte(doc)))
+		dec.DisallowUnknownFields()
+		var o outer
+		if err := dec.Decode(&o); err != nil {
+			t.Errorf("%s: Check accepts what decoding rejects: %v", doc, err)
+		}
+	}
+}
+
+func TestQuoteShortensLongValues(t *testing.T) {
+	if got := Quote("short"); got != `"short"` {
+		t.Errorf("Quote = %s", got)
+	}
+	long := strings.Repeat("é", 100) // 200 bytes; the cut must not split a rune
+	got := Quote(long)
+	if !strings.HasSuffix(got, `… (200 bytes)`) || len(got) > MaxShown+20 || strings.Contains(got, `\x`) {
+		t.Errorf("Quote = %s", got)
+	}
+}
