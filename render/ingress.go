@@ -251,6 +251,10 @@ func validateTrafficPolicy(p *problems, field, enum string, policy corev1.Servic
 var identityLabels = []string{naming.LabelApp, naming.LabelRole, naming.LabelExposureClassName, naming.LabelIstio}
 
 func (s *MeshSpec) validateExposureClasses(p *problems) {
+	if len(s.ExposureClasses) > MaxExposureClasses {
+		p.add("spec.exposureClasses", "%d exposure classes are more than the %d meshrender renders", len(s.ExposureClasses), MaxExposureClasses)
+		return
+	}
 	seen := map[string]int{}
 	for i, c := range s.ExposureClasses {
 		f := fmt.Sprintf("spec.exposureClasses[%d]", i)
@@ -403,6 +407,10 @@ func mergeStrings(a, b map[string]string) map[string]string {
 func ingressComponents(m *Mesh, p *problems) []Component {
 	s := &m.Spec
 	gateways := ingressGateways(s)
+	if len(gateways) > MaxGateways {
+		p.add("spec.exposureClasses", "%d zones and %d exposure classes make %d ingress gateways, more than the %d meshrender renders", len(s.Zones), len(s.ExposureClasses), len(gateways), MaxGateways)
+		return nil
+	}
 	owner := map[string]string{}
 	var out []Component
 	for _, g := range gateways {

@@ -6,11 +6,14 @@ import (
 	"reflect"
 	"strings"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/meshrender/meshrender/overlays"
+	"github.com/meshrender/meshrender/render/internal/objcheck"
 	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/typecheck"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
@@ -33,9 +36,11 @@ func compileOverlays(p *problems, patches []Overlay) *overlays.Set {
 func (c *checked) patched(typed []built) ([]Object, error) {
 	goTypes := map[objects.Key]reflect.Type{}
 	for _, b := range typed {
-		if _, printed := b.obj.(*objects.Printed); !printed {
-			goTypes[b.key()] = reflect.TypeOf(b.obj).Elem()
+		t := reflect.TypeOf(b.obj).Elem()
+		if _, printed := b.obj.(*objects.Printed); printed {
+			t = reflect.TypeFor[apiextensionsv1.CustomResourceDefinition]() // the only kind printed ahead
 		}
+		goTypes[b.key()] = t
 	}
 	var objs []Object
 	var s slab
@@ -79,52 +84,75 @@ func (c *checked) patched(typed []built) ([]Object, error) {
 	var p problems
 	for _, it := range patched {
 		o := &objs[it.Ref]
+		before := o.key()
 		raw, err := it.Node.MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
-		before := o.key()
 		meta, err := it.Node.GetMeta()
 		if err != nil {
-			return nil, err
+			p.add("spec.overlays", "the patched %s %s is no longer an object: %v", before.Kind, namespacedName(before.Namespace, before.Name), err)
+			continue
 		}
-		o.APIVersion, o.Kind, o.Namespace, o.Name = meta.APIVersion, meta.Kind, meta.Namespace, meta.Name
-		if t, ok := goTypes[before]; ok && o.Kind == before.Kind && o.APIVersion == before.APIVersion {
-			if msg := strictCheck(raw, t); msg != "" {
-				p.add("spec.overlays", "the patched %s %s no longer fits its API: %s", o.Kind, namespacedName(o.Namespace, o.Name), msg)
-				continue
+		if meta.APIVersion != before.APIVersion || meta.Kind != before.Kind {
+			p.add("spec.overlays", "the patched %s %s has apiVersion %q and kind %q; overlays may not change an object's apiVersion or kind", before.Kind, namespacedName(before.Namespace, before.Name), meta.APIVersion, meta.Kind)
+			continue
+		}
+		o.Namespace, o.Name = meta.Namespace, meta.Name
+		if msgs := checkPatched(raw, goTypes[before], o.Kind, before.Namespace != ""); len(msgs) > 0 {
+			for i, m := range msgs {
+				// A message may hold the patched value; keep it short.
+				if len(m) > maxProblemText {
+					msgs[i] = typecheck.PrefixOf(m, maxProblemText) + "…"
+				}
 			}
+			p.addText("spec.overlays", fmt.Sprintf("the patched %s %s no longer fits its API: %s", o.Kind, namespacedName(o.Namespace, o.Name), strings.Join(msgs, "; ")))
+			continue
 		}
 		if o.YAML, err = yamlenc.Manifest(nil, raw); err != nil {
 			return nil, err
 		}
 		keep[it.Ref] = true
 	}
+	var out []Object
+	seen := map[objects.Key]bool{}
+	for i, o := range objs {
+		if !keep[i] {
+			continue
+		}
+		if k := o.key(); seen[k] {
+			p.add("spec.overlays", "after patching, two objects are %s %s; an overlay renamed one onto another", o.Kind, namespacedName(o.Namespace, o.Name))
+		} else {
+			seen[k] = true
+		}
+		out = append(out, o)
+	}
 	if err := p.err(); err != nil {
 		return nil, err
-	}
-	var out []Object
-	for i, o := range objs {
-		if keep[i] {
-			out = append(out, o)
-		}
 	}
 	return out, nil
 }
 
-// strictCheck decodes a patched object into its Go type and returns what
-// does not fit, such as a misspelt field.
-func strictCheck(raw []byte, t reflect.Type) string {
+// maxProblemText is the most of one problem an overlay error shows.
+const maxProblemText = 300
+
+// checkPatched decodes a patched object strictly into its Go type and
+// returns what no longer fits: a misspelt field, invalid metadata, or
+// structure its kind needs.
+func checkPatched(raw []byte, t reflect.Type, kind string, namespaced bool) []string {
 	v := reflect.New(t).Interface()
 	strict, err := sigsjson.UnmarshalStrict(raw, v)
 	if err != nil {
-		return strings.TrimPrefix(err.Error(), "json: ")
+		return []string{strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	var msgs []string
 	for _, e := range strict {
 		msgs = append(msgs, e.Error())
 	}
-	return strings.Join(msgs, "; ")
+	if obj, ok := v.(objcheck.Object); ok {
+		msgs = append(msgs, objcheck.Check(kind, obj, namespaced)...)
+	}
+	return msgs
 }
 
 func overlayErrors(list []*overlays.Error) error {

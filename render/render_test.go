@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/internal/objcheck"
 	"github.com/meshrender/meshrender/render/internal/objects"
 
 	"sigs.k8s.io/yaml"
@@ -250,6 +251,28 @@ func TestEveryRenderedKindHasARank(t *testing.T) {
 		for _, o := range objs {
 			if _, ok := objects.Rank(o.APIVersion, o.Kind); !ok {
 				t.Errorf("%s: %s %s has no install rank; add it to installOrder", name, o.APIVersion, o.Kind)
+			}
+		}
+	}
+}
+
+// TestRenderedObjectsKeepTheirOwnRules: what meshrender renders passes the
+// checks patched objects must pass, so the checks ask nothing the
+// renderer itself does not do.
+func TestRenderedObjectsKeepTheirOwnRules(t *testing.T) {
+	for name, m := range exampleMeshes(t) {
+		c, err := prepare(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		typed, err := c.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range typed {
+			k := b.key()
+			if msgs := objcheck.Check(k.Kind, b.obj, k.Namespace != ""); len(msgs) > 0 {
+				t.Errorf("%s: %s %s/%s: %v", name, k.Kind, k.Namespace, k.Name, msgs)
 			}
 		}
 	}

@@ -69,7 +69,24 @@ func (m *Mesh) validateFields(p *problems) {
 	s.MeshConfig.validate(p)
 }
 
+// Limits on the size of a mesh. The largest seed clusters span a handful
+// of zones with a few exposure classes; the limits leave room for far more
+// while keeping a render to seconds and its output to tens of MiB.
+const (
+	// MaxZones is the most entries spec.zones may have.
+	MaxZones = 100
+	// MaxExposureClasses is the most entries spec.exposureClasses may have.
+	MaxExposureClasses = 100
+	// MaxGateways is the most gateways a mesh may render, zonal copies
+	// included.
+	MaxGateways = 2000
+)
+
 func validateZones(p *problems, zones []string) {
+	if len(zones) > MaxZones {
+		p.add("spec.zones", "%d zones are more than the %d meshrender renders", len(zones), MaxZones)
+		return
+	}
 	seen := map[string]int{}
 	for i, z := range zones {
 		f := fmt.Sprintf("spec.zones[%d]", i)

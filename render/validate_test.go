@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -95,6 +96,10 @@ func TestValidation(t *testing.T) {
 		{"overlay breaks the API", `overlays: [{target: {kind: Deployment, name: istiod}, patch: "spec: {template: {spec: {containerz: []}}}"}]`,
 			[]string{`spec.overlays: the patched Deployment istio-system/istiod no longer fits its API: unknown field "spec.template.spec.containerz"`}},
 		{"overlay applies", `overlays: [{target: {kind: Service, name: istiod}, patch: "metadata: {annotations: {a: b}}"}]`, nil},
+		{"too many zones", "zones: [" + strings.Repeat("z,", 100) + "z]", []string{`spec.zones: 101 zones are more than the 100 meshrender renders`}},
+		{"too many classes", "exposureClasses: [" + strings.Repeat("{name: c},", 100) + "{name: c}]", []string{`spec.exposureClasses: 101 exposure classes are more than the 100 meshrender renders`}},
+		{"too many gateways", "zones: [" + zoneList(50) + "]\nexposureClasses: [" + classList(50) + "]", []string{
+			`spec.exposureClasses: 50 zones and 50 exposure classes make 2601 ingress gateways, more than the 2000 meshrender renders`}},
 		{"several problems at once", "zones: [a, a]\nmtls: {mode: NONE}\nversion: 1.0.0", []string{
 			`spec.version:`, `spec.mtls.mode:`, `spec.zones[1]: duplicate zone "a"`}},
 	}
@@ -187,6 +192,22 @@ func TestLongValuesAreShortenedInMessages(t *testing.T) {
 	}
 }
 
+func zoneList(n int) string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("zone-%d", i))
+	}
+	return strings.Join(out, ", ")
+}
+
+func classList(n int) string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("{name: class-%d}", i))
+	}
+	return strings.Join(out, ", ")
+}
+
 func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, doc, want string
@@ -227,5 +248,50 @@ func TestDecodeAcceptsSeparatorsAndComments(t *testing.T) {
 	}
 	if m.Metadata.Name != "a" {
 		t.Errorf("name = %q", m.Metadata.Name)
+	}
+}
+
+// TestOverlaysCannotBreakObjects: every patch below made an object the API
+// server rejects, or two objects of one name, and used to render with no
+// error.
+func TestOverlaysCannotBreakObjects(t *testing.T) {
+	json6902 := func(kind, name, ops string) Overlay {
+		return Overlay{Target: &OverlayTarget{Kind: kind, Name: name}, Patch: ops}
+	}
+	tests := []struct {
+		name    string
+		overlay Overlay
+		want    string
+	}{
+		{"kind removed", json6902("Service", "istiod", `[{op: remove, path: /kind}]`), `has apiVersion "v1" and kind ""; overlays may not change`},
+		{"name removed", json6902("Service", "istiod", `[{op: remove, path: /metadata/name}]`), `metadata.name: Required value`},
+		{"containers and selector removed", json6902("Deployment", "istiod", `[{op: remove, path: /spec/template/spec/containers}, {op: remove, path: /spec/selector}]`),
+			`spec.selector: Required value: a workload must select its pods; spec.template.spec.containers: Required value: a pod needs at least one container`},
+		{"apiVersion changed", json6902("Deployment", "istiod", `[{op: replace, path: /apiVersion, value: evil/v9}]`), `has apiVersion "evil/v9" and kind "Deployment"; overlays may not change`},
+		{"ConfigMap made a Secret", json6902("ConfigMap", "istio", `[{op: replace, path: /kind, value: Secret}]`), `has apiVersion "v1" and kind "Secret"`},
+		{"renamed onto another", json6902("Service", "istio-ingressgateway-internal", `[{op: replace, path: /metadata/name, value: istio-ingressgateway}]`),
+			`after patching, two objects are Service istio-ingress/istio-ingressgateway`},
+		{"name with a slash", json6902("ConfigMap", "istio", `[{op: replace, path: /metadata/name, value: a/b}]`), `metadata.name: Invalid value: "a/b"`},
+		{"huge annotation", json6902("Service", "istiod", `[{op: add, path: /metadata/annotations, value: {big: `+strings.Repeat("x", 300<<10)+`}}]`),
+			`metadata.annotations: Too long: may not be more than 262144 bytes`},
+		{"volume mount without volume", json6902("Deployment", "istiod", `[{op: remove, path: /spec/template/spec/volumes}]`), `spec.template.spec.containers[0].volumeMounts[0].name: Not found: "istio-token"`},
+		{"webhook without client", json6902("ValidatingWebhookConfiguration", "istio-validator-istio-system", `[{op: remove, path: /webhooks/0/clientConfig/service}]`),
+			`webhooks[0].clientConfig: Required value: exactly one of url and service`},
+		{"CRD misspelt", json6902("CustomResourceDefinition", "gateways.networking.istio.io", `[{op: add, path: /spec/nams, value: {}}]`), `unknown field "spec.nams"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Render(Mesh{Spec: MeshSpec{Overlays: []Overlay{tt.overlay}}})
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("want a *ValidationError, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error does not contain %q:\n%.2000s", tt.want, err)
+			}
+			if len(err.Error()) > 4000 {
+				t.Errorf("error of %d bytes", len(err.Error()))
+			}
+		})
 	}
 }

@@ -291,11 +291,15 @@ func Quote(s string) string {
 
 // Prefix is the part of s an error message shows: all of it, or its first
 // characters when it is long.
-func Prefix(s string) string {
-	if len(s) <= MaxShown {
+func Prefix(s string) string { return PrefixOf(s, MaxShown) }
+
+// PrefixOf is s, or its first characters when it is longer than n bytes,
+// never cutting a character in two.
+func PrefixOf(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := MaxShown
+	cut := n
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
