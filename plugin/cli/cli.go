@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshrender/meshrender/plugin/fn"
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -44,11 +45,13 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 && stdinIsPiped(stdin) {
 		// kustomize and kpt run exec functions without arguments. With
 		// nothing on stdin this is not such a run: show the help.
-		data, err := io.ReadAll(stdin)
+		data, err := io.ReadAll(io.LimitReader(stdin, fn.MaxInputBytes+1))
 		if err != nil {
 			return fmt.Errorf("meshrender: reading stdin: %w", err)
 		}
 		if len(bytes.TrimSpace(data)) > 0 {
+			// The function answers anything, too much included, with a
+			// ResourceList.
 			return runFunction(bytes.NewReader(data), stdout)
 		}
 		args = []string{"--help"}

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/meshrender/meshrender/plugin/fn"
 )
@@ -41,7 +40,7 @@ terminal, meshrender behaves the same, which is how kustomize calls it.`,
 
 // runFunction runs the KRM function between in and out.
 func runFunction(in io.Reader, out io.Writer) error {
-	if err := fn.Execute(&kio.ByteReadWriter{Reader: in, Writer: out}); err != nil {
+	if err := fn.Run(in, out); err != nil {
 		return fmt.Errorf("meshrender fn: %w", err)
 	}
 	return nil

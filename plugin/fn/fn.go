@@ -3,28 +3,33 @@
 // function config is a Mesh; the function renders it and merges the
 // objects into the ResourceList.
 //
-// Items the function does not own come back exactly as they came:
-// content, comments and order. Objects the mesh renders are added, or
-// replace in place the item an earlier run rendered (same apiVersion,
-// kind, namespace and name, labelled app.kubernetes.io/managed-by:
-// meshrender and app.kubernetes.io/instance: <mesh>); an item of the same
-// name that is not meshrender's is an error, never overwritten. Items an
-// earlier run rendered for the same mesh but this one no longer does are
-// removed. Running the function over its own output
-// therefore changes nothing. An invalid config gives one error result per
-// problem, with its field path and the config's file, leaves the items
-// untouched, and makes the process exit non-zero.
+// Items the function does not own come back with their content, comments
+// and order; their YAML is re-indented in the two-space style kustomize
+// writes, so the spacing before a line comment becomes one space and
+// anchors are expanded, but every value, its quoting style and every
+// comment stay. Objects the mesh renders are added, or replace in place
+// the item an earlier run rendered (same apiVersion, kind, namespace and
+// name, labelled app.kubernetes.io/managed-by: meshrender and
+// app.kubernetes.io/instance: <mesh>); an item of the same name that is
+// not meshrender's is an error, never overwritten. Items an earlier run
+// rendered for the same mesh but this one no longer does are removed.
+// Running the function over its own output therefore changes nothing.
+//
+// Every input gets a ResourceList back. An invalid config, or input that
+// is not one ResourceList of objects, gives one error result per problem
+// (with its field path and the config's file, where there is one), leaves
+// the items untouched, and makes Run return an error.
 package fn
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -41,14 +46,14 @@ const (
 	legacyIDAnnotation    = "config.k8s.io/id"
 )
 
-// Processor renders the Mesh function config into the ResourceList.
-var Processor framework.ResourceListProcessor = framework.ResourceListProcessorFunc(Process)
-
-// Process is the function: it reads rl.FunctionConfig, renders it and
-// merges the objects into rl.Items. On any problem it leaves rl.Items as
-// they are, adds error results and returns them as the error.
-func Process(rl *framework.ResourceList) error {
-	ref, file := configIdentity(rl.FunctionConfig)
+// Run reads a ResourceList from in, renders its Mesh function config,
+// merges the objects into its items and writes the ResourceList to out.
+// Whatever the input, out gets a ResourceList; when the function reports
+// errors, they are its results and Run returns them as its error.
+func Run(in io.Reader, out io.Writer) error {
+	rl, err := readResourceList(in)
+	ref, file := configIdentity(rl.functionConfig)
+	var results framework.Results
 	fail := func(field, format string, args ...any) {
 		r := &framework.Result{Message: fmt.Sprintf(format, args...), Severity: framework.Error, ResourceRef: ref}
 		if field != "" {
@@ -57,10 +62,12 @@ func Process(rl *framework.ResourceList) error {
 		if file != "" {
 			r.File = &framework.File{Path: file}
 		}
-		rl.Results = append(rl.Results, r)
+		results = append(results, r)
 	}
-	objs, err := renderConfig(rl.FunctionConfig)
+	var p *placement
 	if err != nil {
+		fail("", "%v", err)
+	} else if objs, err := renderConfig(rl.functionConfig); err != nil {
 		var ve *render.ValidationError
 		if errors.As(err, &ve) {
 			for _, fe := range ve.Errors {
@@ -69,14 +76,29 @@ func Process(rl *framework.ResourceList) error {
 		} else {
 			fail("", "%v", err)
 		}
-		return rl.Results
-	}
-	items, err := merge(rl.Items, objs, rl.FunctionConfig)
-	if err != nil {
+	} else if p, err = place(rl.items, objs, rl.functionConfig); err != nil {
 		fail("", "%v", err)
-		return rl.Results
 	}
-	rl.Items = items
+	w := &writer{out: out}
+	w.start(rl.apiVersion)
+	if p == nil || len(results) > 0 {
+		for _, it := range rl.items {
+			w.item(it)
+		}
+	} else if err := p.write(w); err != nil {
+		return err
+	}
+	ours, err := resultNodes(results)
+	if err != nil {
+		return err
+	}
+	w.finish(rl.functionConfig, append(rl.results, ours...))
+	if w.err != nil {
+		return fmt.Errorf("writing the ResourceList: %w", w.err)
+	}
+	if len(results) > 0 {
+		return results
+	}
 	return nil
 }
 
@@ -98,7 +120,7 @@ func renderConfig(cfg *yaml.RNode) ([]render.Object, error) {
 
 // configIdentity names the function config in results.
 func configIdentity(cfg *yaml.RNode) (*yaml.ResourceIdentifier, string) {
-	if cfg == nil || cfg.IsNilOrEmpty() {
+	if cfg == nil || cfg.IsNilOrEmpty() || cfg.YNode().Kind != yaml.MappingNode {
 		return nil, ""
 	}
 	meta, err := cfg.GetMeta()
@@ -124,70 +146,110 @@ func nodeIdentity(n *yaml.RNode) (identity, bool) {
 	return identity{meta.APIVersion, meta.Kind, meta.Namespace, meta.Name}, true
 }
 
-// merge puts the rendered objects into items: replacing the items they
-// own in place, dropping stale ones, appending the rest in install order.
-func merge(items []*yaml.RNode, objs []render.Object, cfg *yaml.RNode) ([]*yaml.RNode, error) {
-	rendered := make(map[identity]*yaml.RNode, len(objs))
-	paths := make(map[identity]string, len(objs))
-	order := make([]identity, 0, len(objs))
-	for _, o := range objs {
-		n, err := yaml.Parse(string(o.YAML))
-		if err != nil {
-			return nil, fmt.Errorf("rendered %s %s: %w", o.Kind, o.Name, err)
-		}
-		id := identity{o.APIVersion, o.Kind, o.Namespace, o.Name}
-		rendered[id] = n
-		paths[id] = filePath(o)
-		order = append(order, id)
+func namespacedName(id identity) string {
+	if id.namespace == "" {
+		return id.name
 	}
-	instance := ""
-	if meta, err := cfg.GetMeta(); err == nil {
+	return id.namespace + "/" + id.name
+}
+
+// placement says where each rendered object goes among the items:
+// replacing in place the item an earlier run rendered, or appended in
+// install order; and which stale items of this mesh are dropped.
+type placement struct {
+	items    []*item
+	objs     []render.Object
+	replaces map[int]int // item -> the object that replaces it
+	dropped  map[int]bool
+	appended []int // objects with no item to replace, in install order
+}
+
+// place works out the placement from identities alone: no rendered object
+// is parsed until it is written.
+func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, error) {
+	index := make(map[identity]int, len(objs))
+	for i, o := range objs {
+		index[identity{o.APIVersion, o.Kind, o.Namespace, o.Name}] = i
+	}
+	instance := render.DefaultMeshName
+	if meta, err := cfg.GetMeta(); err == nil && meta.Name != "" {
 		instance = meta.Name
-		if instance == "" {
-			instance = render.DefaultMeshName
-		}
 	}
-	out := make([]*yaml.RNode, 0, len(items)+len(objs))
-	placed := map[identity]bool{}
-	for _, it := range items {
-		id, ok := nodeIdentity(it)
-		if !ok {
-			out = append(out, it)
+	p := &placement{items: items, objs: objs, replaces: map[int]int{}, dropped: map[int]bool{}}
+	placed := make([]bool, len(objs))
+	for i, it := range items {
+		id, labels := it.id, it.labels
+		if !it.hasIdentity {
 			continue
 		}
-		if n, rendersIt := rendered[id]; rendersIt {
-			if labels := it.GetLabels(); !render.Owns(labels, instance) && !render.SharedByMeshes(labels) {
+		if j, rendersIt := index[id]; rendersIt && !placed[j] {
+			if !render.Owns(labels, instance) && !render.SharedByMeshes(labels) {
 				// Someone else's object of the same name: replacing it
 				// would lose their content, keeping it would leave the
 				// mesh incomplete.
 				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks %s: %s and %s: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), render.LabelManagedBy, render.ManagedBy, render.LabelInstance, instance)
 			}
-			if err := keepOrchestratorAnnotations(it, n); err != nil {
-				return nil, err
-			}
-			out = append(out, n)
-			placed[id] = true
+			p.replaces[i] = j
+			placed[j] = true
 			continue
 		}
-		if render.Owns(it.GetLabels(), instance) {
-			continue // rendered by an earlier run of this mesh, gone now
+		if render.Owns(labels, instance) {
+			p.dropped[i] = true // rendered by an earlier run of this mesh, gone now
 		}
-		out = append(out, it)
 	}
-	for _, id := range order {
-		if !placed[id] {
-			n := rendered[id]
-			// Where kpt writes a new object into a package; kustomize
-			// drops the annotation from its output.
-			for _, k := range []string{kioutil.PathAnnotation, legacyPathAnnotation} {
-				if err := n.PipeE(yaml.SetAnnotation(k, paths[id])); err != nil {
-					return nil, err
-				}
+	for j := range objs {
+		if !placed[j] {
+			p.appended = append(p.appended, j)
+		}
+	}
+	return p, nil
+}
+
+// write writes the merged items.
+func (p *placement) write(w *writer) error {
+	for i, it := range p.items {
+		if p.dropped[i] {
+			continue
+		}
+		j, replaced := p.replaces[i]
+		if !replaced {
+			w.item(it)
+			continue
+		}
+		n, err := parseObject(p.objs[j])
+		if err != nil {
+			return err
+		}
+		if err := keepOrchestratorAnnotations(it.annotations, n); err != nil {
+			return err
+		}
+		sortAnnotations(n)
+		w.node(n)
+	}
+	for _, j := range p.appended {
+		n, err := parseObject(p.objs[j])
+		if err != nil {
+			return err
+		}
+		// Where kpt writes a new object into a package; kustomize drops
+		// the annotation from its output.
+		for _, k := range []string{kioutil.PathAnnotation, legacyPathAnnotation} {
+			if err := n.PipeE(yaml.SetAnnotation(k, filePath(p.objs[j]))); err != nil {
+				return err
 			}
-			out = append(out, n)
 		}
+		sortAnnotations(n)
+		w.node(n)
 	}
-	return out, nil
+	return nil
+}
+
+func parseObject(o render.Object) (*yaml.RNode, error) {
+	n, err := yaml.Parse(string(o.YAML))
+	if err != nil {
+		return nil, fmt.Errorf("rendered %s %s: %w", o.Kind, o.Name, err)
+	}
+	return n, nil
 }
 
 // filePath is the file a new object goes to in a kpt package: its
@@ -196,18 +258,10 @@ func filePath(o render.Object) string {
 	return path.Join("istio", layout.Folder(o), layout.FileName(o))
 }
 
-func namespacedName(id identity) string {
-	if id.namespace == "" {
-		return id.name
-	}
-	return id.namespace + "/" + id.name
-}
-
 // keepOrchestratorAnnotations copies the annotations kustomize and kpt use
 // to track an item (path, index, ids) onto its replacement, so they see
 // the same resource changed rather than one removed and another added.
-func keepOrchestratorAnnotations(from, to *yaml.RNode) error {
-	annotations := from.GetAnnotations()
+func keepOrchestratorAnnotations(annotations map[string]string, to *yaml.RNode) error {
 	keys := make([]string, 0, len(annotations))
 	for k := range annotations {
 		if isOrchestratorAnnotation(k) {
@@ -223,6 +277,26 @@ func keepOrchestratorAnnotations(from, to *yaml.RNode) error {
 	return nil
 }
 
+// sortAnnotations orders a rendered object's annotations by key, as the
+// renderer prints them, so the annotations added here land in the same
+// place however they were added: a run over the function's own output
+// gives the same bytes.
+func sortAnnotations(n *yaml.RNode) {
+	a, err := n.Pipe(yaml.Lookup(yaml.MetadataField, yaml.AnnotationsField))
+	if err != nil || a == nil || a.YNode().Kind != yaml.MappingNode {
+		return
+	}
+	c := a.YNode().Content
+	pairs := make([][2]*yaml.Node, 0, len(c)/2)
+	for i := 0; i+1 < len(c); i += 2 {
+		pairs = append(pairs, [2]*yaml.Node{c[i], c[i+1]})
+	}
+	slices.SortStableFunc(pairs, func(x, y [2]*yaml.Node) int { return strings.Compare(x[0].Value, y[0].Value) })
+	for i, pr := range pairs {
+		c[2*i], c[2*i+1] = pr[0], pr[1]
+	}
+}
+
 func isOrchestratorAnnotation(k string) bool {
 	for _, p := range []string{"internal.config.kubernetes.io/", "kustomize.config.k8s.io/"} {
 		if strings.HasPrefix(k, p) {
@@ -234,12 +308,4 @@ func isOrchestratorAnnotation(k string) bool {
 		return true
 	}
 	return false
-}
-
-// Execute runs the function over a ResourceList read from rw's reader,
-// writing the result to its writer. The items are written back even when
-// the config is invalid, so an orchestrator never loses them.
-func Execute(rw *kio.ByteReadWriter) error {
-	rw.KeepReaderAnnotations = true
-	return framework.Execute(Processor, rw)
 }

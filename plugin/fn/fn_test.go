@@ -6,15 +6,13 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/kustomize/kyaml/kio"
 )
 
 // execute runs the function over a ResourceList and returns its output.
 func execute(t *testing.T, in string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := Execute(&kio.ByteReadWriter{Reader: strings.NewReader(in), Writer: &out})
+	err := Run(strings.NewReader(in), &out)
 	return out.String(), err
 }
 
@@ -26,14 +24,14 @@ const userItem = `- apiVersion: v1
   data: {color: blue}
 `
 
-func resourceList(items, spec string) string {
+func inputList(items, spec string) string {
 	return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + items +
 		"functionConfig:\n  apiVersion: meshrender.dev/v1alpha1\n  kind: Mesh\n  metadata:\n    name: test\n" +
 		"    annotations:\n      config.kubernetes.io/path: meshes/test.yaml\n  spec:\n" + spec
 }
 
 func TestTransformerKeepsItemsAndAddsTheMesh(t *testing.T) {
-	out, err := execute(t, resourceList(userItem, "    profile: minimal\n"))
+	out, err := execute(t, inputList(userItem, "    profile: minimal\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +76,7 @@ func TestOwnedItemsAreReplacedInPlaceAndStaleOnesRemoved(t *testing.T) {
     name: istio-ingress--other-mesh
     labels: {app.kubernetes.io/managed-by: meshrender, app.kubernetes.io/instance: other}
 `
-	out, err := execute(t, resourceList(userItem+owned, "    profile: minimal\n"))
+	out, err := execute(t, inputList(userItem+owned, "    profile: minimal\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +104,7 @@ func TestSomeoneElsesObjectIsNeverOverwritten(t *testing.T) {
     name: istio-system # the platform team's
     labels: {team: platform, topology.istio.io/network: net1}
 `
-	in := resourceList(userItem+theirs, "    profile: minimal\n")
+	in := inputList(userItem+theirs, "    profile: minimal\n")
 	out, err := execute(t, in)
 	if err == nil || !strings.Contains(err.Error(), "Namespace istio-system is in the input but not meshrender's") {
 		t.Fatalf("err = %v", err)
@@ -134,7 +132,7 @@ func TestOutputIsByteStable(t *testing.T) {
       config.k8s.io/id: '2'
       kustomize.config.k8s.io/id: x
 `
-	in := resourceList(userItem+owned, "    profile: minimal\n")
+	in := inputList(userItem+owned, "    profile: minimal\n")
 	first, err := execute(t, in)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +145,7 @@ func TestOutputIsByteStable(t *testing.T) {
 }
 
 func TestInvalidConfigGivesResultsAndKeepsItems(t *testing.T) {
-	out, err := execute(t, resourceList(userItem, "    zones: [a, a]\n    mtls: {mode: NONE}\n"))
+	out, err := execute(t, inputList(userItem, "    zones: [a, a]\n    mtls: {mode: NONE}\n"))
 	if err == nil {
 		t.Fatal("want an error for an invalid config")
 	}
@@ -169,8 +167,8 @@ func TestInvalidConfigGivesResultsAndKeepsItems(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"no function config", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + userItem, "no function config"},
-		{"wrong kind", strings.Replace(resourceList(userItem, "    {}\n"), "kind: Mesh", "kind: ConfigMap", 1), `kind: must be "Mesh", got "ConfigMap"`},
-		{"unknown field", resourceList(userItem, "    zone: [a]\n"), "spec.zone"},
+		{"wrong kind", strings.Replace(inputList(userItem, "    {}\n"), "kind: Mesh", "kind: ConfigMap", 1), `kind: must be "Mesh", got "ConfigMap"`},
+		{"unknown field", inputList(userItem, "    zone: [a]\n"), "spec.zone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,8 +186,116 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestEveryInputGetsAResourceList: input that is not one ResourceList of
+// objects is answered in KRM, with an error result, never with a bare
+// message or the input echoed back. Each of these got no ResourceList, or
+// no error, before.
+func TestEveryInputGetsAResourceList(t *testing.T) {
+	mesh := "functionConfig: {apiVersion: meshrender.dev/v1alpha1, kind: Mesh, metadata: {name: test}, spec: {profile: minimal}}\n"
+	tests := []struct{ name, in, want, keeps string }{
+		{"items that are not objects", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [42, \"a string\"]\n" + mesh,
+			"items[0] is a scalar (int), not an object; items[1] is a scalar (str), not an object", "- 42\n- \"a string\"\n"},
+		{"an item without kind", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [{metadata: {name: x}}]\n" + mesh,
+			"items[0] has no apiVersion or kind", "name: x"},
+		{"not a ResourceList", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", `the input is apiVersion "v1", kind "ConfigMap", not a config.kubernetes.io ResourceList`, ""},
+		{"two ResourceLists", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n",
+			"the input holds 2 YAML documents; a KRM function reads exactly one ResourceList", ""},
+		{"a list", "- a\n- b\n", "the input is a list, not a ResourceList", ""},
+		{"items not a list", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: b}\n" + mesh, "items is a mapping, not a list of objects", ""},
+		{"malformed", "items:\n- a: [", "the input is not YAML", ""},
+		{"empty", "  \n", "the input is empty", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := execute(t, tt.in)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(out, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n") {
+				t.Fatalf("no ResourceList on stdout:\n%s", out)
+			}
+			_, results, _ := strings.Cut(out, "\nresults:\n- message: ")
+			if !strings.Contains(results, tt.want) || !strings.Contains(results, "severity: error") {
+				t.Errorf("no error result %q:\n%s", tt.want, out)
+			}
+			if strings.Contains(out, "CustomResourceDefinition") {
+				t.Error("rendered output for bad input")
+			}
+			if tt.keeps != "" && !strings.Contains(out, tt.keeps) {
+				t.Errorf("the items did not come back:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestItemsComeBackByteForByte: an item of a list in block layout, as
+// kustomize, kpt and meshrender write lists, comes back exactly as it
+// came, odd spacing, comments and quoting included; a run over the output
+// changes nothing.
+func TestItemsComeBackByteForByte(t *testing.T) {
+	item := `# the shop's settings
+- apiVersion: v1
+  kind: ConfigMap   # the kind
+  metadata:
+      name: settings
+      namespace: shop
+
+  # colours of the shop
+  data:
+      colour: 'blue'
+      size: "10"
+      note: |
+        two
+        lines
+`
+	for name, in := range map[string]string{
+		"compact": inputList(item, "    profile: minimal\n"),
+		"wide":    strings.Replace(inputList(indentLines(item), "    profile: minimal\n"), "items:\n", "items:\n", 1),
+	} {
+		out, err := execute(t, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "items:\n"+item+"- apiVersion: apiextensions.k8s.io/v1\n") {
+			t.Errorf("%s: the item did not come back byte for byte:\n%.700s", name, out)
+		}
+		again, err := execute(t, out)
+		if err != nil || again != out {
+			t.Errorf("%s: a second run changed the output (err %v)", name, err)
+		}
+	}
+}
+
+// TestFlowListsAreReencoded: a list this function cannot cut by lines
+// comes back re-encoded, values, quoting and comments kept.
+func TestFlowListsAreReencoded(t *testing.T) {
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: b}, data: {k: 'v'}}] # one\n" +
+		"functionConfig: {apiVersion: meshrender.dev/v1alpha1, kind: Mesh, metadata: {name: test}, spec: {profile: minimal}}\n"
+	out, err := execute(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "items:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: b}, data: {k: 'v'}}\n") {
+		t.Errorf("the flow item came back as:\n%.400s", out)
+	}
+	if again, err := execute(t, out); err != nil || again != out {
+		t.Errorf("a second run changed the output (err %v)", err)
+	}
+}
+
+func indentLines(s string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("  ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
 // Run the function over a ResourceList, as kustomize and kpt do.
-func ExampleExecute() {
+func ExampleRun() {
 	in := `apiVersion: config.kubernetes.io/v1
 kind: ResourceList
 items: []
@@ -200,7 +306,7 @@ functionConfig:
   spec: {profile: minimal}
 `
 	var out bytes.Buffer
-	if err := Execute(&kio.ByteReadWriter{Reader: strings.NewReader(in), Writer: &out}); err != nil {
+	if err := Run(strings.NewReader(in), &out); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return
 	}
@@ -209,16 +315,24 @@ functionConfig:
 }
 
 // FuzzExecute feeds arbitrary input to the function: it may fail, but it
-// must not panic, and when it succeeds a second run over its output must
-// give the same output.
+// must not panic, it must always answer with a ResourceList (with an
+// error result when it fails), and when it succeeds a second run over its
+// output must give the same output.
 func FuzzExecute(f *testing.F) {
-	f.Add(resourceList(userItem, "    profile: minimal\n"))
-	f.Add(resourceList(userItem, "    zones: [a, b]\n    exposureClasses: [{name: x}]\n"))
+	f.Add(inputList(userItem, "    profile: minimal\n"))
+	f.Add(inputList(userItem, "    zones: [a, b]\n    exposureClasses: [{name: x}]\n"))
 	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n")
 	f.Add("items:\n- a: [")
+	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [42, {a: &x b}, *x]\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		out, err := execute(t, in)
-		if err != nil || out == "" {
+		if !strings.HasPrefix(out, "apiVersion: config.kubernetes.io/") || !strings.Contains(out, "\nkind: ResourceList\n") {
+			t.Fatalf("no ResourceList for the input (err %v):\n%.300s", err, out)
+		}
+		if err != nil {
+			if !strings.Contains(out, "\nresults:\n") {
+				t.Fatalf("failed without an error result: %v", err)
+			}
 			return
 		}
 		again, err := execute(t, out)

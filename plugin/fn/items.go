@@ -1,0 +1,151 @@
+package fn
+
+import (
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// item is one input item. Most lists come in the block layout kustomize,
+// kpt and meshrender write, with each item starting at a "- " line; such
+// an item keeps its text and goes back out byte for byte, and its parsed
+// form is thrown away once its identity is known, so a large list costs
+// about its own size in memory. An item of any other list is kept as its
+// parsed node and written back re-encoded.
+type item struct {
+	// text is the item's lines as they came, in compact layout ("- " at
+	// the start of the line), ending in a newline; empty when node is set.
+	text string
+	node *yaml.RNode
+
+	// kind is the kind and tag of the item's node, for errors about items
+	// that are not objects.
+	kind *yaml.Node
+	// What merging needs to know, read once.
+	id          identity
+	hasIdentity bool
+	labels      map[string]string
+	annotations map[string]string
+}
+
+// describe reads what merging needs from the item's parsed form.
+func (it *item) describe(n *yaml.RNode) {
+	it.id, it.hasIdentity = nodeIdentity(n)
+	it.labels = n.GetLabels()
+	it.annotations = n.GetAnnotations()
+}
+
+// parse returns the item as a node: the one kept, or its text parsed anew.
+func (it *item) parse() (*yaml.RNode, error) {
+	if it.node != nil {
+		return it.node, nil
+	}
+	return yaml.Parse(itemDocument(it.text))
+}
+
+// itemDocument turns an item's lines ("- a: b\n  c: d\n") into a YAML
+// document of its own ("a: b\nc: d\n"), comments kept.
+func itemDocument(text string) string {
+	lines := strings.SplitAfter(text, "\n")
+	started := false
+	for i, l := range lines {
+		switch {
+		case !started && (strings.HasPrefix(l, "- ") || l == "-\n" || l == "-"):
+			lines[i] = strings.TrimPrefix(strings.TrimPrefix(l, "-"), " ")
+			started = true
+		case strings.HasPrefix(l, "  "):
+			lines[i] = l[2:]
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// splitItems cuts a ResourceList in block layout into its items' lines,
+// in compact layout, and the rest of the document, with "items: []"
+// standing in for them. It reports false for a layout it cannot cut by
+// lines (flow style, several documents); the caller then parses the
+// document whole, and also when an item it cut does not parse on its own.
+func splitItems(doc string) (rest string, items []string, ok bool) {
+	lines := strings.SplitAfter(doc, "\n")
+	start := -1
+	for i, l := range lines {
+		if bare := strings.TrimRight(l, " \n"); i > 0 && (bare == "---" || bare == "...") || strings.HasPrefix(l, "--- ") {
+			return "", nil, false // another document
+		}
+		if start < 0 && strings.HasPrefix(l, "items:") {
+			v := strings.TrimSpace(strings.TrimPrefix(l, "items:"))
+			switch {
+			case v == "" || strings.HasPrefix(v, "#"):
+				start = i
+			case v == "[]":
+				return doc, nil, true
+			default:
+				return "", nil, false // flow style
+			}
+		}
+	}
+	if start < 0 {
+		return doc, nil, true
+	}
+	// The block runs to the next line that starts a top-level key.
+	end := start + 1
+	for end < len(lines) && !topLevel(lines[end]) {
+		end++
+	}
+	block := lines[start+1 : end]
+	// Wide layout ("  - ") becomes compact ("- ") by one shift of two.
+	for _, l := range block {
+		if t := strings.TrimLeft(l, " "); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\n') {
+			for i, l := range block {
+				block[i] = strings.TrimPrefix(l, "  ")
+			}
+		}
+		break
+	}
+	var current, pending []string
+	for _, l := range block {
+		switch {
+		case startsItem(l):
+			if len(current) > 0 {
+				items = append(items, strings.Join(current, ""))
+			}
+			current = append(pending, l)
+			pending = nil
+		case strings.HasPrefix(l, "#"):
+			pending = append(pending, l) // a comment above the next item
+		case strings.TrimSpace(l) == "" || strings.HasPrefix(l, " "):
+			current = append(current, pending...)
+			pending = nil
+			current = append(current, l)
+		default:
+			return "", nil, false
+		}
+	}
+	current = append(current, pending...)
+	if len(current) > 0 {
+		if !startsItem(current[0]) && !slices.ContainsFunc(current, startsItem) {
+			return "", nil, false // lines that belong to no item
+		}
+		items = append(items, strings.Join(current, ""))
+	}
+	for i := range items {
+		if !strings.HasSuffix(items[i], "\n") {
+			items[i] += "\n"
+		}
+	}
+	rest = strings.Join(lines[:start], "") + "items: []\n" + strings.Join(lines[end:], "")
+	return rest, items, true
+}
+
+// topLevel reports a line that starts a key of the document itself.
+func topLevel(l string) bool {
+	return l != "" && l != "\n" && l[0] != ' ' && l[0] != '-' && l[0] != '#' && l[0] != '\t'
+}
+
+// startsItem reports the first line of a list item in compact layout.
+func startsItem(l string) bool {
+	return l == "-" || l == "-\n" || strings.HasPrefix(l, "- ")
+}
