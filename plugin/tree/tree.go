@@ -12,8 +12,6 @@
 package tree
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +21,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-)
 
-// ManifestName is the file, at the top of a written directory, that lists
-// the files the writer owns, one slash-separated path per line.
-const ManifestName = ".meshrender-files"
+	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
+)
 
 // File is one generated file.
 type File struct {
@@ -41,7 +37,7 @@ type File struct {
 // listed are kept as they are. dir itself must not be a Git work tree's
 // root: it is replaced as a whole.
 func Write(dir string, files []File) error {
-	if err := checkPaths(files); err != nil {
+	if err := checkFiles(files); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(dir)
@@ -61,7 +57,7 @@ func Write(dir string, files []File) error {
 	if err := cleanUpAfterKill(dir); err != nil {
 		return err
 	}
-	owned, err := readManifest(dir)
+	owned, err := readOwned(dir)
 	if err != nil {
 		return err
 	}
@@ -96,8 +92,7 @@ func Write(dir string, files []File) error {
 		paths = append(paths, f.Path)
 	}
 	slices.Sort(paths)
-	manifest := "# Files written by meshrender. It replaces or removes exactly these; any\n# other file here is left alone.\n" + strings.Join(paths, "\n") + "\n"
-	if err := os.WriteFile(filepath.Join(staging, ManifestName), []byte(manifest), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(staging, ManifestName), formatManifest(paths), 0o644); err != nil {
 		return err
 	}
 	if err := os.Chmod(staging, mode); err != nil {
@@ -137,40 +132,17 @@ func cleanUpAfterKill(dir string) error {
 	return nil
 }
 
-// checkPaths rejects paths that would leave the directory or collide.
-func checkPaths(files []File) error {
-	seen := map[string]bool{}
-	for _, f := range files {
-		p := f.Path
-		if p == "" || path.IsAbs(p) || path.Clean(p) != p || strings.HasPrefix(p, "../") || p == ".." || p == ManifestName {
-			return fmt.Errorf("tree: invalid file path %q", p)
-		}
-		if seen[p] {
-			return fmt.Errorf("tree: two files at %q", p)
-		}
-		seen[p] = true
-	}
-	return nil
-}
-
-// readManifest returns the files a previous write owns in dir.
-func readManifest(dir string) (map[string]bool, error) {
-	owned := map[string]bool{}
-	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+// readOwned returns the files a previous write owns in dir.
+func readOwned(dir string) (map[string]bool, error) {
+	d, err := dirfd.OpenPath(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return owned, nil
+		return map[string]bool{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			owned[line] = true
-		}
-	}
-	return owned, sc.Err()
+	defer d.Close()
+	return readManifest(d)
 }
 
 // copyUserFiles copies into staging every file in dir the writer does not
