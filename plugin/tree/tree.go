@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
 )
@@ -32,11 +33,31 @@ type File struct {
 	Data []byte
 }
 
+// Options adjusts Write; the zero value gives the defaults.
+type Options struct {
+	// LockWait is how long to wait for another run writing the same
+	// directory: zero means DefaultLockWait, a negative value not at all.
+	LockWait time.Duration
+}
+
+func (o Options) lockWait() time.Duration {
+	switch {
+	case o.LockWait == 0:
+		return DefaultLockWait
+	case o.LockWait < 0:
+		return 0
+	}
+	return o.LockWait
+}
+
+// Write is Options{}.Write.
+func Write(dir string, files []File) error { return Options{}.Write(dir, files) }
+
 // Write makes dir hold files. Files the previous write listed and this
 // one does not are removed, with directories they leave empty; files not
 // listed are kept as they are. dir itself must not be a Git work tree's
 // root: it is replaced as a whole.
-func Write(dir string, files []File) error {
+func (o Options) Write(dir string, files []File) error {
 	if err := checkFiles(files); err != nil {
 		return err
 	}
@@ -54,6 +75,16 @@ func Write(dir string, files []File) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
+	pd, err := dirfd.OpenPath(parent)
+	if err != nil {
+		return err
+	}
+	defer pd.Close()
+	lk, err := acquireLock(pd, siblingsOf(filepath.Base(dir)).lock(), dir, o.lockWait())
+	if err != nil {
+		return err
+	}
+	defer lk.release()
 	if err := cleanUpAfterKill(dir); err != nil {
 		return err
 	}
@@ -112,12 +143,16 @@ func stagingPrefix(dir string) string {
 // directories are removed, and a tree moved aside just before the swap is
 // put back.
 func cleanUpAfterKill(dir string) error {
-	stale, err := filepath.Glob(filepath.Join(filepath.Dir(dir), stagingPrefix(dir)+"*"))
+	entries, err := os.ReadDir(filepath.Dir(dir))
 	if err != nil {
 		return err
 	}
 	_, statErr := os.Stat(dir)
-	for _, p := range stale {
+	for _, e := range entries {
+		if siblingsOf(filepath.Base(dir)).kind(e.Name()) == notOurs {
+			continue
+		}
+		p := filepath.Join(filepath.Dir(dir), e.Name())
 		if strings.HasSuffix(p, ".old") && errors.Is(statErr, fs.ErrNotExist) {
 			if err := os.Rename(p, dir); err != nil {
 				return err

@@ -1,0 +1,78 @@
+package tree
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
+)
+
+// DefaultLockWait is how long Write waits for another run on the same
+// directory to finish.
+const DefaultLockWait = 5 * time.Second
+
+// lock is the flock(2) lock that serializes the runs on one directory. It
+// is held on a file beside the tree, never inside it, and the file is
+// removed when the run ends, so a finished run leaves nothing behind. A
+// killed run leaves the file, and the system drops its lock.
+type lock struct {
+	parent *dirfd.Dir
+	name   string
+	f      *os.File
+	info   dirfd.Info
+}
+
+// acquireLock takes the lock for dir, whose lock file is name in parent,
+// waiting up to wait for another run to release it.
+func acquireLock(parent *dirfd.Dir, name, dir string, wait time.Duration) (*lock, error) {
+	deadline := time.Now().Add(wait)
+	pause := 5 * time.Millisecond
+	for {
+		l, err := tryLock(parent, name)
+		if l != nil || err != nil {
+			return l, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("another run is writing %s: it holds the lock on %s; waited %v: try again when it has finished", dir, parent.Join(name), wait)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// tryLock takes the lock if it is free, returning nil, nil if it is not.
+func tryLock(parent *dirfd.Dir, name string) (*lock, error) {
+	f, err := parent.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		if info, lerr := parent.Lstat(name); lerr == nil && info.Type != dirfd.Regular {
+			return nil, fmt.Errorf("%s is not meshrender's lock file, which must be a plain file: move it away", parent.Join(name))
+		}
+		return nil, fmt.Errorf("cannot open the lock file: %w", err)
+	}
+	l := &lock{parent: parent, name: name, f: f}
+	ok, err := dirfd.TryLock(f)
+	if err == nil && ok {
+		l.info, err = dirfd.FileInfo(f)
+	}
+	if err != nil || !ok {
+		f.Close()
+		return nil, err
+	}
+	// The run that held the lock may have removed the file before letting
+	// go; then the lock is on a file nobody else will look at.
+	if cur, err := parent.Lstat(name); err != nil || !cur.SameFile(l.info) {
+		f.Close()
+		return nil, nil
+	}
+	return l, nil
+}
+
+// release removes the lock file, then drops the lock: in that order, so a
+// run waiting on this file sees that it is gone and takes a new one.
+func (l *lock) release() {
+	if cur, err := l.parent.Lstat(l.name); err == nil && cur.SameFile(l.info) {
+		l.parent.Unlink(l.name)
+	}
+	l.f.Close()
+}
