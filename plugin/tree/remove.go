@@ -1,0 +1,83 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
+)
+
+// removeTree removes name in parent with all it holds, never following a
+// link, and making each directory writable before emptying it, so that a
+// read-only one does not stop it. It is only for what is the writer's: a
+// staging tree, or a previous tree once the new one is in place (people's
+// files live on in the new tree, linked).
+func removeTree(parent *dirfd.Dir, name string) error {
+	info, err := parent.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if info.Type != dirfd.Directory {
+		return parent.Unlink(name)
+	}
+	d, err := parent.OpenDir(name)
+	if err != nil {
+		return err
+	}
+	err = emptyDir(d, info, 0)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	return parent.Rmdir(name)
+}
+
+func emptyDir(d *dirfd.Dir, info dirfd.Info, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%s is more than %d directories deep, deeper than meshrender writes: remove it by hand", d.Path(), maxDepth)
+	}
+	if err := makeWritable(d, info); err != nil {
+		return err
+	}
+	names, err := d.Names()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		info, err := d.Lstat(name)
+		if err != nil {
+			return err
+		}
+		if info.Type != dirfd.Directory {
+			if err := d.Unlink(name); err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := d.OpenDir(name)
+		if err != nil {
+			return err
+		}
+		err = emptyDir(sub, info, depth+1)
+		sub.Close()
+		if err != nil {
+			return err
+		}
+		if err := d.Rmdir(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// makeWritable lets this user add and remove entries in d.
+func makeWritable(d *dirfd.Dir, info dirfd.Info) error {
+	if info.Perm&0o700 == 0o700 {
+		return nil
+	}
+	return d.Chmod(info.Perm | 0o700)
+}
