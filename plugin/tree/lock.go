@@ -1,8 +1,13 @@
 package tree
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
@@ -21,6 +26,7 @@ type lock struct {
 	name   string
 	f      *os.File
 	info   dirfd.Info
+	keep   bool // the file holds a record the next run needs
 }
 
 // acquireLock takes the lock for dir, whose lock file is name in parent,
@@ -65,14 +71,73 @@ func tryLock(parent *dirfd.Dir, name string) (*lock, error) {
 		f.Close()
 		return nil, nil
 	}
+	if _, _, err := l.record(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
 // release removes the lock file, then drops the lock: in that order, so a
 // run waiting on this file sees that it is gone and takes a new one.
 func (l *lock) release() {
-	if cur, err := l.parent.Lstat(l.name); err == nil && cur.SameFile(l.info) {
+	if cur, err := l.parent.Lstat(l.name); err == nil && cur.SameFile(l.info) && !l.keep {
 		l.parent.Unlink(l.name)
 	}
 	l.f.Close()
+}
+
+// A swapRecord is what the lock file holds while the tree is exchanged
+// with a staging tree: the staging tree's name and inode. After a kill,
+// the inode tells whether the exchange took place, and so whether the
+// directory of that name is the new tree or the previous one.
+type swapRecord struct {
+	name     string
+	dev, ino uint64
+}
+
+const recordTag = "meshrender exchange"
+
+// record returns the swap record in the lock file, if there is one.
+func (l *lock) record() (swapRecord, bool, error) {
+	data, err := io.ReadAll(io.NewSectionReader(l.f, 0, 4096))
+	if err != nil {
+		return swapRecord{}, false, fmt.Errorf("cannot read the lock file: %w", err)
+	}
+	if len(data) == 0 {
+		return swapRecord{}, false, nil
+	}
+	bad := fmt.Errorf("%s does not hold what meshrender writes in its lock file: move it away", l.parent.Join(l.name))
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(string(data), "\n"), recordTag+" ")
+	f := strings.Fields(rest)
+	if !ok || len(f) != 3 {
+		return swapRecord{}, false, bad
+	}
+	dev, err1 := strconv.ParseUint(f[1], 10, 64)
+	ino, err2 := strconv.ParseUint(f[2], 10, 64)
+	if errors.Join(err1, err2) != nil {
+		return swapRecord{}, false, bad
+	}
+	return swapRecord{name: f[0], dev: dev, ino: ino}, true, nil
+}
+
+// setRecord stores r in the lock file, durably.
+func (l *lock) setRecord(r swapRecord) error {
+	return l.store(fmt.Appendf(nil, "%s %s %d %d\n", recordTag, r.name, r.dev, r.ino))
+}
+
+// clearRecord empties the lock file.
+func (l *lock) clearRecord() error { return l.store(nil) }
+
+func (l *lock) store(data []byte) error {
+	if err := l.f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := l.f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if err := l.f.Sync(); err != nil {
+		return &fs.PathError{Op: "fsync", Path: l.f.Name(), Err: err}
+	}
+	return nil
 }

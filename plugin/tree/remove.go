@@ -4,15 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"slices"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
 )
 
 // removeTree removes name in parent with all it holds, never following a
 // link, and making each directory writable before emptying it, so that a
-// read-only one does not stop it. It is only for what is the writer's: a
-// staging tree, or a previous tree once the new one is in place (people's
-// files live on in the new tree, linked).
+// read-only one does not stop it. It is only for what is wholly the
+// writer's: a staging tree. Previous trees are retired instead.
 func removeTree(parent *dirfd.Dir, name string) error {
 	info, err := parent.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -80,4 +81,18 @@ func makeWritable(d *dirfd.Dir, info dirfd.Info) error {
 		return nil
 	}
 	return d.Chmod(info.Perm | 0o700)
+}
+
+// mayEmpty reports whether this user may remove entries from a directory
+// described by info, by its mode or by changing the mode.
+func mayEmpty(info dirfd.Info) bool {
+	euid := os.Geteuid()
+	if euid == 0 || uint32(euid) == info.UID {
+		return true
+	}
+	bits := info.Perm // other's, unless the group is one of ours
+	if groups, _ := os.Getgroups(); uint32(os.Getegid()) == info.GID || slices.Contains(groups, int(info.GID)) {
+		bits >>= 3
+	}
+	return bits&0o3 == 0o3
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
 )
@@ -111,4 +113,26 @@ func ancestors(p string) func(yield func(string) bool) {
 			}
 		}
 	}
+}
+
+// checkRemovable makes sure the tree at dir can be removed once replaced:
+// a directory this user may not empty would be left beside the new tree.
+func (t *oldTree) checkRemovable(dir string) error {
+	check := func(p string, info dirfd.Info) error {
+		if mayEmpty(info) {
+			return nil
+		}
+		return fmt.Errorf("%s belongs to user %d and this user may not remove files from it, so the previous tree could not be removed after the swap: make it writable for this user, or run as its owner", dirPath(dir, p), info.UID)
+	}
+	if err := check(".", t.root); err != nil {
+		return err
+	}
+	for _, p := range slices.Sorted(maps.Keys(t.entries)) {
+		if info := t.entries[p]; info.Type == dirfd.Directory {
+			if err := check(p, info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -75,6 +75,9 @@ func (s *stager) dir(d, from *dirfd.Dir, n *node, rel string) error {
 func (s *stager) entry(d, from *dirfd.Dir, c *node, p string) error {
 	switch c.kind {
 	case fileNode:
+		if err := at("write " + p); err != nil {
+			return err
+		}
 		return writeFile(d, c.name, c.data)
 	case linkNode:
 		if err := from.Link(c.name, d, c.name); err != nil {

@@ -42,7 +42,8 @@ func Write(dir string, files []File) error { return Options{}.Write(dir, files) 
 // Files the previous write listed and this one does not are removed, with
 // directories they leave empty; files not listed are kept as they are.
 // dir must not be a Git work tree's root, nor hold the working
-// directory: it is replaced as a whole.
+// directory: it is replaced as a whole. An error other than a
+// *LeftoverError means dir is as it was.
 func (o Options) Write(dir string, files []File) error {
 	if !dirfd.Supported {
 		return fmt.Errorf("tree: cannot write %s: %s lacks the system calls (openat, linkat, flock) meshrender needs to write a tree safely", dir, runtime.GOOS)
@@ -77,9 +78,15 @@ func (o Options) Write(dir string, files []File) error {
 		return err
 	}
 	defer lk.release()
-	if err := recoverStale(parent, names); err != nil {
+	r := run{parent: parent, names: names, dir: dir, lock: lk}
+	if err := recoverStale(parent, names, lk, &r.left); err != nil {
 		return err
 	}
-	r := run{parent: parent, names: names, dir: dir}
-	return r.write(files)
+	if err := r.write(files); err != nil {
+		if left := r.left.err(dir); left != nil {
+			return fmt.Errorf("%w (and, from an earlier run: %v)", err, left)
+		}
+		return err
+	}
+	return r.left.err(dir)
 }

@@ -14,6 +14,8 @@ type run struct {
 	parent *dirfd.Dir
 	names  siblings
 	dir    string // the tree's absolute path, for messages
+	lock   *lock
+	left   leftovers
 }
 
 func (r *run) write(files []File) error {
@@ -22,33 +24,46 @@ func (r *run) write(files []File) error {
 		return err
 	}
 	var old *oldTree
+	var oldRoot *dirfd.Info
 	if live != nil {
 		defer live.Close()
 		if old, err = scanTree(live); err != nil {
 			return err
 		}
+		if err := old.checkRemovable(r.dir); err != nil {
+			return err
+		}
+		oldRoot = &old.root
 	}
 	root, err := makePlan(r.dir, old, files)
 	if err != nil {
 		return err
 	}
-	var oldRoot *dirfd.Info
-	if old != nil {
-		oldRoot = &old.root
-	}
 	id := newID()
-	if _, _, err := stage(r.parent, r.names.staging(id), live, root); err != nil {
+	staged, linked, err := stage(r.parent, r.names.staging(id), live, root)
+	if err == nil {
+		err = at("staged")
+	}
+	if err != nil {
 		return r.undo(id, fmt.Errorf("cannot write the new tree: %w", err))
 	}
-	aside, err := swap(r.parent, r.names, id, oldRoot)
+	aside, err := swap(r.parent, r.names, id, staged, oldRoot, r.lock)
 	if err != nil {
 		return r.undo(id, err)
 	}
+	// From here on the new tree is in place; what fails is left over.
 	if err := r.parent.Sync(); err != nil {
-		return err
+		r.left.add(nil, err)
 	}
+	_ = at("swapped")
 	if aside != "" {
-		return removeTree(r.parent, aside)
+		tree, err := r.parent.OpenDir(r.names.base)
+		if err != nil {
+			r.left.add([]string{r.parent.Join(aside)}, err)
+			return nil
+		}
+		defer tree.Close()
+		r.left.add(retire(r.parent, aside, tree, linked))
 	}
 	return nil
 }
