@@ -68,6 +68,7 @@ func TestAKillAtAnyStepLeavesACompleteTree(t *testing.T) {
 		renames bool
 	}{
 		{"write b.yaml", false}, {"staged", false}, {"exchanged", false}, {"swapped", false}, {"retire ", false},
+		{"retire gw/z2/gw.yaml", false},
 		{"write b.yaml", true}, {"moved-aside", true}, {"swapped", true}, {"retire ", true},
 	} {
 		name := c.step

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
 )
@@ -67,6 +68,11 @@ func (r *retirer) dir(old *dirfd.Dir, info dirfd.Info, live *dirfd.Dir, rel stri
 	names, err := old.Names()
 	if err != nil {
 		return nil, err
+	}
+	// The manifest goes last: after a kill, it is what still tells which
+	// of the files left are the writer's.
+	if i := slices.Index(names, ManifestName); rel == "" && i >= 0 {
+		names = append(slices.Delete(names, i, i+1), ManifestName)
 	}
 	var kept []string
 	for _, name := range names {
