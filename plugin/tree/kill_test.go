@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -112,5 +113,59 @@ func TestAKillAtAnyStepLeavesACompleteTree(t *testing.T) {
 				t.Errorf("left beside the tree: %v", got)
 			}
 		})
+	}
+}
+
+func TestTheRightPreviousTreeGoesBack(t *testing.T) {
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	if err := Write(out, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// A person's file that met a generated one during a write is kept
+	// beside the tree, in a previous tree of its own.
+	setHooks(t, false, func(step string) error {
+		if step == "staged" {
+			mustWrite(t, filepath.Join(out, "b.yaml"), "a person's b", 0o644)
+		}
+		return nil
+	})
+	var left *LeftoverError
+	if err := Write(out, files("a.yaml", "b.yaml")); !errors.As(err, &left) {
+		t.Fatalf("err = %v, want a LeftoverError", err)
+	}
+	testHook = nil
+	// Then a run is killed between two renames: the tree is missing, and
+	// there are two previous trees beside it.
+	want := snapshot(t, out)
+	killed(t, child(t, out, []string{"a.yaml", "b.yaml", "c.yaml"}, "MESHRENDER_TREE_DIE_AT=moved-aside", "MESHRENDER_TREE_RENAMES=1"))
+	if _, err := os.Lstat(out); !os.IsNotExist(err) {
+		t.Fatalf("after a kill between two renames the tree is there: %v", err)
+	}
+	// The next run puts back the one the killed run moved aside.
+	if err := Write(out, files("a.yaml", "b.yaml")); !errors.As(err, &left) {
+		t.Fatalf("err = %v, want a LeftoverError for the person's b.yaml", err)
+	}
+	if got := snapshot(t, out); !maps.Equal(got, want) {
+		t.Errorf("tree: %s, want %s", keys(got), keys(want))
+	}
+	if data, err := os.ReadFile(left.Paths[0]); err != nil || string(data) != "a person's b" {
+		t.Errorf("the person's b.yaml: %q, %v", data, err)
+	}
+}
+
+func TestSeveralPreviousTreesAndNoTreeIsAnError(t *testing.T) {
+	// Earlier versions kept no record of which tree they moved aside.
+	parent := t.TempDir()
+	for _, name := range []string{".out.new-1.old", ".out.new-2.old"} {
+		mustWrite(t, filepath.Join(parent, name, "USER.txt"), name, 0o644)
+	}
+	before := state(t, parent)
+	err := Write(filepath.Join(parent, "out"), files("a.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "several previous trees") {
+		t.Errorf("err = %v", err)
+	}
+	if d := diffState(before, state(t, parent)); d != "" {
+		t.Errorf("a refused write changed things:\n%s", d)
 	}
 }

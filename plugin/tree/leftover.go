@@ -19,16 +19,20 @@ type LeftoverError struct {
 }
 
 func (e *LeftoverError) Error() string {
-	paths := e.Paths
+	return fmt.Sprintf("%s was written, but %s", e.Dir, describeLeft(e.Paths, e.Err))
+}
+
+// describeLeft says what is left and what to do about it.
+func describeLeft(paths []string, err error) string {
 	more := ""
 	if len(paths) > 5 {
 		paths, more = paths[:5], fmt.Sprintf(" and %d more", len(paths)-5)
 	}
 	why := ""
-	if e.Err != nil {
-		why = fmt.Sprintf(" (%v)", e.Err)
+	if err != nil {
+		why = fmt.Sprintf(" (%v)", err)
 	}
-	return fmt.Sprintf("%s was written, but these are left beside it%s: %s%s; they may be a person's work, so meshrender does not remove them: keep what you need, then remove them", e.Dir, why, strings.Join(paths, ", "), more)
+	return fmt.Sprintf("these are left beside it%s: %s%s; they may be a person's work, so meshrender does not remove them: keep what you need, then remove them", why, strings.Join(paths, ", "), more)
 }
 
 // Unwrap returns why the leftovers could not be removed, if known.
@@ -47,10 +51,20 @@ func (l *leftovers) add(paths []string, err error) {
 	}
 }
 
+func (l *leftovers) empty() bool { return len(l.paths) == 0 && len(l.errs) == 0 }
+
 // err is the LeftoverError for dir, or nil when nothing is left.
 func (l *leftovers) err(dir string) error {
-	if len(l.paths) == 0 && len(l.errs) == 0 {
+	if l.empty() {
 		return nil
 	}
 	return &LeftoverError{Dir: dir, Paths: l.paths, Err: errors.Join(l.errs...)}
+}
+
+// with adds to err, that of a failed write, what is left.
+func (l *leftovers) with(err error) error {
+	if l.empty() {
+		return err
+	}
+	return fmt.Errorf("%w; also, from earlier runs, %s", err, describeLeft(l.paths, errors.Join(l.errs...)))
 }

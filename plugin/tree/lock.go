@@ -87,16 +87,17 @@ func (l *lock) release() {
 	l.f.Close()
 }
 
-// A swapRecord is what the lock file holds while the tree is exchanged
-// with a staging tree: the staging tree's name and inode. After a kill,
-// the inode tells whether the exchange took place, and so whether the
-// directory of that name is the new tree or the previous one.
+// A swapRecord is what the lock file holds while a run swaps trees: the
+// staging tree's name and inode, and the name the previous tree is to
+// get. After a kill, it tells the next run whether an exchange took place
+// (the tree is then the staging tree's inode, and the staging name holds
+// the previous tree), and which tree to put back if the tree is missing.
 type swapRecord struct {
-	name     string
-	dev, ino uint64
+	staging, retired string
+	dev, ino         uint64
 }
 
-const recordTag = "meshrender exchange"
+const recordTag = "meshrender swap"
 
 // record returns the swap record in the lock file, if there is one.
 func (l *lock) record() (swapRecord, bool, error) {
@@ -110,20 +111,20 @@ func (l *lock) record() (swapRecord, bool, error) {
 	bad := fmt.Errorf("%s does not hold what meshrender writes in its lock file: move it away", l.parent.Join(l.name))
 	rest, ok := strings.CutPrefix(strings.TrimSuffix(string(data), "\n"), recordTag+" ")
 	f := strings.Fields(rest)
-	if !ok || len(f) != 3 {
+	if !ok || len(f) != 4 {
 		return swapRecord{}, false, bad
 	}
-	dev, err1 := strconv.ParseUint(f[1], 10, 64)
-	ino, err2 := strconv.ParseUint(f[2], 10, 64)
+	dev, err1 := strconv.ParseUint(f[2], 10, 64)
+	ino, err2 := strconv.ParseUint(f[3], 10, 64)
 	if errors.Join(err1, err2) != nil {
 		return swapRecord{}, false, bad
 	}
-	return swapRecord{name: f[0], dev: dev, ino: ino}, true, nil
+	return swapRecord{staging: f[0], retired: f[1], dev: dev, ino: ino}, true, nil
 }
 
 // setRecord stores r in the lock file, durably.
 func (l *lock) setRecord(r swapRecord) error {
-	return l.store(fmt.Appendf(nil, "%s %s %d %d\n", recordTag, r.name, r.dev, r.ino))
+	return l.store(fmt.Appendf(nil, "%s %s %s %d %d\n", recordTag, r.staging, r.retired, r.dev, r.ino))
 }
 
 // clearRecord empties the lock file.

@@ -31,58 +31,61 @@ func swap(parent *dirfd.Dir, n siblings, id string, staged dirfd.Info, old *dirf
 	if cur, err := parent.Lstat(n.base); err != nil || !cur.SameFile(*old) {
 		return "", fmt.Errorf("%s was replaced while meshrender wrote it; run again", parent.Join(n.base))
 	}
-	retiredName := n.retired(id)
-	if !forceRenames {
-		aside, err := exchange(parent, n, stagingName, retiredName, staged, lk)
-		if err != dirfd.ErrUnsupported {
-			return aside, err
-		}
+	rec := swapRecord{staging: stagingName, retired: n.retired(id), dev: staged.Dev, ino: staged.Ino}
+	if err := lk.setRecord(rec); err != nil {
+		return "", err
 	}
-	return renameTwice(parent, n, stagingName, retiredName)
+	aside, err := "", dirfd.ErrUnsupported
+	if !forceRenames {
+		aside, err = exchange(parent, n, rec, lk)
+	}
+	if err == dirfd.ErrUnsupported {
+		aside, err = renameTwice(parent, n, rec, lk)
+	}
+	if !lk.keep {
+		lk.clearRecord() // a record left now names trees that are gone
+	}
+	return aside, err
 }
 
 // exchange swaps the staging tree and the tree in one step, so the tree
-// is never missing, then gives the previous tree, which now has the
-// staging tree's name, the name retiredName. Meanwhile the lock file
-// records the staging tree's inode: after a kill, recoverStale tells by
-// it which of the two trees the staging name holds.
-func exchange(parent *dirfd.Dir, n siblings, stagingName, retiredName string, staged dirfd.Info, lk *lock) (string, error) {
-	if err := lk.setRecord(swapRecord{name: stagingName, dev: staged.Dev, ino: staged.Ino}); err != nil {
-		return "", err
-	}
-	if err := parent.Exchange(stagingName, parent, n.base); err != nil {
-		lk.clearRecord() // a record left here only names a staging tree
+// is never missing, then renames the previous tree, which now has the
+// staging tree's name, to rec.retired. The record in the lock file
+// covers the moment between: by it, recoverStale tells which of the two
+// trees the staging name holds.
+func exchange(parent *dirfd.Dir, n siblings, rec swapRecord, lk *lock) (string, error) {
+	if err := parent.Exchange(rec.staging, parent, n.base); err != nil {
 		return "", err
 	}
 	_ = at("exchanged")
-	if err := parent.Rename(stagingName, parent, retiredName); err != nil {
+	if err := parent.Rename(rec.staging, parent, rec.retired); err != nil {
 		// Retire it where it is. The record must outlive this run, in
 		// case something is kept there: it is what tells the next run
-		// that stagingName holds a previous tree.
+		// that the staging name holds a previous tree.
 		lk.keep = true
-		return stagingName, nil
+		return rec.staging, nil
 	}
-	lk.clearRecord() // now it names a staging tree that no longer exists
-	return retiredName, nil
+	return rec.retired, nil
 }
 
 // renameTwice is the swap where names cannot be exchanged: the tree is
-// moved aside, then the staging tree takes its name. Between the two the
-// tree is missing; after a kill there, recoverStale puts the previous
-// one back.
-func renameTwice(parent *dirfd.Dir, n siblings, stagingName, retiredName string) (string, error) {
-	if err := parent.Rename(n.base, parent, retiredName); err != nil {
+// moved aside to rec.retired, then the staging tree takes its name.
+// Between the two the tree is missing; after a kill there, recoverStale
+// puts back the tree the record names.
+func renameTwice(parent *dirfd.Dir, n siblings, rec swapRecord, lk *lock) (string, error) {
+	if err := parent.Rename(n.base, parent, rec.retired); err != nil {
 		return "", err
 	}
 	err := at("moved-aside")
 	if err == nil {
-		err = parent.Rename(stagingName, parent, n.base)
+		err = parent.Rename(rec.staging, parent, n.base)
 	}
 	if err != nil {
-		if rerr := parent.Rename(retiredName, parent, n.base); rerr != nil {
-			return "", fmt.Errorf("%w; the previous tree is at %s, and goes back at the next run", err, parent.Join(retiredName))
+		if rerr := parent.Rename(rec.retired, parent, n.base); rerr != nil {
+			lk.keep = true // the record says which tree goes back
+			return "", fmt.Errorf("%w; the previous tree is at %s, and goes back at the next run", err, parent.Join(rec.retired))
 		}
 		return "", err
 	}
-	return retiredName, nil
+	return rec.retired, nil
 }

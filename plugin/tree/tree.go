@@ -83,10 +83,7 @@ func (o Options) Write(dir string, files []File) error {
 		return err
 	}
 	if err := r.write(files); err != nil {
-		if left := r.left.err(dir); left != nil {
-			return fmt.Errorf("%w (and, from an earlier run: %v)", err, left)
-		}
-		return err
+		return r.left.with(err)
 	}
 	return r.left.err(dir)
 }
