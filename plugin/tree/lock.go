@@ -71,6 +71,10 @@ func tryLock(parent *dirfd.Dir, name string) (*lock, error) {
 		f.Close()
 		return nil, nil
 	}
+	if l.info.Nlink != 1 { // then writing a record would change another file
+		f.Close()
+		return nil, fmt.Errorf("%s is not meshrender's lock file: it has other hard links; move it away", parent.Join(name))
+	}
 	if _, _, err := l.record(); err != nil {
 		f.Close()
 		return nil, err

@@ -126,3 +126,41 @@ func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {
 		t.Errorf("a*: %s", got)
 	}
 }
+
+func TestALockFileThatIsNotTheWritersIsLeftAlone(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, lockFile string)
+		want  string
+	}{
+		{"link", func(t *testing.T, lockFile string) {
+			mustWrite(t, lockFile+"-target", "", 0o644)
+			if err := os.Symlink(filepath.Base(lockFile)+"-target", lockFile); err != nil {
+				t.Fatal(err)
+			}
+		}, "must be a plain file"},
+		{"hard-linked", func(t *testing.T, lockFile string) {
+			mustWrite(t, lockFile+"-other", "", 0o644)
+			if err := os.Link(lockFile+"-other", lockFile); err != nil {
+				t.Fatal(err)
+			}
+		}, "other hard links"},
+		{"someone else's content", func(t *testing.T, lockFile string) {
+			mustWrite(t, lockFile, "my notes", 0o644)
+		}, "does not hold what meshrender writes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			parent := t.TempDir()
+			lockFile := filepath.Join(parent, ".out.lock")
+			c.setup(t, lockFile)
+			before := state(t, parent)
+			err := Write(filepath.Join(parent, "out"), files("a.yaml"))
+			if err == nil || !strings.Contains(err.Error(), lockFile) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one naming %s and saying %q", err, lockFile, c.want)
+			}
+			if d := diffState(before, state(t, parent)); d != "" {
+				t.Errorf("a refused write changed things:\n%s", d)
+			}
+		})
+	}
+}
