@@ -43,7 +43,7 @@ func acquireLock(parent *dirfd.Dir, name, dir string, wait time.Duration) (*lock
 			return nil, fmt.Errorf("another run is writing %s: it holds the lock on %s; waited %v: try again when it has finished", dir, parent.Join(name), wait)
 		}
 		time.Sleep(pause)
-		pause = min(2*pause, 100*time.Millisecond)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
 
