@@ -18,6 +18,7 @@ type LeftoverError struct {
 	Err   error    // why it could not be removed, if it failed
 }
 
+// Error says what was written and what is left, and what to do.
 func (e *LeftoverError) Error() string {
 	return fmt.Sprintf("%s was written, but %s", e.Dir, describeLeft(e.Paths, e.Err))
 }

@@ -18,6 +18,9 @@ type run struct {
 	left   leftovers
 }
 
+// write reads the tree, works out the new one, stages it, swaps it in
+// and retires the previous one. Up to the swap an error leaves the tree as
+// it was; after, what fails goes into r.left.
 func (r *run) write(files []File) error {
 	live, err := openTree(r.parent, r.names.base, r.dir)
 	if err != nil {
