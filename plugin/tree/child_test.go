@@ -169,7 +169,7 @@ func (w *writer) write(dir string, paths ...string) error {
 }
 
 // makeAllWritable undoes a test's chmods so the tree can be cleaned up.
-func makeAllWritable(t *testing.T, dir string) {
+func makeAllWritable(dir string) {
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && fi.IsDir() {
 			os.Chmod(p, 0o755)

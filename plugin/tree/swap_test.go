@@ -38,7 +38,7 @@ func TestReadOnlyDirectoriesDoNotWedgeLaterRuns(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			t.Cleanup(func() { makeAllWritable(t, out) })
+			t.Cleanup(func() { makeAllWritable(out) })
 			w.own()
 			for i := range 3 {
 				if err := w.write(out, "gw/a.yaml", "b.yaml", fmt.Sprintf("c%d.yaml", i)); err != nil {

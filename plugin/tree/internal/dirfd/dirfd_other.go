@@ -60,9 +60,6 @@ func (d *Dir) OpenFile(name string, flag int, perm uint32) (*os.File, error) {
 // Link fails.
 func (d *Dir) Link(name string, to *Dir, toName string) error { return d.unsupported("link") }
 
-// Symlink fails.
-func (d *Dir) Symlink(target, name string) error { return d.unsupported("symlink") }
-
 // Readlink fails.
 func (d *Dir) Readlink(name string) (string, error) { return "", d.unsupported("readlink") }
 

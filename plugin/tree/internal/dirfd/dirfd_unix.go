@@ -163,17 +163,6 @@ func (d *Dir) Link(name string, to *Dir, toName string) error {
 	return nil
 }
 
-// Symlink makes name a symbolic link to target.
-func (d *Dir) Symlink(target, name string) error {
-	if err := d.element("symlink", name); err != nil {
-		return err
-	}
-	if _, err := retry(func() (int, error) { return 0, unix.Symlinkat(target, d.fd, name) }); err != nil {
-		return d.fail("symlink", name, err)
-	}
-	return nil
-}
-
 // Readlink returns the target of the link name.
 func (d *Dir) Readlink(name string) (string, error) {
 	if err := d.element("readlink", name); err != nil {
