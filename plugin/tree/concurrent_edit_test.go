@@ -1,0 +1,96 @@
+package tree
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFilesAddedDuringAWriteAreKept(t *testing.T) {
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	if err := Write(out, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(out, "README.md"), "first", 0o644)
+	// While the next write runs, after it read the tree, a person adds
+	// files, saves README.md as a new file, and puts a file where the
+	// write is about to write one.
+	setHooks(t, false, func(step string) error {
+		if step != "staged" {
+			return nil
+		}
+		mustWrite(t, filepath.Join(out, "late.txt"), "late", 0o644)
+		mustWrite(t, filepath.Join(out, "newdir", "late.txt"), "late too", 0o644)
+		mustWrite(t, filepath.Join(out, ".README.md.swp"), "second", 0o644)
+		if err := os.Rename(filepath.Join(out, ".README.md.swp"), filepath.Join(out, "README.md")); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, filepath.Join(out, "b.yaml"), "a person's b", 0o644)
+		return nil
+	})
+	err := Write(out, files("a.yaml", "b.yaml"))
+	testHook = nil
+	var left *LeftoverError
+	if !errors.As(err, &left) || len(left.Paths) != 1 || !strings.HasSuffix(left.Paths[0], "/b.yaml") {
+		t.Fatalf("err = %v, want a LeftoverError naming b.yaml", err)
+	}
+	got := snapshot(t, out)
+	for p, want := range map[string]string{"late.txt": "late", "newdir/late.txt": "late too", "README.md": "second", "b.yaml": "content of b.yaml\n"} {
+		if got[p] != want {
+			t.Errorf("%s = %q, want %q", p, got[p], want)
+		}
+	}
+	if data, err := os.ReadFile(left.Paths[0]); err != nil || string(data) != "a person's b" {
+		t.Errorf("the person's b.yaml, left beside the tree: %q, %v", data, err)
+	}
+	// The next run keeps it too, and says so, until the person moves it.
+	if err := Write(out, files("a.yaml", "b.yaml")); !errors.As(err, &left) {
+		t.Errorf("the next run: %v", err)
+	}
+	if _, err := os.Stat(left.Paths[0]); err != nil {
+		t.Errorf("the person's b.yaml is gone: %v", err)
+	}
+	if err := os.Remove(left.Paths[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(out, files("a.yaml", "b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
+		t.Errorf("left beside the tree: %v", got)
+	}
+}
+
+func TestAPreviousTreeSetAsideIsRetiredWithoutLoss(t *testing.T) {
+	// Earlier versions copied people's files and set the previous tree
+	// aside as .out.new-N.old; a kill could leave it beside the tree.
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	if err := Write(out, files("a.yaml", "gone.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(out, "README.md"), "mine", 0o644)
+	aside := filepath.Join(parent, ".out.new-7.old")
+	if err := os.CopyFS(aside, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	// Only the tree aside has this one, which a person added meanwhile.
+	mustWrite(t, filepath.Join(aside, "docs", "only-here.txt"), "only here", 0o644)
+	if err := Write(out, files("a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	got := snapshot(t, out)
+	if got["docs/only-here.txt"] != "only here" || got["README.md"] != "mine" {
+		t.Errorf("tree: %s", keys(got))
+	}
+	if _, ok := got["gone.yaml"]; ok {
+		t.Error("a file the manifest owned came back")
+	}
+	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
+		t.Errorf("left beside the tree: %v", got)
+	}
+}

@@ -1,0 +1,138 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestStressConcurrentAndKilledWriters runs many writers on one tree at
+// once, goroutines and child processes, killing children at random
+// instants and at each step of the swap. Whatever the interleaving, the
+// person's files must come through intact, nothing may be written beside
+// the tree, and one clean run must leave exactly one complete write.
+func TestStressConcurrentAndKilledWriters(t *testing.T) {
+	goroutines, writesEach, children := 3, 6, 24
+	if testing.Short() {
+		goroutines, writesEach, children = 2, 3, 10
+	}
+	sets := [][]string{
+		{"a.yaml", "gw/z1.yaml", "gw/z2/gw.yaml"},
+		{"a.yaml", "b.yaml", "gw/z1.yaml"},
+		{"c/d/e.yaml", "gw/z1.yaml", "gw/z3/gw.yaml"},
+	}
+	steps := []string{"write ", "staged", "exchanged", "moved-aside", "swapped", "retire "}
+	stressFinished.Store(0)
+	stressKilled.Store(0)
+
+	parent := t.TempDir()
+	out, sentinel := filepath.Join(parent, "out"), filepath.Join(parent, "sentinel")
+	if err := Write(out, files(sets[0]...)); err != nil {
+		t.Fatal(err)
+	}
+	ppl := people(t, out, sentinel)
+	mustWrite(t, filepath.Join(out, "docs", "notes.txt"), "notes", 0o644)
+	ppl = append(ppl, "docs/notes.txt")
+	mustWrite(t, filepath.Join(sentinel, "untouched.txt"), "untouched", 0o644)
+	before, sentinelBefore := state(t, out), state(t, sentinel)
+	want := expect(t, out, files(sets[0]...), ppl)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*writesEach+children)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range writesEach {
+				if err := (Options{LockWait: time.Minute}).Write(out, files(sets[(g+i)%len(sets)]...)); err != nil {
+					errs <- fmt.Errorf("goroutine %d, write %d: %w", g, i, err)
+				}
+			}
+		})
+	}
+	// Children run a few at a time, so each gets its turn at the lock.
+	slots := make(chan struct{}, 4)
+	for c := range children {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			env := []string{"MESHRENDER_TREE_WAIT=1m", "MESHRENDER_TREE_COUNT=2"}
+			if c%2 == 1 {
+				env = append(env, "MESHRENDER_TREE_RENAMES=1")
+			}
+			randomKill := c%3 == 0
+			if !randomKill {
+				env = append(env, "MESHRENDER_TREE_DIE_AT="+steps[(c/3)%len(steps)])
+			}
+			if err := runStressChild(t, out, sets[c%len(sets)], env, randomKill); err != nil {
+				errs <- fmt.Errorf("child %d (%s): %w", c, strings.Join(env, " "), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	t.Logf("children: %d finished, %d killed", stressFinished.Load(), stressKilled.Load())
+	if err := Write(out, files(sets[0]...)); err != nil {
+		t.Fatalf("the clean run after the storm: %v", err)
+	}
+	if got := snapshot(t, out); !maps.Equal(got, want) {
+		t.Errorf("the tree is %s\nwant %s", keys(got), keys(want))
+	}
+	after := state(t, out)
+	for _, p := range ppl {
+		if after[p] != before[p] {
+			t.Errorf("%s is not the same:\n  was %s\n  now %s", p, before[p], after[p])
+		}
+	}
+	if d := diffState(sentinelBefore, state(t, sentinel)); d != "" {
+		t.Errorf("the directory beside the tree changed:\n%s", d)
+	}
+	if got := names(t, parent); !slices.Equal(got, []string{"out", "sentinel"}) {
+		t.Errorf("left beside the tree: %v", got)
+	}
+}
+
+// runStressChild runs one child writer. A child told where to die must
+// die there, unless it never got that far (a swap with no previous step
+// of that name); one killed at random may also finish first; any other
+// end is an error.
+// How the children ended, for the log.
+var stressFinished, stressKilled atomic.Int64
+
+func runStressChild(t *testing.T, out string, paths []string, env []string, randomKill bool) error {
+	cmd := child(t, out, paths, env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if randomKill {
+		time.AfterFunc(time.Duration(rand.N(60))*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		stressFinished.Add(1)
+		return nil
+	case errors.As(err, &exit):
+		if ws := exit.Sys().(syscall.WaitStatus); ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			stressKilled.Add(1)
+			return nil
+		}
+	}
+	return fmt.Errorf("%v: %s", err, strconv.Quote(stderr.String()))
+}
