@@ -116,7 +116,7 @@ func TestAddingAComponentTakesOneBuildFunctionAndOnePlanner(t *testing.T) {
 	// file kpt would write it to.
 	var out bytes.Buffer
 	rl := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: meshrender.dev/v1alpha1\n  kind: Mesh\n  metadata: {name: recipe}\n"
-	if err := fn.Execute(&kio.ByteReadWriter{Reader: strings.NewReader(rl), Writer: &out}); err != nil {
+	if err := fn.Run(strings.NewReader(rl), &out); err != nil {
 		t.Fatal(err)
 	}
 	items, err := (&kio.ByteReader{Reader: &out, PreserveSeqIndent: true}).Read()
