@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshrender/meshrender/plugin/fn"
+	"github.com/meshrender/meshrender/plugin/tree"
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -182,4 +183,16 @@ func describeError(file string, err error) error {
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	return fmt.Errorf("%s: %w", file, err)
+}
+
+// warnLeftovers reports a write that succeeded but left something beside
+// the tree (a person's file it would not remove) as a warning: the tree
+// itself is complete.
+func warnLeftovers(cmd *cobra.Command, err error) error {
+	var left *tree.LeftoverError
+	if errors.As(err, &left) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "meshrender: warning: %v\n", left)
+		return nil
+	}
+	return err
 }

@@ -53,7 +53,7 @@ the previous tree as it was.`,
 			if err != nil {
 				return describeError(name, err)
 			}
-			if err := gitops.Write(repo, m, opts); err != nil {
+			if err := warnLeftovers(cmd, gitops.Write(repo, m, opts)); err != nil {
 				return describeError(name, err)
 			}
 			return nil

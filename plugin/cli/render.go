@@ -69,7 +69,7 @@ problem, with its field path, on stderr and exits 1.`,
 			if split == "component" {
 				files = layout.ByComponent(objs)
 			}
-			return tree.Write(outDir, files)
+			return warnLeftovers(cmd, tree.Write(outDir, files))
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "Mesh config to render; - reads stdin")
