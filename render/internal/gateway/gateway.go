@@ -88,7 +88,7 @@ type Port struct {
 
 // Objects returns the gateway's objects.
 func Objects(v Values) []objects.Object {
-	b := builder{v: v}
+	b := builder{v: v, serviceAccountName: ServiceAccountName(v.Name), sdsRole: SDSRoleName(v.Name)}
 	b.objectLabels = v.Meta.Labels(v.Name, b.labels())
 	objs := []objects.Object{
 		b.serviceAccount(),
@@ -116,6 +116,8 @@ type builder struct {
 	v Values
 	// objectLabels are the metadata labels of every object.
 	objectLabels map[string]string
+	// The names of the gateway's objects.
+	serviceAccountName, sdsRole string
 }
 
 func (b builder) labels() map[string]string {
@@ -129,7 +131,7 @@ func (b builder) meta(name string) metav1.ObjectMeta {
 func (b builder) serviceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:         metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta:       b.meta(ServiceAccountName(b.v.Name)),
+		ObjectMeta:       b.meta(b.serviceAccountName),
 		ImagePullSecrets: objects.PullSecrets(b.v.PullSecrets),
 	}
 }
@@ -138,7 +140,7 @@ func (b builder) serviceAccount() *corev1.ServiceAccount {
 func (b builder) role() *rbacv1.Role {
 	return &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: b.meta(SDSRoleName(b.v.Name)),
+		ObjectMeta: b.meta(b.sdsRole),
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{sdsSecretsGroup}, Resources: []string{"secrets"}, Verbs: []string{"get", "watch", "list"}}},
 	}
 }
@@ -146,9 +148,9 @@ func (b builder) role() *rbacv1.Role {
 func (b builder) roleBinding() *rbacv1.RoleBinding {
 	return &rbacv1.RoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-		ObjectMeta: b.meta(SDSRoleName(b.v.Name)),
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: SDSRoleName(b.v.Name)},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ServiceAccountName(b.v.Name), Namespace: b.v.Namespace}},
+		ObjectMeta: b.meta(b.sdsRole),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: b.sdsRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: b.serviceAccountName, Namespace: b.v.Namespace}},
 	}
 }
 
@@ -232,7 +234,7 @@ func (b builder) deployment() *appsv1.Deployment {
 					},
 				},
 				Spec: corev1.PodSpec{
-					ServiceAccountName:        ServiceAccountName(v.Name),
+					ServiceAccountName:        b.serviceAccountName,
 					SecurityContext:           objects.RestrictedPod(),
 					ImagePullSecrets:          objects.PullSecrets(v.PullSecrets),
 					Affinity:                  b.affinity(),
