@@ -34,6 +34,8 @@ lint: $(BIN)/staticcheck
 	$(GO) vet -tags e2e ./golden/...
 	$(BIN)/staticcheck ./...
 	$(BIN)/staticcheck -tags e2e ./golden/...
+	cd $(TOOLS_DIR) && $(GO) vet ./etcd ./withhosts
+	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) vet ./fakeenvoy
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -64,8 +66,10 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./plugin/cmd/meshrender
 
-## tools: build kube-apiserver, etcd, kustomize and kpt from pinned modules (each only when missing)
-tools: $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/kustomize $(BIN)/kpt
+## tools: build kube-apiserver, etcd, kustomize, kpt, istiod and pilot-agent from pinned modules
+## (each only when missing) and the tests' own helpers
+tools: $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/kustomize $(BIN)/kpt \
+	$(BIN)/pilot-discovery $(BIN)/pilot-agent $(BIN)/envoy_bootstrap.json $(BIN)/fake-envoy $(BIN)/withhosts
 
 $(BIN)/kube-apiserver:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
@@ -79,6 +83,29 @@ $(BIN)/kustomize:
 # The checksum database does not list kpt's module path; go.sum pins it.
 $(BIN)/kpt:
 	cd $(TOOLS_DIR)/kpt && GONOSUMDB=github.com/GoogleContainerTools $(GO) build -o $(BIN)/kpt github.com/GoogleContainerTools/kpt
+
+# istio.io/istio pseudo-versions and some of their dependencies are missing
+# from the checksum database; go.sum in the tools module pins them.
+ISTIO_TOOLS   := golden/tools/istio
+ISTIO_NOSUMDB := istio.io,github.com/envoyproxy,github.com/agentgateway
+
+$(BIN)/pilot-discovery:
+	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
+
+$(BIN)/pilot-agent:
+	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/pilot-agent istio.io/istio/pilot/cmd/pilot-agent
+
+# The proxyv2 image's bootstrap template, which pilot-agent fills in.
+$(BIN)/envoy_bootstrap.json:
+	mkdir -p $(BIN)
+	cd $(ISTIO_TOOLS) && cp "$$(GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) list -m -f '{{.Dir}}' istio.io/istio)/tools/packaging/common/envoy_bootstrap.json" $@ && chmod 0644 $@
+
+# The tests' own helpers are rebuilt when their source changes.
+$(BIN)/fake-envoy: $(ISTIO_TOOLS)/fakeenvoy/main.go
+	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/fake-envoy ./fakeenvoy
+
+$(BIN)/withhosts: $(TOOLS_DIR)/withhosts/main.go
+	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/withhosts ./withhosts
 
 ## clean: remove built binaries (the tools are rebuilt on the next make e2e)
 clean:
