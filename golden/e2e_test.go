@@ -33,6 +33,14 @@ func TestMain(m *testing.M) {
 // newCluster starts an empty API server for one test.
 func newCluster(t *testing.T) *apiserver.Client {
 	t.Helper()
+	_, c := newServer(t)
+	return c
+}
+
+// newServer starts an empty API server for one test and returns it with
+// a client.
+func newServer(t *testing.T) (*apiserver.Server, *apiserver.Client) {
+	t.Helper()
 	srv, err := apiserver.Start(binDir, etcd)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +50,7 @@ func newCluster(t *testing.T) *apiserver.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return srv, c
 }
 
 // applyTwice applies docs to a fresh cluster, then again, and fails if

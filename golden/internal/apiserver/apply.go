@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
@@ -28,6 +29,8 @@ const FieldManager = "meshrender"
 // Client applies manifests to a Server and records every warning the
 // server sends back.
 type Client struct {
+	// Kube is a typed client for the same server.
+	Kube    kubernetes.Interface
 	dynamic dynamic.Interface
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
 
@@ -50,6 +53,9 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 	}
 	c.dynamic = dyn
 	c.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	if c.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -82,10 +88,31 @@ type Result struct {
 	Changed bool
 }
 
+// ApplyOptions say how to apply, the way a given tool does.
+type ApplyOptions struct {
+	// FieldManager owns what is applied (default FieldManager).
+	FieldManager string
+	// Keep says what the tool does not apply to an object that exists
+	// already, as Flux leaves objects annotated
+	// kustomize.toolkit.fluxcd.io/ssa: IfNotPresent alone.
+	Keep func(*unstructured.Unstructured) bool
+	// Prepare changes an object before it is applied, as Argo CD drops
+	// the fields its ignoreDifferences name.
+	Prepare func(*unstructured.Unstructured)
+}
+
 // Apply server-side applies every document in order, waiting for
 // CustomResourceDefinitions to be established before the objects that
 // need them, and reports which objects the server changed.
 func (c *Client) Apply(ctx context.Context, docs [][]byte) ([]Result, error) {
+	return c.ApplyWith(ctx, ApplyOptions{}, docs)
+}
+
+// ApplyWith is Apply the way opts say.
+func (c *Client) ApplyWith(ctx context.Context, opts ApplyOptions, docs [][]byte) ([]Result, error) {
+	if opts.FieldManager == "" {
+		opts.FieldManager = FieldManager
+	}
 	objs := make([]*unstructured.Unstructured, 0, len(docs))
 	for i, d := range docs {
 		var u unstructured.Unstructured
@@ -105,7 +132,7 @@ func (c *Client) Apply(ctx context.Context, docs [][]byte) ([]Result, error) {
 			}
 			crds = nil
 		}
-		r, err := c.applyOne(ctx, u)
+		r, err := c.applyOne(ctx, u, opts)
 		if err != nil {
 			return results, fmt.Errorf("document %d (%s): %w", i, describe(u), err)
 		}
@@ -142,7 +169,7 @@ func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterfa
 	return c.dynamic.Resource(mapping.Resource), nil
 }
 
-func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured) (Result, error) {
+func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured, opts ApplyOptions) (Result, error) {
 	res, err := c.resource(u)
 	if err != nil {
 		return Result{}, err
@@ -151,16 +178,36 @@ func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured) (Re
 	if cur, err := res.Get(ctx, u.GetName(), metav1.GetOptions{}); err == nil {
 		before = cur
 	}
+	if before != nil && opts.Keep != nil && opts.Keep(u) {
+		return Result{Object: describe(u)}, nil
+	}
+	if opts.Prepare != nil {
+		u = u.DeepCopy()
+		opts.Prepare(u)
+	}
 	body, err := runtime.Encode(unstructured.UnstructuredJSONScheme, u)
 	if err != nil {
 		return Result{}, err
 	}
-	out, err := res.Patch(ctx, u.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: new(true)})
+	out, err := res.Patch(ctx, u.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: opts.FieldManager, Force: new(true)})
 	if err != nil {
 		return Result{}, err
 	}
 	changed := before == nil || !equality.Semantic.DeepEqual(content(before), content(out))
 	return Result{Object: describe(u), Changed: changed}, nil
+}
+
+// Get reads an object as the server holds it.
+func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(namespace)
+	res, err := c.resource(u)
+	if err != nil {
+		return nil, err
+	}
+	return res.Get(ctx, name, metav1.GetOptions{})
 }
 
 // content is an object without what the server changes on any write.

@@ -1,0 +1,161 @@
+//go:build e2e
+
+package golden
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshrender/meshrender/plugin/gitops"
+	"github.com/meshrender/meshrender/render"
+)
+
+// The runtime tests run the real istiod and pilot-agent on what
+// meshrender renders. Each example gets its own API server and istiod,
+// and the examples run in parallel.
+
+// TestIstioRunsEveryExample starts istiod, as the rendered Deployment
+// runs it, for every example, and checks what istiod does in a cluster:
+// it becomes ready, reads the rendered mesh config without a complaint,
+// signs its CA and writes istio-ca-root-cert into every namespace,
+// patches the rendered validating webhook, accepts valid Istio config and
+// rejects a broken one through that webhook. Re-applying the example's
+// GitOps tree the way Flux and Argo CD apply it reverts none of this and
+// changes nothing. Then every gateway of the mesh runs its proxy agent,
+// which must reach the istiod of its revision at the rendered Service
+// name and get a workload certificate and listeners from it.
+func TestIstioRunsEveryExample(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+			defer cancel()
+			m := exampleMesh(t, e)
+			mesh := startMesh(ctx, t, renderExample(t, e))
+			mesh.checkControlPlane(ctx, t)
+			mesh.checkIstioConfig(ctx, t)
+			for _, flavor := range []gitops.Flavor{gitops.Flux, gitops.ArgoCD} {
+				if err := mesh.reapplyGitOps(ctx, t, m, flavor); err != nil {
+					t.Errorf("%s: %v", flavor, err)
+				}
+			}
+			mesh.checkControlPlane(ctx, t) // nothing istiod did was reverted
+			for _, gw := range mesh.rendered.gateways() {
+				if err := mesh.checkGateway(ctx, t, gw); err != nil {
+					t.Errorf("gateway %s/%s: %v", gw.Namespace, gw.Name, err)
+				}
+			}
+			if err := checkIstiodLogs(mesh.istiod.Logs()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func exampleMesh(t *testing.T, e Example) render.Mesh {
+	t.Helper()
+	data, err := e.ReadMesh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := render.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// binary is the path of a program make tools builds into ./bin.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join(binDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s is missing; make e2e builds it: %v", p, err)
+	}
+	return p
+}
+
+// TestRuntimeChecksCatchBrokenRenders breaks a rendered mesh on purpose,
+// as a bug in meshrender would, and requires the runtime checks to fail:
+// a mesh config field istiod does not know, a gateway whose cluster ID
+// istiod does not share, and a gateway that is not told where istiod is.
+func TestRuntimeChecksCatchBrokenRenders(t *testing.T) {
+	tests := []struct {
+		name  string
+		mesh  string
+		check func(ctx context.Context, t *testing.T, mesh *runningMesh) error
+	}{
+		{"unknown mesh config field", `
+spec:
+  overlays:
+  - target: {kind: ConfigMap, name: istio}
+    patch: |
+      - {op: replace, path: /data/mesh, value: "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  holdApplicationUntilProxyStarts: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\nenableTracingEverywhere: true\n"}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			return checkIstiodLogs(mesh.istiod.Logs())
+		}},
+		{"gateway in another cluster", `
+spec:
+  overlays:
+  - target: {kind: Deployment, name: istio-ingressgateway}
+    patch: |
+      spec:
+        template:
+          spec:
+            containers:
+            - name: istio-proxy
+              env:
+              - {name: ISTIO_META_CLUSTER_ID, value: Elsewhere}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+		}},
+		{"gateway without proxy config", `
+spec:
+  revision: 1-30-3
+  overlays:
+  - target: {kind: Deployment, name: istio-ingressgateway}
+    patch: |
+      spec:
+        template:
+          spec:
+            containers:
+            - name: istio-proxy
+              env:
+              - {name: PROXY_CONFIG, $patch: delete}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			m, err := render.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: broken}\n" + strings.TrimPrefix(tt.mesh, "\n")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := render.YAML(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mesh := startMesh(ctx, t, out)
+			if err := tt.check(ctx, t, mesh); err == nil {
+				t.Error("the runtime check passed on a broken render")
+			} else {
+				t.Logf("the check failed as it should: %.300v", err)
+			}
+		})
+	}
+}

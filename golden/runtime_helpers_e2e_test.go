@@ -1,0 +1,660 @@
+//go:build e2e
+
+package golden
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshrender/meshrender/golden/internal/apiserver"
+	"github.com/meshrender/meshrender/golden/internal/istioproc"
+	"github.com/meshrender/meshrender/plugin/gitops"
+	"github.com/meshrender/meshrender/render"
+)
+
+// renderedMesh is a rendered YAML stream with its objects at hand.
+type renderedMesh struct {
+	docs [][]byte
+	objs []*unstructured.Unstructured
+}
+
+func parseRendered(t *testing.T, stream []byte) *renderedMesh {
+	t.Helper()
+	r := &renderedMesh{docs: apiserver.SplitYAML(stream)}
+	for _, d := range r.docs {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(d, &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		r.objs = append(r.objs, u)
+	}
+	return r
+}
+
+// all returns the rendered objects of a kind.
+func (r *renderedMesh) all(kind string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, u := range r.objs {
+		if u.GetKind() == kind {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (r *renderedMesh) deployments(app string) []*appsv1.Deployment {
+	var out []*appsv1.Deployment
+	for _, u := range r.all("Deployment") {
+		if u.GetLabels()["app"] != app {
+			continue
+		}
+		d := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, d); err != nil {
+			panic(err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// gateways are the rendered gateway Deployments, in install order.
+func (r *renderedMesh) gateways() []*appsv1.Deployment {
+	return append(r.deployments("istio-ingressgateway"), r.deployments("istio-egressgateway")...)
+}
+
+// runningMesh is a rendered mesh applied to its own API server, with its
+// istiod running.
+type runningMesh struct {
+	rendered *renderedMesh
+	server   *apiserver.Server
+	client   *apiserver.Client
+	istiod   *istioproc.Istiod
+	dir      string
+}
+
+// startMesh applies a rendered stream to a new API server and starts the
+// rendered istiod.
+func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
+	t.Helper()
+	server, client := newServer(t)
+	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir()}
+	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
+		t.Fatalf("applying the rendered mesh: %v", err)
+	}
+	client.Warnings()
+	istiods := m.rendered.deployments("istiod")
+	if len(istiods) != 1 {
+		t.Fatalf("%d istiod Deployments rendered, want one", len(istiods))
+	}
+	ip, err := istioproc.NewLoopbackIP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.istiod, err = istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
+		Binary: binary(t, "pilot-discovery"), Dir: filepath.Join(m.dir, "istiod"), Deployment: istiods[0],
+		Server: server.Config, Kube: client.Kube, IP: ip,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		m.istiod.Stop()
+		if t.Failed() {
+			t.Logf("istiod's log:\n%s", lastLines(m.istiod.Logs(), 60))
+		}
+	})
+	started := time.Now()
+	if err := m.istiod.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("istiod ready after %v", time.Since(started).Round(10*time.Millisecond))
+	return m
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// checkControlPlane checks what istiod does to the cluster: its CA root in
+// every namespace, the rendered webhook patched and failing closed, the
+// rendered mesh config in effect.
+func (m *runningMesh) checkControlPlane(ctx context.Context, t *testing.T) {
+	t.Helper()
+	root, err := m.caRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range m.rendered.all("Namespace") {
+		err := m.istiod.WaitFor(ctx, "istio-ca-root-cert in "+ns.GetName(), func() error {
+			cm, err := m.client.Kube.CoreV1().ConfigMaps(ns.GetName()).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if cm.Data["root-cert.pem"] != string(root) {
+				return errors.New("it holds another root")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for _, vwc := range m.rendered.all("ValidatingWebhookConfiguration") {
+		if err := m.istiod.WaitFor(ctx, "istiod patching "+vwc.GetName(), func() error {
+			return webhookPatched(ctx, m.client, vwc.GetName(), root)
+		}); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := m.checkMeshConfig(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// caRoot is istiod's self-signed root, from the secret it keeps it in.
+func (m *runningMesh) caRoot(ctx context.Context) ([]byte, error) {
+	var root []byte
+	err := m.istiod.WaitFor(ctx, "istiod's CA secret", func() error {
+		s, err := m.client.Kube.CoreV1().Secrets(m.istiod.Namespace).Get(ctx, "istio-ca-secret", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		root = s.Data["ca-cert.pem"]
+		if len(root) == 0 {
+			return errors.New("no ca-cert.pem")
+		}
+		return nil
+	})
+	return root, err
+}
+
+// webhookPatched checks that istiod has put its root into every webhook
+// of the configuration and switched it to fail closed.
+func webhookPatched(ctx context.Context, c *apiserver.Client, name string, root []byte) error {
+	vwc, err := c.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	for _, w := range vwc.Webhooks {
+		if !bytes.Equal(w.ClientConfig.CABundle, root) {
+			return fmt.Errorf("webhook %s has no caBundle of istiod's root", w.Name)
+		}
+		if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail {
+			return fmt.Errorf("webhook %s does not fail closed", w.Name)
+		}
+	}
+	return nil
+}
+
+// checkMeshConfig compares the mesh config istiod runs with with the
+// rendered ConfigMap: every field the ConfigMap sets must be in effect.
+func (m *runningMesh) checkMeshConfig(ctx context.Context) error {
+	var doc string
+	for _, cm := range m.rendered.all("ConfigMap") {
+		if mesh, ok := cm.Object["data"].(map[string]any)["mesh"].(string); ok && cm.GetNamespace() == m.istiod.Namespace {
+			doc = mesh
+		}
+	}
+	if doc == "" {
+		return errors.New("no mesh ConfigMap rendered in istiod's namespace")
+	}
+	raw, err := yaml.YAMLToJSON([]byte(doc))
+	if err != nil {
+		return err
+	}
+	want := &meshconfig.MeshConfig{}
+	if err := protojson.Unmarshal(raw, want); err != nil {
+		return fmt.Errorf("the rendered mesh config: %w", err)
+	}
+	body, err := m.istiod.Get(ctx, "/debug/mesh")
+	if err != nil {
+		return err
+	}
+	got := &meshconfig.MeshConfig{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, got); err != nil {
+		return fmt.Errorf("istiod's mesh config: %w", err)
+	}
+	// Compare in protobuf's own JSON form, zero values included, so a
+	// field set to its zero value (outboundTrafficPolicy: REGISTRY_ONLY)
+	// is checked too; but only the fields the ConfigMap sets.
+	var set map[string]any
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return err
+	}
+	return contains(canonical(got), only(canonical(want), set), "mesh")
+}
+
+// canonical is a message as protobuf JSON with every field.
+func canonical(m proto.Message) map[string]any {
+	data, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// only keeps of full the fields that set has.
+func only(full, set map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range set {
+		fv, ok := full[k]
+		if !ok {
+			continue
+		}
+		if sub, ok := v.(map[string]any); ok {
+			if fsub, ok := fv.(map[string]any); ok {
+				out[k] = only(fsub, sub)
+				continue
+			}
+		}
+		out[k] = fv
+	}
+	return out
+}
+
+// contains checks that every field of want is in got with the same value.
+func contains(got, want any, path string) error {
+	if w, ok := want.(map[string]any); ok {
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: istiod has %v, the rendered mesh config %v", path, got, want)
+		}
+		for _, k := range slices.Sorted(maps.Keys(w)) {
+			if err := contains(g[k], w[k], path+"."+k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if !bytes.Equal(gj, wj) {
+		return fmt.Errorf("%s: istiod has %s, the rendered mesh config %s", path, gj, wj)
+	}
+	return nil
+}
+
+// sampleConfig is an application's Istio config: a Gateway on the
+// rendered gateway, a VirtualService and a DestinationRule.
+func sampleConfig(namespace string, selector map[string]string, labels map[string]string) [][]byte {
+	meta := func(name string) map[string]any {
+		m := map[string]any{"name": name, "namespace": namespace}
+		if len(labels) > 0 {
+			m["labels"] = labels
+		}
+		return m
+	}
+	objs := []map[string]any{
+		{"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": meta("shop"),
+			"spec": map[string]any{"selector": selector, "servers": []any{map[string]any{"port": map[string]any{"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": []any{"shop.example.com"}}}}},
+		{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": meta("shop"),
+			"spec": map[string]any{"hosts": []any{"shop.example.com"}, "gateways": []any{"shop"}, "exportTo": []any{"*"},
+				"http": []any{map[string]any{"route": []any{map[string]any{"destination": map[string]any{"host": "web.shop.svc.cluster.local", "port": map[string]any{"number": 80}}}}}}}},
+		{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": meta("web"),
+			"spec": map[string]any{"host": "web.shop.svc.cluster.local", "exportTo": []any{"*"}, "trafficPolicy": map[string]any{"tls": map[string]any{"mode": "ISTIO_MUTUAL"}}}},
+	}
+	var docs [][]byte
+	for _, o := range objs {
+		data, _ := json.Marshal(o)
+		docs = append(docs, data)
+	}
+	return docs
+}
+
+// brokenGateway is a Gateway istiod's validation refuses: it has no
+// servers.
+func brokenGateway(namespace string, labels map[string]string) map[string]any {
+	meta := map[string]any{"name": "broken", "namespace": namespace}
+	if len(labels) > 0 {
+		meta["labels"] = labels
+	}
+	return map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": meta, "spec": map[string]any{"selector": map[string]any{"istio": "ingressgateway"}}}
+}
+
+// revisionLabels are the labels that put config under the mesh's control
+// plane: none for the default revision, istio.io/rev for another.
+func (m *runningMesh) revisionLabels() map[string]string {
+	for _, vwc := range m.rendered.all("ValidatingWebhookConfiguration") {
+		if rev := vwc.GetLabels()["istio.io/rev"]; rev != "" && rev != "default" {
+			return map[string]string{"istio.io/rev": rev}
+		}
+	}
+	return nil
+}
+
+// checkIstioConfig applies an application's Istio config and a broken
+// Gateway: istiod lists the first among what it serves, and its webhook
+// rejects the second, both when the API server calls it and when it is
+// called directly over TLS, trusting the caBundle istiod patched in.
+func (m *runningMesh) checkIstioConfig(ctx context.Context, t *testing.T) {
+	t.Helper()
+	ns := m.istiod.Namespace
+	selector := map[string]string{"istio": "ingressgateway"}
+	if gws := m.rendered.gateways(); len(gws) > 0 {
+		ns, selector = gws[0].Namespace, gws[0].Spec.Selector.MatchLabels
+	}
+	labels := m.revisionLabels()
+	if _, err := m.client.Apply(ctx, sampleConfig(ns, selector, labels)); err != nil {
+		t.Fatalf("applying an application's Istio config: %v", err)
+	}
+	if err := m.istiod.WaitFor(ctx, "istiod serving the application's config", func() error {
+		body, err := m.istiod.Get(ctx, "/debug/configz")
+		if err != nil {
+			return err
+		}
+		var configs []struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
+		if err := json.Unmarshal(body, &configs); err != nil {
+			return err
+		}
+		for _, want := range []string{"Gateway " + ns + "/shop", "VirtualService " + ns + "/shop", "DestinationRule " + ns + "/web"} {
+			if !slices.ContainsFunc(configs, func(c struct {
+				Kind     string
+				Metadata struct{ Name, Namespace string }
+			}) bool {
+				return c.Kind+" "+c.Metadata.Namespace+"/"+c.Metadata.Name == want
+			}) {
+				return fmt.Errorf("/debug/configz lacks %s", want)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	broken := brokenGateway(ns, labels)
+	data, _ := json.Marshal(broken)
+	if _, err := m.client.Apply(ctx, [][]byte{data}); err == nil || !strings.Contains(err.Error(), "denied the request") {
+		t.Errorf("the API server took a Gateway without servers (err %v)", err)
+	}
+	allowed, msg, err := m.validate(ctx, broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allowed || !strings.Contains(msg, "gateway must have at least one server") {
+		t.Errorf("istiod's webhook allowed a Gateway without servers (%q)", msg)
+	}
+	good := &unstructured.Unstructured{}
+	if err := json.Unmarshal(sampleConfig(ns, selector, labels)[0], &good.Object); err != nil {
+		t.Fatal(err)
+	}
+	if allowed, msg, err := m.validate(ctx, good.Object); err != nil || !allowed {
+		t.Errorf("istiod's webhook refused a valid Gateway: %q %v", msg, err)
+	}
+}
+
+// validate sends obj to istiod's validating webhook as the API server
+// would: an AdmissionReview over TLS to the rendered Service name,
+// trusting only the caBundle istiod patched into the rendered webhook.
+func (m *runningMesh) validate(ctx context.Context, obj map[string]any) (bool, string, error) {
+	vwcs := m.rendered.all("ValidatingWebhookConfiguration")
+	if len(vwcs) == 0 {
+		return false, "", errors.New("no validating webhook rendered")
+	}
+	vwc, err := m.client.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, vwcs[0].GetName(), metav1.GetOptions{})
+	if err != nil {
+		return false, "", err
+	}
+	hook := vwc.Webhooks[0]
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(hook.ClientConfig.CABundle) {
+		return false, "", errors.New("the webhook's caBundle holds no certificate")
+	}
+	svc := hook.ClientConfig.Service
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool, ServerName: svc.Name + "." + svc.Namespace + ".svc",
+	}}}
+	raw, _ := json.Marshal(obj)
+	u := unstructured.Unstructured{Object: obj}
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       "meshrender-e2e",
+			Kind:      metav1.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: u.GetKind()},
+			Resource:  metav1.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: strings.ToLower(u.GetKind()) + "s"},
+			Namespace: u.GetNamespace(), Name: u.GetName(), Operation: admissionv1.Create,
+			Object: runtime.RawExtension{Raw: raw},
+		},
+	}
+	body, _ := json.Marshal(review)
+	// The Service's webhook port leads to istiod's 15017.
+	url := "https://" + m.istiod.IP + ":15017" + *svc.Path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, "", err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return false, "", err
+	}
+	var answer admissionv1.AdmissionReview
+	if err := json.Unmarshal(out, &answer); err != nil || answer.Response == nil {
+		return false, "", fmt.Errorf("istiod answered %s: %.300s", resp.Status, out)
+	}
+	msg := ""
+	if answer.Response.Result != nil {
+		msg = answer.Response.Result.Message
+	}
+	return answer.Response.Allowed, msg, nil
+}
+
+// reapplyGitOps applies the mesh's GitOps tree for flavor as the tool
+// would on its next sync, and checks that nothing changes: neither what
+// istiod patched into its webhook nor anything else.
+func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh render.Mesh, flavor gitops.Flavor) error {
+	repo := t.TempDir()
+	if err := gitops.Write(repo, mesh, gitopsOptions[flavor]); err != nil {
+		return err
+	}
+	docs, err := treeObjects(filepath.Join(repo, "clusters"))
+	if err != nil {
+		return err
+	}
+	opts := apiserver.ApplyOptions{FieldManager: "kustomize-controller",
+		// Flux creates an object annotated ssa: IfNotPresent and then
+		// leaves it alone.
+		Keep: func(u *unstructured.Unstructured) bool {
+			return u.GetAnnotations()["kustomize.toolkit.fluxcd.io/ssa"] == "IfNotPresent"
+		}}
+	if flavor == gitops.ArgoCD {
+		// Argo CD leaves out of what it applies the fields its
+		// ignoreDifferences name (RespectIgnoreDifferences=true).
+		opts = apiserver.ApplyOptions{FieldManager: "argocd-controller", Prepare: func(u *unstructured.Unstructured) {
+			if !strings.HasSuffix(u.GetKind(), "WebhookConfiguration") {
+				return
+			}
+			hooks, _, _ := unstructured.NestedSlice(u.Object, "webhooks")
+			for _, h := range hooks {
+				hook := h.(map[string]any)
+				delete(hook, "failurePolicy")
+				if cc, ok := hook["clientConfig"].(map[string]any); ok {
+					delete(cc, "caBundle")
+				}
+			}
+			_ = unstructured.SetNestedSlice(u.Object, hooks, "webhooks")
+		}}
+	}
+	results, err := m.client.ApplyWith(ctx, opts, docs)
+	if err != nil {
+		return err
+	}
+	var changed []string
+	for _, r := range results {
+		if r.Changed {
+			changed = append(changed, r.Object)
+		}
+	}
+	if len(changed) > 0 {
+		return fmt.Errorf("re-applying the %s tree changed %v", flavor, changed)
+	}
+	if len(results) < len(m.rendered.docs) {
+		return fmt.Errorf("the %s tree holds %d of the %d rendered objects", flavor, len(results), len(m.rendered.docs))
+	}
+	return nil
+}
+
+// treeObjects reads every object file of a GitOps tree's istio/ layers.
+func treeObjects(dir string) ([][]byte, error) {
+	var docs [][]byte
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || d.Name() == "kustomization.yaml" || !strings.Contains(p, "/istio/") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		docs = append(docs, data)
+		return err
+	})
+	// Install order: CRDs before what needs them.
+	slices.SortStableFunc(docs, func(a, b []byte) int {
+		return boolInt(!bytes.Contains(a, []byte("kind: CustomResourceDefinition\n"))) - boolInt(!bytes.Contains(b, []byte("kind: CustomResourceDefinition\n")))
+	})
+	return docs, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkGateway runs the gateway's proxy agent as its Deployment would and
+// checks that it reaches the istiod of its revision at the rendered
+// Service name: its bootstrap names that address, it gets a workload
+// certificate for its service account from istiod's CA, and istiod sends
+// its Envoy the listener of a Gateway selecting it.
+func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1.Deployment) error {
+	hosts := map[string]string{}
+	var want string
+	for _, svc := range m.rendered.all("Service") {
+		if svc.GetLabels()["app"] == "istiod" {
+			hosts[svc.GetName()+"."+svc.GetNamespace()+".svc"] = m.istiod.IP
+			if svc.GetName() == m.istiod.Service {
+				want = svc.GetName() + "." + svc.GetNamespace() + ".svc:15012"
+			}
+		}
+	}
+	gateway, _ := json.Marshal(map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+		"metadata": map[string]any{"name": "probe", "namespace": gw.Namespace, "labels": m.revisionLabels()},
+		"spec":     map[string]any{"selector": gw.Spec.Selector.MatchLabels, "servers": []any{map[string]any{"port": map[string]any{"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": []any{"*"}}}},
+	})
+	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
+		return err
+	}
+	agent, err := istioproc.StartAgent(ctx, istioproc.AgentOptions{
+		Binary: binary(t, "pilot-agent"), FakeEnvoy: binary(t, "fake-envoy"), WithHosts: binary(t, "withhosts"),
+		BootstrapTemplate: binary(t, "envoy_bootstrap.json"),
+		Dir:               filepath.Join(m.dir, "agent-"+gw.Namespace), Deployment: gw, Kube: m.client.Kube, Hosts: hosts,
+	})
+	if err != nil {
+		return err
+	}
+	defer agent.Stop()
+	fail := func(err error) error {
+		return fmt.Errorf("%w\nthe agent's log:\n%s", err, lastLines(agent.Logs(), 40))
+	}
+	bs, err := agent.Bootstrap(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	node, _ := bs["node"].(map[string]any)
+	meta, _ := node["metadata"].(map[string]any)
+	proxyConfig, _ := meta["PROXY_CONFIG"].(map[string]any)
+	if got := proxyConfig["discoveryAddress"]; got != want {
+		return fail(fmt.Errorf("the bootstrap sends xDS to %v, want the rendered istiod Service %s", got, want))
+	}
+	cert, err := agent.Certificate(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	sa := "spiffe://cluster.local/ns/" + gw.Namespace + "/sa/" + gw.Spec.Template.Spec.ServiceAccountName
+	if len(cert.URIs) != 1 || cert.URIs[0].String() != sa {
+		return fail(fmt.Errorf("the workload certificate is for %v, want %s", cert.URIs, sa))
+	}
+	listeners, err := agent.Listeners(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if !slices.Contains(listeners, "0.0.0.0_8080") {
+		return fail(fmt.Errorf("istiod sent listeners %v, without the probe Gateway's 0.0.0.0_8080", listeners))
+	}
+	return nil
+}
+
+// expectedLogs are the warnings and errors istiod logs in a healthy run
+// here: readiness polled before it has started, the API server's first
+// webhook call before it has istiod's root, the first dry runs that decide
+// when to fail closed, and an update of its webhook that meets a GitOps
+// re-apply and is retried.
+var expectedLogs = []*regexp.Regexp{
+	regexp.MustCompile(`(discovery|sidecar injector|config validation) is not ready`),
+	regexp.MustCompile(`slow startup task`),
+	regexp.MustCompile(`TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate`),
+	regexp.MustCompile(`error handling istio-validator-[-a-z0-9]+, retrying \(retry count: [1-9]\): webhook is not ready, retry`),
+	regexp.MustCompile(`validatingwebhookconfigurations.admissionregistration.k8s.io "istio-validator-[-a-z0-9]+": the object has been modified; please apply your changes to the latest version and try again`),
+}
+
+var logLevel = regexp.MustCompile(`^\S+\t(warn|error|fatal)\t`)
+
+// checkIstiodLogs fails on any warning or error istiod logged that a
+// healthy run does not: about the mesh config, unknown settings, RBAC or
+// anything else.
+func checkIstiodLogs(logs string) error {
+	var unexpected []string
+	for line := range strings.SplitSeq(logs, "\n") {
+		if !logLevel.MatchString(line) {
+			continue
+		}
+		if slices.ContainsFunc(expectedLogs, func(r *regexp.Regexp) bool { return r.MatchString(line) }) {
+			continue
+		}
+		unexpected = append(unexpected, line)
+	}
+	if len(unexpected) > 0 {
+		return fmt.Errorf("istiod logged %d unexpected warnings or errors:\n%s", len(unexpected), strings.Join(unexpected, "\n"))
+	}
+	return nil
+}
