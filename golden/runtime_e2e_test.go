@@ -84,13 +84,16 @@ func binary(t *testing.T, name string) string {
 
 // TestRuntimeChecksCatchBrokenRenders breaks a rendered mesh on purpose,
 // as a bug in meshrender would, and requires the runtime checks to fail:
-// a mesh config field istiod does not know, a gateway whose cluster ID
-// istiod does not share, and a gateway that is not told where istiod is.
+// a mesh config field Istio does not know (istiod ignores it silently,
+// so the check compares with Istio's own API), a mesh config value istiod
+// refuses, a gateway whose cluster ID istiod does not share, and a
+// gateway that is not told where istiod is.
 func TestRuntimeChecksCatchBrokenRenders(t *testing.T) {
 	tests := []struct {
-		name  string
-		mesh  string
-		check func(ctx context.Context, t *testing.T, mesh *runningMesh) error
+		name, mesh string
+		check      func(ctx context.Context, t *testing.T, mesh *runningMesh) error
+		// want is part of the failure the check must report.
+		want string
 	}{
 		{"unknown mesh config field", `
 spec:
@@ -99,8 +102,17 @@ spec:
     patch: |
       - {op: replace, path: /data/mesh, value: "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  holdApplicationUntilProxyStarts: true\nrootNamespace: istio-system\ntrustDomain: cluster.local\nenableTracingEverywhere: true\n"}
 `, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			return mesh.checkMeshConfig(ctx)
+		}, `unknown field "enableTracingEverywhere"`},
+		{"mesh config value istiod refuses", `
+spec:
+  overlays:
+  - target: {kind: ConfigMap, name: istio}
+    patch: |
+      - {op: replace, path: /data/mesh, value: "outboundTrafficPolicy:\n  mode: SOMETIMES\nrootNamespace: istio-system\n"}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
 			return checkIstiodLogs(mesh.istiod.Logs())
-		}},
+		}, "invalid mesh config"},
 		{"gateway in another cluster", `
 spec:
   overlays:
@@ -117,7 +129,7 @@ spec:
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
 			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
-		}},
+		}, "a workload certificate: context deadline exceeded"},
 		{"gateway without proxy config", `
 spec:
   revision: 1-30-3
@@ -135,7 +147,7 @@ spec:
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
 			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
-		}},
+		}, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-30-3.istio-system.svc:15012"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,10 +163,9 @@ spec:
 				t.Fatal(err)
 			}
 			mesh := startMesh(ctx, t, out)
-			if err := tt.check(ctx, t, mesh); err == nil {
-				t.Error("the runtime check passed on a broken render")
-			} else {
-				t.Logf("the check failed as it should: %.300v", err)
+			err = tt.check(ctx, t, mesh)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("the runtime check on a broken render reported %v, want a failure saying %q", err, tt.want)
 			}
 		})
 	}

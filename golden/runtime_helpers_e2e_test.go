@@ -584,6 +584,14 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
 		return err
 	}
+	// The pod would wait for its volume of istiod's root, as the agent
+	// does here.
+	if err := m.istiod.WaitFor(ctx, "istio-ca-root-cert in "+gw.Namespace, func() error {
+		_, err := m.client.Kube.CoreV1().ConfigMaps(gw.Namespace).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
+		return err
+	}); err != nil {
+		return err
+	}
 	agent, err := istioproc.StartAgent(ctx, istioproc.AgentOptions{
 		Binary: binary(t, "pilot-agent"), FakeEnvoy: binary(t, "fake-envoy"), WithHosts: binary(t, "withhosts"),
 		BootstrapTemplate: binary(t, "envoy_bootstrap.json"),

@@ -435,14 +435,20 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			},
 			Internal:         true,
 			Ports:            gatewayPorts(s.Ingress.Ports),
-			DiscoveryAddress: controlPlaneNames(s).DiscoveryAddress(), MeshConfigMap: controlPlaneNames(s).MeshConfigMap(),
+			DiscoveryAddress: controlPlaneNames(s).DiscoveryAddress(),
 		}
 		out = append(out, Component{
 			Name:       string(LayerGateways) + "/" + g.namespace,
 			Layer:      LayerGateways,
 			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: namespaceIdentity(g.selector)}},
 			Images:     []string{"proxyv2"},
-			Build:      func() ([]TypedObject, error) { return gateway.Objects(values), nil },
+			Build: func() ([]TypedObject, error) {
+				var err error
+				if values.ProxyConfig, err = proxyConfigJSON(m); err != nil {
+					return nil, err
+				}
+				return gateway.Objects(values), nil
+			},
 		})
 	}
 	return out

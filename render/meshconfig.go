@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -64,12 +65,26 @@ func (mc *MeshConfig) validate(p *problems) {
 	}
 }
 
+// proxyConfig is the mesh's default proxy config: mesh config
+// defaultConfig, which sidecars get from the mesh config and gateways from
+// their PROXY_CONFIG.
+func proxyConfig(m *Mesh) map[string]any {
+	return map[string]any{"discoveryAddress": controlPlaneNames(&m.Spec).DiscoveryAddress()}
+}
+
+// proxyConfigJSON is proxyConfig as the compact JSON pilot-agent reads
+// from PROXY_CONFIG, keys sorted.
+func proxyConfigJSON(m *Mesh) (string, error) {
+	data, err := json.Marshal(proxyConfig(m))
+	return string(data), err
+}
+
 // meshConfigDocument returns the mesh config document for ConfigMap
 // istio: what upstream's chart writes, plus the spec's settings.
 func meshConfigDocument(m *Mesh) (string, error) {
 	mc := m.Spec.MeshConfig
 	doc := map[string]any{
-		"defaultConfig":         map[string]any{"discoveryAddress": controlPlaneNames(&m.Spec).DiscoveryAddress()},
+		"defaultConfig":         proxyConfig(m),
 		"defaultProviders":      map[string]any{"metrics": []string{"prometheus"}},
 		"enablePrometheusMerge": true,
 		"rootNamespace":         m.Spec.Istiod.Namespace,

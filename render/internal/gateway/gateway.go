@@ -67,8 +67,11 @@ type Values struct {
 	Ports    []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
-	// MeshConfigMap names the control plane's mesh ConfigMap.
-	MeshConfigMap string
+	// ProxyConfig is the mesh's default proxy config as JSON. A gateway
+	// gets it in PROXY_CONFIG, as istiod's gateway injection template
+	// gives it: the mesh ConfigMap is only in istiod's namespace, and a
+	// proxy that reads none falls back to built-in defaults.
+	ProxyConfig string
 }
 
 // Service configures the gateway's LoadBalancer Service.
@@ -306,7 +309,6 @@ func (b builder) proxy() corev1.Container {
 			{Name: "credential-socket", MountPath: "/var/run/secrets/credential-uds"},
 			{Name: "workload-certs", MountPath: "/var/run/secrets/workload-spiffe-credentials"},
 			{Name: "istio-envoy", MountPath: "/etc/istio/proxy"},
-			{Name: "config-volume", MountPath: "/etc/istio/config"},
 			{Name: "istiod-ca-cert", MountPath: "/var/run/secrets/istio"},
 			{Name: "istio-token", MountPath: "/var/run/secrets/tokens", ReadOnly: true},
 			{Name: "istio-data", MountPath: "/var/lib/istio/data"},
@@ -322,6 +324,7 @@ func (b builder) env() []corev1.EnvVar {
 	return []corev1.EnvVar{
 		objects.Env("PILOT_CERT_PROVIDER", "istiod"),
 		objects.Env("CA_ADDR", v.DiscoveryAddress),
+		objects.Env("PROXY_CONFIG", v.ProxyConfig),
 		objects.FieldEnv("NODE_NAME", "spec.nodeName"),
 		objects.FieldEnv("POD_NAME", "metadata.name"),
 		objects.FieldEnv("POD_NAMESPACE", "metadata.namespace"),
@@ -360,10 +363,5 @@ func (b builder) volumes() []corev1.Volume {
 		empty("istio-envoy"),
 		empty("istio-data"),
 		objects.IstioTokenVolume(),
-		// The mesh ConfigMap lives in istiod's namespace; in a gateway
-		// namespace it is absent and the proxy gets mesh config over xDS.
-		{Name: "config-volume", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: b.v.MeshConfigMap}, Optional: new(true),
-		}}},
 	}
 }
