@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/meshrender/meshrender/golden/internal/ports"
 )
 
 // Binaries names the executables this package needs, relative to the
@@ -33,11 +34,39 @@ type process struct {
 	cmd  *exec.Cmd
 	dir  string
 	logs *os.File
+	done chan struct{} // closed when the process has exited
+}
+
+func newProcess(cmd *exec.Cmd, dir string, logs *os.File) process {
+	p := process{cmd: cmd, dir: dir, logs: logs, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+// exited reports whether the process has ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Stop ends the process and removes its files.
 func (p *process) Stop() {
-	stop(p.cmd)
+	if !p.exited() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
 	p.logs.Close()
 	os.RemoveAll(p.dir)
 }
@@ -90,7 +119,7 @@ func StartEtcd(binDir string) (*Etcd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	e := &Etcd{URL: url, process: process{cmd: cmd, dir: dir, logs: logs}}
+	e := &Etcd{URL: url, process: newProcess(cmd, dir, logs)}
 	if err := waitFor(30*time.Second, func() error {
 		req, _ := http.NewRequest(http.MethodGet, url+"/health", nil)
 		return checkOK(http.DefaultClient, req)
@@ -164,7 +193,7 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		process: process{cmd: cmd, dir: dir, logs: logs},
+		process: newProcess(cmd, dir, logs),
 		Config: &rest.Config{
 			Host: "https://127.0.0.1:" + strconv.Itoa(port), BearerToken: token,
 			TLSClientConfig: rest.TLSClientConfig{Insecure: true}, QPS: 1000, Burst: 1000,
@@ -172,8 +201,8 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
 	if err := waitFor(120*time.Second, func() error {
-		if cmd.ProcessState != nil {
-			return errors.New("kube-apiserver exited")
+		if s.exited() {
+			return errExited
 		}
 		req, _ := http.NewRequest(http.MethodGet, s.Config.Host+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -185,28 +214,17 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 	return s, nil
 }
 
-func stop(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-}
+
+// errExited ends a wait: the process it waits for is gone.
+var errExited = errors.New("the process exited")
 
 func waitFor(timeout time.Duration, check func() error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var last error
 	for {
-		if last = check(); last == nil {
-			return nil
+		if last = check(); last == nil || errors.Is(last, errExited) {
+			return last
 		}
 		select {
 		case <-ctx.Done():
@@ -217,12 +235,11 @@ func waitFor(timeout time.Duration, check func() error) error {
 }
 
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := ports.Free()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 func randomToken() (string, error) {

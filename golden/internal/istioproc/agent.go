@@ -16,6 +16,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshrender/meshrender/golden/internal/ports"
 )
 
 // Agent is a running pilot-agent with the stand-in Envoy under it.
@@ -116,11 +118,11 @@ func localProxyConfig(env []string, fakeEnvoy string) ([]string, error) {
 			return nil, fmt.Errorf("the rendered PROXY_CONFIG is not JSON: %w", err)
 		}
 	}
-	status, err := freePort("127.0.0.1")
+	status, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}
-	admin, err := freePort("127.0.0.1")
+	admin, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}

@@ -133,13 +133,3 @@ func portsFree(ip string) bool {
 	}
 	return true
 }
-
-// freePort returns a TCP port free on ip.
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
