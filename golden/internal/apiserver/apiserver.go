@@ -214,7 +214,6 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 	return s, nil
 }
 
-
 // errExited ends a wait: the process it waits for is gone.
 var errExited = errors.New("the process exited")
 
