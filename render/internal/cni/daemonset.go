@@ -54,6 +54,8 @@ func (b builder) daemonSet() *appsv1.DaemonSet {
 						// Upstream's default (useAppArmorAnnotation): the
 						// annotation works on every Kubernetes version,
 						// where the securityContext field needs 1.30.
+						// Since 1.30 the API server warns that it is
+						// deprecated and copies it into the field.
 						"container.apparmor.security.beta.kubernetes.io/" + ContainerName: "unconfined",
 					},
 				},
