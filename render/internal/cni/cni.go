@@ -144,7 +144,7 @@ const DefaultMemoryLimit = "1Gi"
 // GOMEMLIMIT from limits.memory, which without a limit is the node's whole
 // memory, so the Go runtime would never collect garbage early. With the
 // limit it does, and a leak ends in a restart of one agent rather than in
-// memory pressure on the node. 1Gi is ten times the request, well above
+// memory pressure on the node. 1Gi is about ten times the request, well above
 // what the agent uses, and leaves the pod Burstable as upstream's is.
 // There is no CPU limit: a throttled node agent delays every pod start on
 // its node; GOMAXPROCS then follows the node's CPUs, as upstream.
