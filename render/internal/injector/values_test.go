@@ -3,6 +3,8 @@ package injector
 import (
 	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -177,4 +179,26 @@ func leaves(t *testing.T, doc string) map[string]any {
 	}
 	walk("", x)
 	return out
+}
+
+// readByIstiod are the settings istiod reads itself, not its templates:
+// it builds the proxy image reference from them (ProxyImage in
+// pkg/kube/inject/inject.go).
+var readByIstiod = []string{"global.hub", "global.tag", "global.variant"}
+
+// TestTemplatesReadTheSettings keeps every setting meaningful: some
+// template reads each path meshrender sets, or istiod does.
+func TestTemplatesReadTheSettings(t *testing.T) {
+	var all strings.Builder
+	for _, tp := range templates {
+		all.WriteString(file(tp.file))
+	}
+	for _, s := range everything().settings() {
+		if slices.Contains(readByIstiod, s.path) {
+			continue
+		}
+		if !strings.Contains(all.String(), ".Values."+s.path) {
+			t.Errorf("no template reads .Values.%s", s.path)
+		}
+	}
 }
