@@ -1,0 +1,87 @@
+package injector
+
+import (
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// upstreamConfigSHA256 is the SHA-256 of the config string of ConfigMap
+// istio-sidecar-injector[-<rev>] in istioctl 1.30.3's output, the same for
+// the reference and the default install.
+const upstreamConfigSHA256 = "e1626edee6336132d57fd8c8373c41f6732ed9407dbe89541dcc4d767ee97caf"
+
+func TestConfigIsUpstreams(t *testing.T) {
+	c := injectionConfig()
+	if got := sha([]byte(c)); got != upstreamConfigSHA256 {
+		t.Errorf("config: sha256 %s (%d bytes), want %s (99392 bytes)", got, len(c), upstreamConfigSHA256)
+	}
+}
+
+// TestConfigStructure reads the config back as istiod does and checks
+// each part, so that a failure says which part is off.
+func TestConfigStructure(t *testing.T) {
+	c := injectionConfig()
+	var cfg struct {
+		DefaultTemplates     []string          `json:"defaultTemplates"`
+		Policy               string            `json:"policy"`
+		AlwaysInjectSelector []any             `json:"alwaysInjectSelector"`
+		NeverInjectSelector  []any             `json:"neverInjectSelector"`
+		InjectedAnnotations  map[string]string `json:"injectedAnnotations"`
+		Template             string            `json:"template"`
+		Templates            map[string]string `json:"templates"`
+	}
+	if err := yaml.UnmarshalStrict([]byte(c), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.DefaultTemplates) != 1 || cfg.DefaultTemplates[0] != "sidecar" {
+		t.Errorf("defaultTemplates = %q", cfg.DefaultTemplates)
+	}
+	if cfg.Policy != "enabled" {
+		t.Errorf("policy = %q", cfg.Policy)
+	}
+	if cfg.AlwaysInjectSelector == nil || len(cfg.AlwaysInjectSelector) != 0 || cfg.NeverInjectSelector == nil || len(cfg.NeverInjectSelector) != 0 {
+		t.Errorf("selectors = %v, %v; want [] and []", cfg.AlwaysInjectSelector, cfg.NeverInjectSelector)
+	}
+	if cfg.InjectedAnnotations != nil {
+		t.Errorf("injectedAnnotations = %v, want null", cfg.InjectedAnnotations)
+	}
+	if cfg.Template != "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}" {
+		t.Errorf("template = %q", cfg.Template)
+	}
+	if len(cfg.Templates) != len(templates) {
+		t.Errorf("%d templates, want %d", len(cfg.Templates), len(templates))
+	}
+	last := -1
+	for i, tp := range templates {
+		want := strings.TrimSpace(file(tp.file))
+		if i < len(templates)-1 {
+			want += "\n"
+		}
+		if got := cfg.Templates[tp.key]; got != want {
+			t.Errorf("template %s differs from trimmed %s:\n%s", tp.key, tp.file, firstDiff(got, want))
+		}
+		at := strings.Index(c, "\n  "+tp.key+": |\n")
+		if at <= last {
+			t.Errorf("template %s is not after the one before it", tp.key)
+		}
+		last = at
+	}
+	if strings.HasSuffix(c, "\n") {
+		t.Error("config ends in a newline; the chart's |- block strips it")
+	}
+}
+
+func TestIndent(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a", "    a"},
+		{"a\nb", "    a\n    b"},
+		{"a\n\nb", "    a\n\n    b"},
+		{"a\n  b", "    a\n      b"},
+	} {
+		if got := indent(4, c.in); got != c.want {
+			t.Errorf("indent(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package injector
+
+import (
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
+)
+
+// upstreamNamespace is the namespace the chart leaves out of the webhook
+// configuration's name.
+const upstreamNamespace = "istio-system"
+
+// Names of the injector's objects for a revision ("" for the default
+// control plane) and istiod's namespace, as the chart names them.
+type Names struct {
+	Revision string
+	NS       string
+}
+
+func (n Names) suffix() string {
+	if n.Revision == "" {
+		return ""
+	}
+	return "-" + n.Revision
+}
+
+// ConfigMap is ConfigMap istio-sidecar-injector[-<revision>], which istiod
+// of that revision reads its templates from (istiod looks it up from its
+// REVISION env, "default" meaning none).
+func (n Names) ConfigMap() string { return "istio-sidecar-injector" + n.suffix() }
+
+// ValuesConfigMap is ConfigMap values[-<revision>].
+func (n Names) ValuesConfigMap() string { return "values" + n.suffix() }
+
+// Webhook is the MutatingWebhookConfiguration: istio-sidecar-injector,
+// -<revision> for a revision, and -<namespace> unless istiod runs in
+// istio-system, so two control planes never share one.
+func (n Names) Webhook() string {
+	name := "istio-sidecar-injector" + n.suffix()
+	if n.NS != upstreamNamespace {
+		name += "-" + n.NS
+	}
+	return name
+}
+
+// Service is istiod's Service, which the webhooks call.
+func (n Names) Service() string { return "istiod" + n.suffix() }
+
+// RevLabel is the istio.io/rev value: the revision or "default".
+func (n Names) RevLabel() string {
+	if n.Revision == "" {
+		return "default"
+	}
+	return n.Revision
+}
+
+// Objects returns the sidecar injector's objects: the injection
+// ConfigMap, the values ConfigMap and the webhook configuration.
+func Objects(v Values) []objects.Object {
+	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
+	return []objects.Object{c.injectorConfigMap(), c.valuesConfigMap(), c.webhook()}
+}
+
+type builder struct {
+	v Values
+	n Names
+}
+
+// labels are istiod's labels for its ConfigMaps, as istiod's mesh config
+// ConfigMap has them; the chart's Helm and operator bookkeeping labels
+// are left out.
+func (c builder) labels(extra map[string]string) map[string]string {
+	return c.v.Meta.Labels("istiod", objects.Merge(map[string]string{objects.LabelRev: c.n.RevLabel()}, extra))
+}
+
+// injectorConfigMap holds the templates and the values they read. istiod
+// watches it and picks up changes without a restart.
+func (c builder) injectorConfigMap() *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.n.ConfigMap(), Namespace: c.v.Namespace, Labels: c.labels(nil)},
+		Data: map[string]string{
+			"config": injectionConfig(),
+			"values": c.v.injectorValues(),
+		},
+	}
+}
+
+// valuesDescription replaces the chart's annotation, which speaks of the
+// Helm values used in chart rendering; meshrender renders no chart.
+const valuesDescription = "This ConfigMap contains the Istio chart values the sidecar injector was rendered with: " +
+	"original-values are the values meshrender sets, merged-values the chart's defaults with them applied, " +
+	"the values key of ConfigMap istio-sidecar-injector. " +
+	"This ConfigMap is rendered for debugging purposes and external tooling; modifying these values has no effect."
+
+// valuesConfigMap is the chart's record of its values, which nothing in
+// Istio reads. The chart's merged-values are all of the istiod chart's
+// values and original-values those the user gave. meshrender renders no
+// chart, so the only chart values that take effect are the injector's:
+// merged-values are the injector's values, the same bytes as the values
+// key of istio-sidecar-injector, and original-values the ones meshrender
+// sets over the chart's defaults. Anything that compares the two sees
+// what meshrender changed; nothing claims a chart value that has no
+// effect.
+func (c builder) valuesConfigMap() *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: c.n.ValuesConfigMap(), Namespace: c.v.Namespace, Labels: c.labels(nil),
+			Annotations: map[string]string{"kubernetes.io/description": valuesDescription},
+		},
+		Data: map[string]string{
+			"original-values": c.v.overrides(),
+			"merged-values":   c.v.injectorValues(),
+		},
+	}
+}
+
+// webhook sends every new pod that asks for this revision to istiod's
+// /inject. istiod patches its CA bundle into every webhook of a
+// configuration labelled with its revision, so none is rendered. Failing
+// closed is upstream's choice: a pod that asked for a sidecar is not
+// started without one.
+func (c builder) webhook() *admissionv1.MutatingWebhookConfiguration {
+	rev := c.n.RevLabel()
+	hooks := []admissionv1.MutatingWebhook{
+		// A namespace labelled with the revision, unless the pod opts out.
+		c.hook("rev.namespace.",
+			[]metav1.LabelSelectorRequirement{in(objects.LabelRev, rev), absent("istio-injection")},
+			[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false")}),
+		// A pod labelled with the revision in a namespace without either
+		// label.
+		c.hook("rev.object.",
+			[]metav1.LabelSelectorRequirement{absent(objects.LabelRev), absent("istio-injection")},
+			[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false"), in(objects.LabelRev, rev)}),
+	}
+	if c.v.Revision == "" {
+		// The default control plane also answers the labels that name no
+		// revision.
+		hooks = append(hooks,
+			c.hook("namespace.",
+				[]metav1.LabelSelectorRequirement{in("istio-injection", "enabled")},
+				[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false")}),
+			c.hook("object.",
+				[]metav1.LabelSelectorRequirement{absent("istio-injection"), absent(objects.LabelRev)},
+				[]metav1.LabelSelectorRequirement{in("sidecar.istio.io/inject", "true"), absent(objects.LabelRev)}),
+		)
+	}
+	return &admissionv1.MutatingWebhookConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   c.n.Webhook(),
+			Labels: c.labels(map[string]string{"app": "sidecar-injector"}),
+		},
+		Webhooks: hooks,
+	}
+}
+
+// hook is the chart's "core" webhook with its selectors.
+func (c builder) hook(prefix string, namespaces, pods []metav1.LabelSelectorRequirement) admissionv1.MutatingWebhook {
+	fail := admissionv1.Fail
+	none := admissionv1.SideEffectClassNone
+	never := admissionv1.NeverReinvocationPolicy
+	return admissionv1.MutatingWebhook{
+		Name: prefix + "sidecar-injector.istio.io",
+		ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{
+			Name: c.n.Service(), Namespace: c.v.Namespace, Path: new("/inject"), Port: new(int32(443)),
+		}},
+		Rules: []admissionv1.RuleWithOperations{{
+			Operations: []admissionv1.OperationType{admissionv1.Create},
+			Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
+		}},
+		FailurePolicy:           &fail,
+		SideEffects:             &none,
+		ReinvocationPolicy:      &never,
+		AdmissionReviewVersions: []string{"v1"},
+		NamespaceSelector:       &metav1.LabelSelector{MatchExpressions: namespaces},
+		ObjectSelector:          &metav1.LabelSelector{MatchExpressions: pods},
+	}
+}
+
+func in(key string, values ...string) metav1.LabelSelectorRequirement {
+	return metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpIn, Values: values}
+}
+
+func notIn(key string, values ...string) metav1.LabelSelectorRequirement {
+	return metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpNotIn, Values: values}
+}
+
+func absent(key string) metav1.LabelSelectorRequirement {
+	return metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpDoesNotExist}
+}

@@ -1,0 +1,204 @@
+package injector
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// referenceValues is what istioctl 1.30.3's reference install sets:
+// revision 1-30-3, CNI on, a private hub and a pull secret.
+func referenceValues() Values {
+	return Values{
+		Namespace: "istio-system", Revision: "1-30-3",
+		Hub: "registry.example.com/istio", Tag: "1.30.3",
+		PullSecrets: []string{"registry-credentials"}, CNI: true,
+	}
+}
+
+// defaultValues is istioctl 1.30.3's default profile.
+func defaultValues() Values {
+	return Values{Namespace: "istio-system", Hub: "docker.io/istio", Tag: "1.30.3"}
+}
+
+func testdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestValuesAreUpstreams requires the values key to be istioctl's, byte
+// for byte, for the reference and the default install.
+func TestValuesAreUpstreams(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		v    Values
+		file string
+	}{
+		{"reference", referenceValues(), "reference-values.json"},
+		{"default", defaultValues(), "default-values.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got, want := c.v.injectorValues(), testdata(t, c.file); got != want {
+				t.Errorf("values differ from istioctl's:\n%s", firstDiff(got, want))
+			}
+		})
+	}
+}
+
+// TestDefaultsPrintAsThemselves checks the printing: the embedded
+// defaults, read and printed back, are the same bytes.
+func TestDefaultsPrintAsThemselves(t *testing.T) {
+	if got, want := prettyJSON(decode([]byte(file(defaultValuesFile)))), file(defaultValuesFile); got != want {
+		t.Errorf("defaults print differently:\n%s", firstDiff(got, want))
+	}
+}
+
+// at reads the value at a path of a values document.
+func at(t *testing.T, doc string, path ...string) any {
+	t.Helper()
+	var x any
+	if err := json.Unmarshal([]byte(doc), &x); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range path {
+		m, ok := x.(map[string]any)
+		if !ok {
+			t.Fatalf("%v: not an object", path)
+		}
+		x = m[k]
+	}
+	return x
+}
+
+func TestOptionalSettings(t *testing.T) {
+	v := referenceValues()
+	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	v.Variant = "distroless"
+	v.ImagePullPolicy = corev1.PullIfNotPresent
+	v.ClusterDomain = "example.internal"
+	v.MeshID = "mesh1"
+	v.ProxyResources = &corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+	}
+	v.SeccompRuntimeDefault = true
+	doc := v.injectorValues()
+	for _, c := range []struct {
+		path []string
+		want any
+	}{
+		{[]string{"global", "proxy", "image"}, v.ProxyImage},
+		{[]string{"global", "proxy_init", "image"}, v.ProxyImage},
+		{[]string{"global", "variant"}, "distroless"},
+		{[]string{"global", "imagePullPolicy"}, "IfNotPresent"},
+		{[]string{"global", "proxy", "clusterDomain"}, "example.internal"},
+		{[]string{"global", "meshID"}, "mesh1"},
+		// Replaced whole: the default limits are gone.
+		{[]string{"global", "proxy", "resources"}, map[string]any{"requests": map[string]any{"cpu": "50m", "memory": "64Mi"}}},
+		{[]string{"global", "proxy", "seccompProfile"}, map[string]any{"type": "RuntimeDefault"}},
+		{[]string{"gateways", "seccompProfile"}, map[string]any{"type": "RuntimeDefault"}},
+		// Untouched neighbours.
+		{[]string{"global", "proxy", "statusPort"}, float64(15020)},
+		{[]string{"gateways", "securityContext"}, map[string]any{}},
+		{[]string{"global", "hub"}, "registry.example.com/istio"},
+	} {
+		if diff := cmp.Diff(c.want, at(t, doc, c.path...)); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", c.path, diff)
+		}
+	}
+}
+
+func TestEmptyKeepsDefaults(t *testing.T) {
+	doc := Values{Namespace: "istio-system"}.injectorValues()
+	if got, want := doc, file(defaultValuesFile); got != want {
+		t.Errorf("an install that sets nothing but its namespace differs from the chart's defaults:\n%s", firstDiff(got, want))
+	}
+	v := referenceValues()
+	v.ProxyResources = &corev1.ResourceRequirements{}
+	if got := at(t, v.injectorValues(), "global", "proxy", "resources"); !cmp.Equal(got, map[string]any{}) {
+		t.Errorf("empty ProxyResources: resources = %v, want {}", got)
+	}
+}
+
+// TestOverridesAreTheDifference checks original-values against
+// merged-values: every value meshrender sets is in the merged values, and
+// the merged values differ from the chart's defaults only there.
+func TestOverridesAreTheDifference(t *testing.T) {
+	v := referenceValues()
+	v.SeccompRuntimeDefault = true
+	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	v.ProxyResources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
+	overrides := leaves(t, v.overrides())
+	merged := leaves(t, v.injectorValues())
+	defaults := leaves(t, file(defaultValuesFile))
+	for path, x := range overrides {
+		if !cmp.Equal(merged[path], x) {
+			t.Errorf("%s: original-values has %v, merged-values %v", path, x, merged[path])
+		}
+	}
+	for path, x := range merged {
+		if d, ok := defaults[path]; ok && cmp.Equal(d, x) {
+			continue
+		}
+		if _, ok := overrides[path]; !ok {
+			t.Errorf("%s: merged-values has %v, the default is %v, and original-values does not set it", path, x, defaults[path])
+		}
+	}
+	if got := at(t, v.overrides(), "pilot", "cni", "enabled"); got != true {
+		t.Errorf("original-values pilot.cni.enabled = %v", got)
+	}
+}
+
+// leaves flattens a values document into its leaves by dotted path;
+// empty objects and lists are leaves.
+func leaves(t *testing.T, doc string) map[string]any {
+	t.Helper()
+	var x any
+	if err := json.Unmarshal([]byte(doc), &x); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	var walk func(prefix string, x any)
+	walk = func(prefix string, x any) {
+		if m, ok := x.(map[string]any); ok && len(m) > 0 {
+			for k, y := range m {
+				walk(prefix+"."+k, y)
+			}
+			return
+		}
+		out[prefix[1:]] = x
+	}
+	walk("", x)
+	return out
+}
+
+// readByIstiod are the settings istiod reads itself, not its templates:
+// it builds the proxy image reference from them (ProxyImage in
+// pkg/kube/inject/inject.go).
+var readByIstiod = []string{"global.hub", "global.tag", "global.variant"}
+
+// TestTemplatesReadTheSettings keeps every setting meaningful: some
+// template reads each path meshrender sets, or istiod does.
+func TestTemplatesReadTheSettings(t *testing.T) {
+	var all strings.Builder
+	for _, tp := range templates {
+		all.WriteString(file(tp.file))
+	}
+	for _, s := range everything().settings() {
+		if slices.Contains(readByIstiod, s.path) {
+			continue
+		}
+		if !strings.Contains(all.String(), ".Values."+s.path) {
+			t.Errorf("no template reads .Values.%s", s.path)
+		}
+	}
+}
