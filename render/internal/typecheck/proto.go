@@ -47,6 +47,30 @@ func checkMessage(v any, md protoreflect.MessageDescriptor, path string, limit i
 	return c.problems
 }
 
+// ProtoJSON is implemented by a Go type that holds a protobuf message in
+// its protojson form, such as a config field kept as raw JSON for
+// protojson.Unmarshal. A value meant for such a type is checked with
+// CheckMessage against the descriptor it names, which must not depend on
+// the receiver's contents (it is called on a new, zero value).
+type ProtoJSON interface {
+	ProtoJSONDescriptor() protoreflect.MessageDescriptor
+}
+
+var protoJSONType = reflect.TypeFor[ProtoJSON]()
+
+// ProtoJSONDescriptor returns the message descriptor of a ProtoJSON type
+// (t or a pointer to it implements ProtoJSON; pointers to t are taken as
+// t), or nil for any other type.
+func ProtoJSONDescriptor(t reflect.Type) protoreflect.MessageDescriptor {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !reflect.PointerTo(t).Implements(protoJSONType) {
+		return nil
+	}
+	return reflect.New(t).Interface().(ProtoJSON).ProtoJSONDescriptor()
+}
+
 // MaxMessageDepth is how deeply CheckMessage lets messages nest: protojson's
 // default recursion limit, counted as protojson counts it (every message,
 // well-known types included, is one level), so that the two agree on every

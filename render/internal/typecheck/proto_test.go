@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,6 +375,17 @@ func TestCheckMessageKinds(t *testing.T) {
 		            {"@type": "type.googleapis.com/google.protobuf.Any", "value": {"@type": "type.googleapis.com/google.protobuf.Value", "value": {"k": [1]}}}],
 		   "legacy": {"req": 1, "nested": {"req": 2}, "G": {"x": 1}, "[meshrender.test.ext]": "e"}, "rLegacy": [{"req": 0}], "mLegacy": {"a": {"req": "1"}},
 		   "rBy": ["", "YQ", "YQ==", "_w"], "rFl": [3.4e38, "-1e-50"], "rColor": ["RED", 1, -1]}`, nil},
+		{`{"rDur": ["1.s", ".s", "+.5s", "-0s", "315576000000s", "-315576000000.999999999s"], "i32": "-0", "u64": "1e19", "u32": -0.0, "color": 1.0,
+		   "rAny": [{"@type": "meshrender.test.Legacy", "[meshrender.test.ext]": "x"}, {"@type": "google.protobuf.Empty", "value": {}}],
+		   "ts": "9999-12-31T23:59:59.999999999Z", "fm": " a.b,c ", "by": "YWJj\n", "st": {}, "lv": [], "val": "NaN"}`, nil},
+		{`{"child": {"@type": "meshrender.test.Kinds"}, "fm": "a,,b", "dur": "1.5e3s", "ts": "2025-01-02T15:04:05", "u64": "-1", "by": "Y"}`, []string{
+			`u64: "-1" does not fit: it must be between 0 and 18446744073709551615`,
+			`by: "Y" is not base64`,
+			`child.@type: unknown field`,
+			`ts: "2025-01-02T15:04:05" is not an RFC 3339 timestamp such as "2025-01-02T15:04:05Z"`,
+			`dur: "1.5e3s" is not a duration such as "5s" or "1.5s": seconds, with at most 9 decimals, then "s"`,
+			`fm: "" is not a field path in lowerCamelCase such as a.bC`,
+		}},
 		{`{"i32": 2147483648, "s32": "1.5", "sf32": true, "u32": -1, "f32": "1e10", "i64": 9223372036854775808, "u64": "-0", "f64": 1e-1, "fl": 3.5e38, "db": 1e309, "b": "true",
 		   "s": 1, "by": "YQ=", "color": "BLUE", "child": {"color": 2147483648}, "rI32": 1, "r_kinds": [1]}`, []string{
 			`i32: 2147483648 does not fit: it must be between -2147483648 and 2147483647`,
@@ -719,4 +731,33 @@ func generateScalar(r *rand.Rand, fd protoreflect.FieldDescriptor) any {
 		return json.Number("1.25")
 	}
 	return json.Number(strconv.Itoa(r.IntN(100)))
+}
+
+// meshConfigJSON holds a MeshConfig as raw JSON, as a config type would.
+type meshConfigJSON struct{ raw json.RawMessage }
+
+func (*meshConfigJSON) ProtoJSONDescriptor() protoreflect.MessageDescriptor { return meshConfigDesc }
+
+type valueReceiver struct{}
+
+func (valueReceiver) ProtoJSONDescriptor() protoreflect.MessageDescriptor { return kindsDesc }
+
+func TestProtoJSONDescriptor(t *testing.T) {
+	for _, tt := range []struct {
+		t    reflect.Type
+		want protoreflect.MessageDescriptor
+	}{
+		{reflect.TypeFor[meshConfigJSON](), meshConfigDesc},
+		{reflect.TypeFor[*meshConfigJSON](), meshConfigDesc},
+		{reflect.TypeFor[**meshConfigJSON](), meshConfigDesc},
+		{reflect.TypeFor[valueReceiver](), kindsDesc},
+		{reflect.TypeFor[string](), nil},
+		{reflect.TypeFor[map[string]any](), nil},
+		{reflect.TypeFor[[]meshConfigJSON](), nil},
+	} {
+		if got := ProtoJSONDescriptor(tt.t); got != tt.want {
+			t.Errorf("ProtoJSONDescriptor(%v) = %v, want %v", tt.t, got, tt.want)
+		}
+	}
+	_ = meshConfigJSON{raw: nil}
 }
