@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/meshrender/meshrender/render/internal/typecheck"
 )
 
 // MessageSchema returns the JSON Schema (draft-07) of a protobuf message
@@ -51,6 +54,16 @@ func (p *ProtoSchemas) Message(md protoreflect.MessageDescriptor) map[string]any
 		}
 		return p.object(md)
 	})
+}
+
+// GoType returns the schema of a Go type that holds a protobuf message in
+// its protojson form (a typecheck.ProtoJSON, or a pointer to one) as a
+// reference to the message's definition, or nil for any other type.
+func (p *ProtoSchemas) GoType(t reflect.Type) map[string]any {
+	if md := typecheck.ProtoJSONDescriptor(t); md != nil {
+		return p.Message(md)
+	}
+	return nil
 }
 
 func (p *ProtoSchemas) ref(name string, build func() map[string]any) map[string]any {

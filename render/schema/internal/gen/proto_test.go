@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -416,4 +417,25 @@ func inlineRefs(v any, defs map[string]any, open []string) any {
 		return out
 	}
 	return v
+}
+
+type meshConfigJSON struct{ raw json.RawMessage }
+
+func (*meshConfigJSON) ProtoJSONDescriptor() protoreflect.MessageDescriptor { return meshConfigDesc }
+
+func TestGoType(t *testing.T) {
+	ps := &ProtoSchemas{Defs: map[string]any{}}
+	want := "#/definitions/istio.mesh.v1alpha1.MeshConfig"
+	for _, typ := range []reflect.Type{reflect.TypeFor[meshConfigJSON](), reflect.TypeFor[*meshConfigJSON]()} {
+		if got := ps.GoType(typ); got["$ref"] != want {
+			t.Errorf("GoType(%v) = %v, want a $ref to %s", typ, got, want)
+		}
+	}
+	if got := ps.GoType(reflect.TypeFor[string]()); got != nil {
+		t.Errorf("GoType(string) = %v, want nil", got)
+	}
+	if _, ok := ps.Defs["istio.mesh.v1alpha1.MeshConfig"]; !ok {
+		t.Error("no MeshConfig definition")
+	}
+	_ = meshConfigJSON{raw: nil}
 }
