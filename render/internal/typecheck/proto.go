@@ -17,24 +17,33 @@ import (
 )
 
 // CheckMessage walks v, decoded as for Check, against a protobuf message
-// in its JSON form and returns every problem, in field order. It accepts
-// exactly what protojson.Unmarshal (without DiscardUnknown) accepts for a
-// message of that type: field names in lowerCamelCase or as in the .proto
-// file, null for an unset field, 64-bit integers as strings, enum values
-// by name or number, the well-known types in their JSON forms (a Duration
-// as "1.5s", a BoolValue as a bool, a Struct as any mapping, an Any with
-// its "@type"), and so on. Where protojson stops at the first error,
-// CheckMessage names each one by its path. path is the path of v itself;
-// "" for a whole document.
+// in its JSON form and returns every problem: for each message, its
+// fields' in field order, then its unknown keys'. It accepts exactly what
+// protojson.Unmarshal (without DiscardUnknown) accepts for a message of
+// that type: field names in lowerCamelCase or as in the .proto file (one
+// of the two), null for an unset field, integers as numbers (1e3 and 2.0
+// too) or strings holding one, enum values by name or number, the
+// well-known types in their JSON forms (a Duration as "1.5s", a BoolValue
+// as a bool, a Struct as any mapping, an Any with its "@type"), and so
+// on. Where protojson stops at the first error, CheckMessage names each
+// one by its path: path is the path of v itself ("" for a whole
+// document), then field names as written, [i] for list items and [key]
+// for map entries.
 //
 // v itself must be the message: null is not, unlike for a field, whose
 // null leaves it unset. Message types for google.protobuf.Any are looked
 // up in protoregistry.GlobalTypes, as protojson does by default.
 //
-// Only what a decoded value can show is checked: a key given twice in one
-// JSON object, invalid UTF-8 and unpaired surrogate escapes are for the
-// JSON decoder to refuse (protojson refuses all three; encoding/json keeps
-// the last of the keys and replaces the bad characters).
+// protojson's own quirks are kept, so that the two agree: null is an error
+// for a list of google.protobuf.Value (but unset for a map of them); map
+// keys parse as strconv does (an int key may be "+1" or "01", and "1" and
+// "01" are then the same key); an integer whose literal needs more than
+// 20 digits is refused even if its value fits (0.00000000000000000000001e23);
+// required fields inside an Any are not checked. Only what a decoded
+// value can show is checked: a key twice in one JSON object, invalid UTF-8
+// and unpaired surrogate escapes are for the JSON decoder to refuse
+// (protojson refuses all three; encoding/json keeps the last of the keys
+// and replaces the bad characters).
 func CheckMessage(v any, md protoreflect.MessageDescriptor, path string) []Problem {
 	return checkMessage(v, md, path, MaxMessageDepth)
 }
