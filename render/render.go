@@ -45,11 +45,20 @@ func Write(w io.Writer, m Mesh) error {
 
 // YAML renders m as one YAML stream, documents separated by "---".
 func YAML(m Mesh) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := Write(&buf, m); err != nil {
+	c, err := prepare(m)
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	var out []byte
+	err = c.emitSized(func(n int) { out = make([]byte, 0, n) }, func(o Object) error {
+		out = append(out, separator...)
+		out = append(out, o.YAML...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 const separator = "---\n"

@@ -142,6 +142,9 @@ func (e *emitter) block(s string, ind int) {
 	default:
 		e.buf = append(e.buf, " |+\n"...)
 	}
+	// One allocation for the whole block: an injector's templates are
+	// over 100 KiB.
+	e.buf = slices.Grow(e.buf, len(s)+(strings.Count(s, "\n")+1)*ind)
 	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
 		if line != "" {
 			e.indent(ind)
