@@ -9,8 +9,9 @@
 // provider rather than Multus, no ResourceQuota and no NetworkPolicy. They
 // match istioctl's output field for field; the only differences, each
 // documented where it is made, are meshrender's standard labels in place
-// of Helm's bookkeeping labels and a memory limit the renderer may add
-// (DefaultResources).
+// of Helm's bookkeeping labels, a memory limit the renderer may add
+// (DefaultResources), and AppArmor set in the container's securityContext
+// rather than by the annotation that draws a deprecation warning.
 //
 // Upstream's CNI objects are not per revision: one DaemonSet per cluster,
 // with fixed names that the CNI plugin itself falls back on. They still

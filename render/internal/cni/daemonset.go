@@ -51,12 +51,6 @@ func (b builder) daemonSet() *appsv1.DaemonSet {
 						"prometheus.io/scrape":    "true",
 						"prometheus.io/port":      "15014",
 						"prometheus.io/path":      "/metrics",
-						// Upstream's default (useAppArmorAnnotation): the
-						// annotation works on every Kubernetes version,
-						// where the securityContext field needs 1.30.
-						// Since 1.30 the API server warns that it is
-						// deprecated and copies it into the field.
-						"container.apparmor.security.beta.kubernetes.io/" + ContainerName: "unconfined",
 					},
 				},
 				Spec: corev1.PodSpec{
@@ -155,6 +149,11 @@ func securityContext() *corev1.SecurityContext {
 		RunAsUser:    new(int64(0)),
 		RunAsGroup:   new(int64(0)),
 		RunAsNonRoot: new(false),
+		// Upstream's useAppArmorAnnotation: false: the agent runs
+		// unconfined, set in the field Kubernetes 1.30 made GA, where
+		// upstream's default annotation draws a deprecation warning on
+		// every apply.
+		AppArmorProfile: &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined},
 	}
 }
 

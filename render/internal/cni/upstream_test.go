@@ -224,7 +224,6 @@ func TestMatchesUpstream(t *testing.T) {
 		{"DaemonSet namespace", u.ds.Namespace, r.ds.Namespace},
 		{"DaemonSet selector", u.ds.Spec.Selector, r.ds.Spec.Selector},
 		{"DaemonSet updateStrategy", u.ds.Spec.UpdateStrategy, r.ds.Spec.UpdateStrategy},
-		{"pod annotations", u.ds.Spec.Template.Annotations, r.ds.Spec.Template.Annotations},
 		{"nodeSelector", upod.NodeSelector, rpod.NodeSelector},
 		{"tolerations", upod.Tolerations, rpod.Tolerations},
 		{"priorityClassName", upod.PriorityClassName, rpod.PriorityClassName},
@@ -243,7 +242,7 @@ func TestMatchesUpstream(t *testing.T) {
 		{"envFrom", uc.EnvFrom, rc.EnvFrom},
 		{"ports", uc.Ports, rc.Ports},
 		{"readinessProbe", uc.ReadinessProbe, rc.ReadinessProbe},
-		{"container securityContext", uc.SecurityContext, rc.SecurityContext},
+		{"container securityContext", withAppArmorField(uc.SecurityContext), rc.SecurityContext},
 		{"volumeMounts", uc.VolumeMounts, rc.VolumeMounts},
 		{"resource requests", uc.Resources.Requests, rc.Resources.Requests},
 		// The documented differences: meshrender's labels in place of
@@ -257,6 +256,7 @@ func TestMatchesUpstream(t *testing.T) {
 		{"DaemonSet labels", asMeshrender(v.Meta, u.ds.Labels), r.ds.Labels},
 		{"pod labels", asMeshrender(v.Meta, u.ds.Spec.Template.Labels), r.ds.Spec.Template.Labels},
 		{"resource limits", corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}, rc.Resources.Limits},
+		{"pod annotations without the AppArmor one", withoutAppArmorAnnotation(u.ds.Spec.Template.Annotations), r.ds.Spec.Template.Annotations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +286,8 @@ func TestNothingElseDiffers(t *testing.T) {
 			tpl := &ds.Spec.Template
 			tpl.Labels = asMeshrender(v.Meta, tpl.Labels)
 			tpl.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(DefaultMemoryLimit)}
+			tpl.Annotations = withoutAppArmorAnnotation(tpl.Annotations)
+			tpl.Spec.Containers[0].SecurityContext = withAppArmorField(tpl.Spec.Containers[0].SecurityContext)
 		}
 		got := objs[i]
 		name := fmt.Sprintf("%s %s", want.GetObjectKind().GroupVersionKind().Kind, want.GetName())
@@ -297,4 +299,24 @@ func TestNothingElseDiffers(t *testing.T) {
 			t.Errorf("%s differs from upstream beyond the documented differences (-upstream +rendered):\n%s", name, d)
 		}
 	}
+}
+
+// appArmorAnnotation is how upstream's default keeps install-cni
+// unconfined; meshrender sets the securityContext field instead, as
+// upstream does with useAppArmorAnnotation: false.
+const appArmorAnnotation = "container.apparmor.security.beta.kubernetes.io/" + ContainerName
+
+func withoutAppArmorAnnotation(a map[string]string) map[string]string {
+	if a[appArmorAnnotation] != "unconfined" {
+		panic("upstream no longer keeps install-cni unconfined by annotation")
+	}
+	out := maps.Clone(a)
+	delete(out, appArmorAnnotation)
+	return out
+}
+
+func withAppArmorField(sc *corev1.SecurityContext) *corev1.SecurityContext {
+	out := sc.DeepCopy()
+	out.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	return out
 }
