@@ -66,6 +66,11 @@ func (c *checker) value(v any, t reflect.Type, path string) {
 	case t == quantityType:
 		c.quantity(v, path)
 		return
+	case ProtoJSONDescriptor(t) != nil:
+		// Before the Unmarshaler case: a holder of a message unmarshals
+		// with protojson, which stops at the first error.
+		c.problems = append(c.problems, CheckMessage(v, ProtoJSONDescriptor(t), path)...)
+		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
 		c.unmarshaler(v, t, path)
 		return

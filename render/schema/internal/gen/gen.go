@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/meshrender/meshrender/render"
 )
@@ -29,7 +30,16 @@ func Schema(root string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	istio, err := ModuleDir(root, "istio.io/api")
+	if err != nil {
+		return nil, err
+	}
+	protoDocs, err := ProtoDocs(istio)
+	if err != nil {
+		return nil, err
+	}
 	g := &generator{docs: docs, defs: map[string]any{}, enums: render.Enums()}
+	g.proto = &ProtoSchemas{Defs: g.defs, Docs: protoDocs}
 	top := g.object(reflect.TypeFor[render.Mesh]())
 	top["$schema"] = "http://json-schema.org/draft-07/schema#"
 	top["$id"] = "https://meshrender.dev/schemas/mesh.schema.json"
@@ -120,12 +130,17 @@ type generator struct {
 	docs  map[string]string
 	defs  map[string]any
 	enums map[string][]string
+	// proto gives the schemas of the types that hold protobuf messages.
+	proto *ProtoSchemas
 }
 
 // schemaFor returns the schema of a Go type.
 func (g *generator) schemaFor(t reflect.Type) map[string]any {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if s := g.proto.GoType(t); s != nil {
+		return s
 	}
 	switch t {
 	case reflect.TypeFor[corev1.ResourceRequirements]():
@@ -139,6 +154,8 @@ func (g *generator) schemaFor(t reflect.Type) map[string]any {
 				"properties":           map[string]any{"requests": list, "limits": list},
 			}
 		})
+	case reflect.TypeFor[intstr.IntOrString]():
+		return map[string]any{"type": []string{"string", "integer"}, "x-kubernetes-int-or-string": true, "description": "A number, or a percentage such as 25%."}
 	}
 	switch t.Kind() {
 	case reflect.String:
