@@ -131,13 +131,25 @@ func TestPrintingIsAFixedPoint(t *testing.T) {
 	}
 }
 
+// splitDocs cuts a rendered stream at its "---" lines; a "---" inside a
+// block scalar is indented and stays.
 func splitDocs(stream []byte) [][]byte {
 	var docs [][]byte
-	for _, d := range bytes.Split(stream, []byte("---\n")) {
-		if len(bytes.TrimSpace(d)) > 0 {
-			docs = append(docs, d)
+	var doc []byte
+	flush := func() {
+		if len(bytes.TrimSpace(doc)) > 0 {
+			docs = append(docs, doc)
 		}
+		doc = nil
 	}
+	for _, line := range bytes.SplitAfter(stream, []byte("\n")) {
+		if string(line) == "---\n" {
+			flush()
+			continue
+		}
+		doc = append(doc, line...)
+	}
+	flush()
 	return docs
 }
 

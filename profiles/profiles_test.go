@@ -55,6 +55,7 @@ func ExampleList() {
 	}
 	// Output:
 	// minimal
+	// reference
 	// seed
 }
 
@@ -62,6 +63,7 @@ func ExampleList() {
 func ExampleGet() {
 	p, _ := profiles.Get("seed")
 	m, _ := render.Decode(p.Document)
-	fmt.Println(m.Spec.MeshConfig.ExportTo.Services)
+	mc, _ := m.Spec.MeshConfig.Proto()
+	fmt.Println(mc.GetDefaultServiceExportTo())
 	// Output: [~]
 }

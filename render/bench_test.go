@@ -32,9 +32,15 @@ func benchmarkYAML(b *testing.B, m Mesh) {
 	b.ReportMetric(float64(size), "bytes/render")
 }
 
-// BenchmarkRenderDefault renders the default mesh: 15 CRDs, istiod and
-// one ingress gateway.
+// BenchmarkRenderDefault renders the default mesh: 15 CRDs, istiod with
+// its sidecar injector and one ingress gateway.
 func BenchmarkRenderDefault(b *testing.B) { benchmarkYAML(b, Mesh{}) }
+
+// BenchmarkRenderReference renders the reference profile: a revisioned
+// istiod with its injector, istio-cni, and ingress and egress gateways.
+func BenchmarkRenderReference(b *testing.B) {
+	benchmarkYAML(b, Mesh{Metadata: ObjectMeta{Name: "bench"}, Spec: MeshSpec{Profile: ProfileReference}})
+}
 
 // BenchmarkRender12Gateways is 3 zones x 2 exposure classes: three
 // all-zone gateways and nine zonal ones.

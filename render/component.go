@@ -51,12 +51,6 @@ const (
 	PodSecurityPrivileged PodSecurity = "privileged"
 )
 
-// looser reports whether a allows more than b.
-func (a PodSecurity) looser(b PodSecurity) bool {
-	rank := map[PodSecurity]int{PodSecurityRestricted: 0, PodSecurityBaseline: 1, PodSecurityPrivileged: 2}
-	return rank[a] > rank[b]
-}
-
 // Namespace is a namespace a component owns: meshrender renders it, with
 // the component's Pod Security level and labels.
 type Namespace struct {
@@ -78,11 +72,14 @@ type Component struct {
 	// Name is unique in a mesh. It is the layer, or the layer and a part
 	// within it: "control-plane", "gateways/istio-ingress".
 	Name string
+	// Field is the part of the spec the component comes from, such as
+	// spec.egress, for messages about it.
+	Field string
 	// Layer is the stage of the installation the component belongs to.
 	Layer Layer
 	// Namespaces are the namespaces the component owns. A namespace two
-	// components own is rendered once, with the first one's name, the
-	// loosest Pod Security level of the two and both sets of labels.
+	// components own is rendered once, with the first one's name and both
+	// sets of labels; they must agree on its Pod Security level.
 	Namespaces []Namespace
 	// Images names the images the component's pods pull, by the names
 	// spec.registry.digests takes (ImageNames).
@@ -125,9 +122,6 @@ func namespaces(components []Component) []ownedNamespace {
 				continue
 			}
 			o := &out[j]
-			if ns.PodSecurity.looser(o.PodSecurity) {
-				o.PodSecurity = ns.PodSecurity
-			}
 			o.Labels = objects.Merge(o.Labels, ns.Labels)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/meshrender/meshrender/render/internal/injector"
 	"github.com/meshrender/meshrender/render/internal/istiod"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
@@ -82,29 +83,60 @@ func controlPlaneNames(s *MeshSpec) istiod.Names {
 }
 
 // controlPlaneComponents plans istiod with its RBAC, mesh config and
-// validating webhook, and the mesh-wide mTLS policy.
+// validating webhook, its sidecar injector when the mesh injects, and the
+// mesh-wide mTLS policy.
 func controlPlaneComponents(m *Mesh, _ *problems) []Component {
 	s := &m.Spec
+	images := []string{"pilot"}
+	if s.injecting() {
+		images = append(images, "proxyv2") // what the injector injects
+	}
 	return []Component{{
 		Name:       string(LayerControlPlane),
+		Field:      "spec.istiod",
 		Layer:      LayerControlPlane,
 		Namespaces: []Namespace{{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted}},
-		Images:     []string{"pilot"},
+		Images:     images,
 		Build: func() ([]TypedObject, error) {
 			mc, err := meshConfigDocument(m)
 			if err != nil {
 				return nil, err
 			}
-			return istiod.Objects(istiod.Values{
+			objs := istiod.Objects(istiod.Values{
 				Meta: meshMeta(m), Namespace: s.Istiod.Namespace, Revision: s.Revision,
 				Workload: objects.Workload{
 					Image: s.Registry.Image("pilot"), PullSecrets: s.Registry.PullSecrets,
-					MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max, Resources: *s.Istiod.Resources,
+					MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
+					TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 				},
-				Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode,
-			}), nil
+				Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.injecting(),
+			})
+			if s.injecting() {
+				objs = append(objs, injector.Objects(injectorValues(m))...)
+			}
+			return objs, nil
 		},
 	}}
+}
+
+// injectorValues are the values Istio's injection templates read, from
+// the spec.
+func injectorValues(m *Mesh) injector.Values {
+	s := &m.Spec
+	v := injector.Values{
+		Meta: meshMeta(m), Namespace: s.Istiod.Namespace, Revision: s.Revision,
+		Hub: s.Registry.Hub, Tag: s.Registry.Tag, Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
+		CNI: s.cniEnabled(), ProxyResources: s.Injection.Resources,
+		// Injected containers get RuntimeDefault seccomp, which Pod
+		// Security "restricted" asks of every container.
+		SeccompRuntimeDefault: true,
+	}
+	if _, pinned := s.Registry.Digests["proxyv2"]; pinned {
+		// A full reference is used as it is, for the sidecar and its init
+		// container alike.
+		v.ProxyImage = s.Registry.Image("proxyv2")
+	}
+	return v
 }
 
 // meshMeta is what every object of the mesh is labelled with.

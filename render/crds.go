@@ -12,6 +12,7 @@ import (
 func crdComponents(*Mesh, *problems) []Component {
 	return []Component{{
 		Name:  string(LayerCRDs),
+		Field: "spec.version",
 		Layer: LayerCRDs,
 		Build: func() ([]TypedObject, error) {
 			all := crds.All()

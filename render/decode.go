@@ -67,7 +67,7 @@ func Decode(data []byte) (Mesh, error) {
 		return Mesh{}, err
 	}
 	for _, pr := range typecheck.Check(generic, reflect.TypeFor[Mesh](), "") {
-		p.addText(pr.Path, pr.Message)
+		p.addText(pr.Path, migrationHint(pr))
 	}
 	if err := p.err(); err != nil {
 		return Mesh{}, err

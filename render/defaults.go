@@ -33,8 +33,10 @@ func (m *Mesh) Default() error {
 	s.Registry.setDefaults(s.Version)
 	s.MTLS.setDefaults()
 	s.Istiod.setDefaults()
+	s.Injection.setDefaults()
+	s.CNI.setDefaults()
 	s.setIngressDefaults()
-	s.MeshConfig.setDefaults()
+	s.Egress.setDefaults(s.Istiod.Namespace)
 	return nil
 }
 

@@ -12,10 +12,8 @@ import (
 
 // Values accepted by enumerated fields.
 const (
-	MTLSStrict           = "STRICT"
-	MTLSPermissive       = "PERMISSIVE"
-	OutboundAllowAny     = "ALLOW_ANY"
-	OutboundRegistryOnly = "REGISTRY_ONLY"
+	MTLSStrict     = "STRICT"
+	MTLSPermissive = "PERMISSIVE"
 )
 
 // enums are the values each enumerated field accepts, keyed by the Go
@@ -28,7 +26,6 @@ var enums = map[string][]string{
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,
 	"ZoneServiceOverride.ExternalTrafficPolicy": trafficPolicies,
-	"MeshConfig.OutboundTrafficPolicy":          {OutboundAllowAny, OutboundRegistryOnly},
 }
 
 var trafficPolicies = []string{string(corev1.ServiceExternalTrafficPolicyCluster), string(corev1.ServiceExternalTrafficPolicyLocal)}

@@ -23,8 +23,8 @@ type Registry struct {
 	Variant string `json:"variant,omitempty"`
 	// PullSecrets are Secret names added to every pod and service account.
 	PullSecrets []string `json:"pullSecrets,omitempty"`
-	// Digests maps an image name (pilot, proxyv2) to a sha256 digest that
-	// pins it.
+	// Digests maps an image name (pilot, proxyv2, install-cni) to a
+	// sha256 digest that pins it.
 	Digests map[string]string `json:"digests,omitempty"`
 }
 
@@ -34,7 +34,7 @@ const DefaultHub = "docker.io/istio"
 
 // ImageNames lists the images a mesh may use, by the names
 // spec.registry.digests takes as keys.
-var ImageNames = []string{"pilot", "proxyv2"}
+var ImageNames = []string{"pilot", "proxyv2", "install-cni"}
 
 // Image returns the reference of the named image under the registry
 // settings: hub/name@digest when a digest pins it, else

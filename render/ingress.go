@@ -38,6 +38,11 @@ type Ingress struct {
 	Ports []GatewayPort `json:"ports,omitempty"`
 	// Resources of the istio-proxy container.
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// RollingUpdate bounds each gateway's rollouts (default 100% surge,
+	// 25% unavailable).
+	RollingUpdate RollingUpdate `json:"rollingUpdate,omitzero"`
+	// Env is added to every gateway's istio-proxy environment.
+	Env []corev1.EnvVar `json:"env,omitempty"`
 }
 
 // GatewayService configures a gateway's LoadBalancer Service.
@@ -124,14 +129,18 @@ func (s *MeshSpec) setIngressDefaults() {
 	}
 	defaultTargetPorts(in.Ports)
 	if in.Resources == nil {
-		// Upstream's gateway requests and limits.
-		in.Resources = resources("100m", "128Mi", "2000m", "1024Mi")
+		in.Resources = gatewayResources()
 	}
 	for i := range s.ExposureClasses {
 		if s.ExposureClasses[i].Zonal == nil {
 			s.ExposureClasses[i].Zonal = ptr(*in.Zonal)
 		}
 	}
+}
+
+// gatewayResources are upstream's gateway requests and limits.
+func gatewayResources() *corev1.ResourceRequirements {
+	return resources("100m", "128Mi", "2000m", "1024Mi")
 }
 
 // defaultTargetPorts sends each port to the same container port unless it
@@ -160,6 +169,8 @@ func (s *MeshSpec) validateIngress(p *problems) {
 	validateReplicas(p, "spec.ingress.replicas", in.Replicas, len(s.Zones))
 	validateResources(p, "spec.ingress.resources", in.Resources)
 	validatePorts(p, "spec.ingress.ports", in.Ports)
+	validateRollingUpdate(p, "spec.ingress.rollingUpdate", in.RollingUpdate)
+	validateEnv(p, "spec.ingress.env", in.Env, gateway.EnvNames)
 	zones := map[string]bool{}
 	for _, z := range s.Zones {
 		zones[z] = true
@@ -427,28 +438,26 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			Zone: g.zone, Zones: s.Zones, Revision: controlPlaneNames(s).RevLabel(),
 			Workload: objects.Workload{
 				Image: s.Registry.Image("proxyv2"), PullSecrets: s.Registry.PullSecrets,
-				MinReplicas: g.min, MaxReplicas: g.max, Resources: *s.Ingress.Resources,
+				MinReplicas: g.min, MaxReplicas: g.max, TargetCPU: derefOr(s.Ingress.Replicas.TargetCPUUtilization, 0),
+				Resources: *s.Ingress.Resources, MaxSurge: s.Ingress.RollingUpdate.MaxSurge, MaxUnavailable: s.Ingress.RollingUpdate.MaxUnavailable,
+				Env: s.Ingress.Env,
 			},
 			Service: gateway.Service{
 				Type: g.service.Type, ExternalTrafficPolicy: g.service.ExternalTrafficPolicy,
 				Annotations: g.service.Annotations, LoadBalancerClass: g.service.LoadBalancerClass,
 			},
-			Internal:         true,
+			Internal: true, StatusPortInService: true,
 			Ports:            gatewayPorts(s.Ingress.Ports),
 			DiscoveryAddress: controlPlaneNames(s).DiscoveryAddress(),
+			TrustDomain:      trustDomain(m),
 		}
 		out = append(out, Component{
 			Name:       string(LayerGateways) + "/" + g.namespace,
+			Field:      g.field,
 			Layer:      LayerGateways,
 			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: namespaceIdentity(g.selector)}},
 			Images:     []string{"proxyv2"},
-			Build: func() ([]TypedObject, error) {
-				var err error
-				if values.ProxyConfig, err = proxyConfigJSON(m); err != nil {
-					return nil, err
-				}
-				return gateway.Objects(values), nil
-			},
+			Build:      buildGateway(m, values),
 		})
 	}
 	return out
@@ -472,4 +481,16 @@ func gatewayPorts(ports []GatewayPort) []gateway.Port {
 		out[i] = gateway.Port{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort}
 	}
 	return out
+}
+
+// buildGateway builds a gateway's objects, with the mesh's proxy config,
+// which is only encoded when the gateway is built.
+func buildGateway(m *Mesh, values gateway.Values) func() ([]TypedObject, error) {
+	return func() ([]TypedObject, error) {
+		var err error
+		if values.ProxyConfig, err = proxyConfigJSON(m); err != nil {
+			return nil, err
+		}
+		return gateway.Objects(values), nil
+	}
 }

@@ -18,9 +18,10 @@ const (
 // Profile names accepted in spec.profile. The presets themselves live in
 // the profiles package.
 const (
-	ProfileDefault = ""
-	ProfileSeed    = "seed"
-	ProfileMinimal = "minimal"
+	ProfileDefault   = ""
+	ProfileSeed      = "seed"
+	ProfileMinimal   = "minimal"
+	ProfileReference = "reference"
 )
 
 // DefaultMeshName names a mesh whose metadata.name is empty.
@@ -73,12 +74,20 @@ type MeshSpec struct {
 	Zones []string `json:"zones,omitempty"`
 	// Istiod tunes the control plane.
 	Istiod Istiod `json:"istiod,omitzero"`
+	// Injection is automatic sidecar injection.
+	Injection Injection `json:"injection,omitzero"`
+	// CNI runs istio-cni on every node, so injected pods need no
+	// privileges.
+	CNI CNI `json:"cni,omitzero"`
 	// Ingress configures the default ingress gateway and its zonal copies.
 	Ingress Ingress `json:"ingress,omitzero"`
 	// ExposureClasses adds one ingress gateway (and, with zones, zonal
 	// ones) per network a control plane can be exposed on.
 	ExposureClasses []ExposureClass `json:"exposureClasses,omitempty"`
-	// MeshConfig sets fields of Istio's mesh config (ConfigMap istio).
+	// Egress configures the egress gateway.
+	Egress Egress `json:"egress,omitzero"`
+	// MeshConfig is Istio's mesh config (ConfigMap istio), any field of
+	// Istio's MeshConfig under Istio's own names.
 	MeshConfig MeshConfig `json:"meshConfig,omitzero"`
 	// Overlays patch the rendered objects, in order, for what the typed
 	// fields leave out: strategic merge patches and JSON 6902 patches,

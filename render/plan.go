@@ -15,7 +15,9 @@ type planner func(m *Mesh, p *problems) []Component
 var planners = []planner{
 	crdComponents,
 	controlPlaneComponents,
+	cniComponents,
 	ingressComponents,
+	egressComponents,
 }
 
 // plan lists every component of a defaulted mesh whose fields are valid.
@@ -33,6 +35,20 @@ func plan(m *Mesh, p *problems) []Component {
 // like any problem rather than rendered wrong.
 func checkComponents(p *problems, components []Component) {
 	seen := map[string]bool{}
+	levels := map[string]*Component{} // namespace -> the first component that owns it
+	for i := range components {
+		c := &components[i]
+		for _, ns := range c.Namespaces {
+			first, ok := levels[ns.Name]
+			if !ok {
+				levels[ns.Name] = c
+				continue
+			}
+			if want := levelOf(first, ns.Name); want != ns.PodSecurity {
+				p.add(c.Field, "namespace %q is Pod Security %s for %s but %s for %s; they cannot share it", ns.Name, want, first.Field, ns.PodSecurity, c.Field)
+			}
+		}
+	}
 	for _, c := range components {
 		if seen[c.Name] {
 			p.add("(plan)", "two components are named %q", c.Name)
@@ -48,4 +64,14 @@ func checkComponents(p *problems, components []Component) {
 			p.add("(plan)", "component %q has no build function", c.Name)
 		}
 	}
+}
+
+// levelOf is the Pod Security level c gives namespace ns.
+func levelOf(c *Component, ns string) PodSecurity {
+	for _, n := range c.Namespaces {
+		if n.Name == ns {
+			return n.PodSecurity
+		}
+	}
+	return ""
 }

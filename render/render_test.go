@@ -97,7 +97,7 @@ func TestProfileMergesUnderSpec(t *testing.T) {
 	m := Mesh{Spec: MeshSpec{
 		Profile:    ProfileSeed,
 		Ingress:    Ingress{Zonal: new(false), Replicas: Replicas{Max: new(int32(7))}},
-		MeshConfig: MeshConfig{ExportTo: ExportTo{Services: []string{"*"}}},
+		MeshConfig: mustMeshConfig(t, `defaultServiceExportTo: ["*"]`),
 	}}
 	if err := m.Default(); err != nil {
 		t.Fatal(err)
@@ -109,8 +109,36 @@ func TestProfileMergesUnderSpec(t *testing.T) {
 	if *in.Replicas.Max != 7 || *in.Replicas.Min != 2 {
 		t.Errorf("replicas = %d..%d, want the profile's min 2 and the spec's max 7", *in.Replicas.Min, *in.Replicas.Max)
 	}
-	if got := m.Spec.MeshConfig.ExportTo; fmt.Sprint(got.Services) != "[*]" || fmt.Sprint(got.VirtualServices) != "[~]" {
-		t.Errorf("exportTo = %+v, want services from the spec and the rest from the profile", got)
+	got := m.Spec.MeshConfig.fields()
+	if fmt.Sprint(got["defaultServiceExportTo"]) != "[*]" || fmt.Sprint(got["defaultVirtualServiceExportTo"]) != "[~]" {
+		t.Errorf("mesh config = %v, want services from the spec and the rest from the profile", got)
+	}
+}
+
+func mustMeshConfig(t testing.TB, doc string) MeshConfig {
+	t.Helper()
+	c, err := ParseMeshConfig([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestMeshConfigBuiltInGoIsChecked: a mesh config a program builds is
+// checked against Istio's MeshConfig when the mesh is rendered, as one
+// read from YAML is when it is decoded, with the same paths.
+func TestMeshConfigBuiltInGoIsChecked(t *testing.T) {
+	_, err := Render(Mesh{Spec: MeshSpec{MeshConfig: mustMeshConfig(t, "defaultConfig: {holdApplicationUntilProxyStart: true}\naccessLogEncoding: XML")}})
+	for _, want := range []string{
+		"spec.meshConfig.accessLogEncoding: \"XML\" is not one of TEXT or JSON",
+		"spec.meshConfig.defaultConfig.holdApplicationUntilProxyStart: unknown field",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("rendering got %v, want an error saying %q", err, want)
+		}
+	}
+	if _, err := ParseMeshConfig([]byte("[a]")); err == nil {
+		t.Error("ParseMeshConfig took a list")
 	}
 }
 
@@ -274,6 +302,43 @@ func TestRenderedObjectsKeepTheirOwnRules(t *testing.T) {
 			if msgs := objcheck.Check(k.Kind, b.obj, k.Namespace != ""); len(msgs) > 0 {
 				t.Errorf("%s: %s %s/%s: %v", name, k.Kind, k.Namespace, k.Name, msgs)
 			}
+		}
+	}
+}
+
+// TestDataPlaneNamespaces: istio-cni in kube-system renders no Namespace
+// (the cluster's own, which meshrender never relabels); in a namespace of
+// its own that Namespace is Pod Security privileged, while the egress
+// gateway's own namespace is restricted like every other.
+func TestDataPlaneNamespaces(t *testing.T) {
+	levels := func(m Mesh) map[string]string {
+		t.Helper()
+		objs, err := Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, o := range objs {
+			if o.Kind == "Namespace" {
+				var ns struct {
+					Metadata struct{ Labels map[string]string } `json:"metadata"`
+				}
+				if err := yaml.Unmarshal(o.YAML, &ns); err != nil {
+					t.Fatal(err)
+				}
+				out[o.Name] = ns.Metadata.Labels["pod-security.kubernetes.io/enforce"]
+			}
+		}
+		return out
+	}
+	got := levels(Mesh{Spec: MeshSpec{CNI: CNI{Enabled: ptr(true)}}})
+	if _, ok := got["kube-system"]; ok {
+		t.Error("istio-cni in kube-system rendered the kube-system Namespace")
+	}
+	got = levels(Mesh{Spec: MeshSpec{CNI: CNI{Enabled: ptr(true), Namespace: "istio-cni"}, Egress: Egress{Enabled: ptr(true), Namespace: "istio-egress"}}})
+	for ns, want := range map[string]string{"istio-cni": "privileged", "istio-egress": "restricted", "istio-system": "restricted", "istio-ingress": "restricted"} {
+		if got[ns] != want {
+			t.Errorf("Namespace %s enforces %q, want %q", ns, got[ns], want)
 		}
 	}
 }

@@ -64,9 +64,12 @@ func (m *Mesh) validateFields(p *problems) {
 	p.checkEnum("spec.mtls.mode", "MTLS.Mode", s.MTLS.Mode)
 	validateZones(p, s.Zones)
 	s.Istiod.validate(p)
+	s.Injection.validate(p)
+	s.validateCNI(p)
 	s.validateIngress(p)
 	s.validateExposureClasses(p)
-	s.MeshConfig.validate(p)
+	s.Egress.validate(p)
+	s.MeshConfig.validate(p, s.Istiod.Namespace)
 }
 
 // Limits on the size of a mesh. The largest seed clusters span a handful

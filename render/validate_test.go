@@ -9,17 +9,6 @@ import (
 	"github.com/meshrender/meshrender/render/internal/naming"
 )
 
-// decodeSpec builds a Mesh from a YAML spec body.
-func decodeSpec(t *testing.T, spec string) Mesh {
-	t.Helper()
-	doc := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\nspec:\n" + indent(spec)
-	m, err := Decode([]byte(doc))
-	if err != nil {
-		t.Fatalf("decode: %v\n%s", err, doc)
-	}
-	return m
-}
-
 func indent(s string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
@@ -86,10 +75,47 @@ func TestValidation(t *testing.T) {
 		{"classes without ingress", "ingress: {enabled: false}\nexposureClasses: [{name: x}]", []string{`spec.exposureClasses: exposure classes need ingress gateways`}},
 		{"minimal profile with classes", "profile: minimal\nzones: [a, b]\ningress: {zoneOverrides: [{zone: a}]}", []string{`spec.ingress.zoneOverrides: zone overrides need ingress gateways`}},
 		{"ClusterIP class does not inherit load balancer settings", "ingress: {service: {externalTrafficPolicy: Local, loadBalancerClass: example.com/lb}}\nexposureClasses: [{name: internal, service: {type: ClusterIP}}]", nil},
-		{"outbound policy", `meshConfig: {outboundTrafficPolicy: DENY}`, []string{`spec.meshConfig.outboundTrafficPolicy: must be ALLOW_ANY or REGISTRY_ONLY, got "DENY"`}},
-		{"export to", `meshConfig: {exportTo: {services: ["~", "*"], destinationRules: ["Bad"]}}`, []string{
-			`spec.meshConfig.exportTo.services[0]: "~" (export nowhere) cannot be combined`, `spec.meshConfig.exportTo.destinationRules[0]: "Bad" must be`}},
+		{"outbound policy", `meshConfig: {outboundTrafficPolicy: {mode: DENY}}`, []string{`spec.meshConfig.outboundTrafficPolicy.mode: `}},
+		{"misspelled mesh config field", `meshConfig: {defaultConfig: {holdApplicationUntilProxyStart: true}}`, []string{
+			`spec.meshConfig.defaultConfig.holdApplicationUntilProxyStart: unknown field`}},
+		{"mistyped mesh config fields", `meshConfig: {accessLogFile: 5, defaultConfig: {concurrency: two, holdApplicationUntilProxyStarts: "yes"}, defaultProviders: {metrics: prometheus}}`, []string{
+			`spec.meshConfig.accessLogFile: must be a string, got 5`,
+			`spec.meshConfig.defaultConfig.concurrency: must be an integer, got "two"`,
+			`spec.meshConfig.defaultConfig.holdApplicationUntilProxyStarts: must be`,
+			`spec.meshConfig.defaultProviders.metrics: must be a list`}},
+		{"mesh config field of the first API", `meshConfig: {outboundTrafficPolicy: REGISTRY_ONLY, exportTo: ["."]}`, []string{
+			`spec.meshConfig.outboundTrafficPolicy: must be a mapping, got "REGISTRY_ONLY"; Istio's field is a mapping: outboundTrafficPolicy: {mode: REGISTRY_ONLY}`,
+			`spec.meshConfig.exportTo: unknown field; Istio's fields are defaultServiceExportTo`}},
+		{"whole mesh config", `meshConfig: {accessLogFile: /dev/stdout, accessLogEncoding: JSON, enableTracing: true, defaultConfig: {holdApplicationUntilProxyStarts: true, concurrency: 2, tracing: {sampling: 1.5}, proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}},
+  extensionProviders: [{name: otel, opentelemetry: {service: otel-collector.observability.svc.cluster.local, port: 4317}}],
+  defaultServiceExportTo: ["."], discoverySelectors: [{matchLabels: {mesh: "on"}}]}`, nil},
+		{"export to", `meshConfig: {defaultServiceExportTo: ["~", "*"], defaultDestinationRuleExportTo: ["Bad"]}`, []string{
+			`spec.meshConfig.defaultServiceExportTo[0]: "~" (export nowhere) cannot be combined`, `spec.meshConfig.defaultDestinationRuleExportTo[0]: "Bad" must be`}},
+		{"root namespace", `meshConfig: {rootNamespace: elsewhere}`, []string{`spec.meshConfig.rootNamespace: is istiod's namespace, "istio-system"`}},
+		{"discovery address", `meshConfig: {defaultConfig: {discoveryAddress: "x:15012"}}`, []string{`spec.meshConfig.defaultConfig.discoveryAddress: is set by meshrender`}},
 		{"access log", `meshConfig: {accessLogFile: "a\nb"}`, []string{`spec.meshConfig.accessLogFile: must be a single file path`}},
+		{"CNI in a system namespace", `cni: {enabled: true, namespace: kube-public}`, []string{`spec.cni.namespace: "kube-public" is a system namespace`}},
+		{"CNI in istiod's namespace", `cni: {enabled: true, namespace: istio-system}`, []string{`spec.cni.namespace: "istio-system" is istiod's namespace, which is Pod Security restricted`}},
+		{"CNI namespace name", `cni: {enabled: true, namespace: CNI}`, []string{`spec.cni.namespace: "CNI" is not a namespace name`}},
+		{"CNI beside the ingress gateway", `cni: {enabled: true, namespace: istio-ingress}`, []string{
+			`spec.ingress: namespace "istio-ingress" is Pod Security privileged for spec.cni but restricted for spec.ingress; they cannot share it`}},
+		{"CNI in a namespace of its own", `cni: {enabled: true, namespace: istio-cni}`, nil},
+		{"CNI resources", `cni: {enabled: true, resources: {requests: {cpu: 2}, limits: {cpu: 1}}}`, []string{`spec.cni.resources.requests.cpu: request 2 is more than the limit 1`}},
+		{"injector resources", `injection: {resources: {requests: {memory: lots}}}`, []string{`spec.injection.resources.requests[memory]: "lots" is not a quantity`}},
+		{"egress beside an ingress gateway", `egress: {enabled: true, namespace: istio-ingress}`, []string{
+			`spec.egress.namespace: "istio-ingress" also holds the ingress gateway of spec.ingress; give the egress gateway a namespace of its own`}},
+		{"egress in a namespace of its own", `egress: {enabled: true, namespace: istio-egress}`, nil},
+		{"egress rollout that cannot start", `egress: {enabled: true, rollingUpdate: {maxSurge: 0, maxUnavailable: 0%}}`, []string{
+			`spec.egress.rollingUpdate: maxSurge and maxUnavailable cannot both be 0`}},
+		{"rollout percentage", `ingress: {rollingUpdate: {maxSurge: 150%, maxUnavailable: -1}}`, []string{
+			`spec.ingress.rollingUpdate.maxSurge: "150%" is not a number or a percentage between 0% and 100%`, `spec.ingress.rollingUpdate.maxUnavailable: must not be negative, got -1`}},
+		{"egress replicas", `egress: {enabled: true, replicas: {min: 4, max: 2, targetCPUUtilization: 0}}`, []string{
+			`spec.egress.replicas.max: must be at least min (4), got 2`, `spec.egress.replicas.targetCPUUtilization: must be a percentage of the CPU request above 0, got 0`}},
+		{"gateway env", `egress: {enabled: true, env: [{name: PROXY_CONFIG, value: "{}"}, {name: "1X", value: a}, {name: A, value: a}, {name: A, valueFrom: {fieldRef: {fieldPath: metadata.name}}, value: b}]}`, []string{
+			`spec.egress.env[0].name: PROXY_CONFIG is set by meshrender`,
+			`spec.egress.env[1].name: "1X" is not an environment variable name`,
+			`spec.egress.env[3].name: duplicate variable A (also spec.egress.env[2])`,
+			`spec.egress.env[3]: takes value or valueFrom, not both`}},
 		{"overlay selects nothing", `overlays: [{name: ghost, target: {kind: ConfigMap, name: nope}, patch: "metadata: {labels: {a: b}}"}]`,
 			[]string{`spec.overlays[0].target: overlay "ghost" selects no rendered object`}},
 		{"overlay without target", `overlays: [{patch: "[{op: add, path: /a, value: 1}]"}]`, []string{`spec.overlays[0].target: a JSON 6902 patch needs a target`}},
@@ -105,8 +131,12 @@ func TestValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := decodeSpec(t, tt.spec)
-			_, err := Render(m)
+			// A problem of types is found when the document is read, any
+			// other when the mesh is rendered; both report the same way.
+			m, err := Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\nspec:\n" + indent(tt.spec)))
+			if err == nil {
+				_, err = Render(m)
+			}
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("want no error, got:\n%v", err)

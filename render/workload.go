@@ -2,9 +2,14 @@ package render
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Replicas bounds a horizontal pod autoscaler.
@@ -13,6 +18,9 @@ import (
 type Replicas struct {
 	Min *int32 `json:"min,omitempty"`
 	Max *int32 `json:"max,omitempty"`
+	// TargetCPUUtilization is the average CPU use, in percent of the
+	// request, the autoscaler keeps (default 80).
+	TargetCPUUtilization *int32 `json:"targetCPUUtilization,omitempty"`
 }
 
 // defaultReplicas fills unset bounds, keeping min <= max when only one
@@ -39,6 +47,9 @@ func validateReplicas(p *problems, field string, r Replicas, scale int) {
 	}
 	if int64(hi)*int64(max(scale, 1)) > maxReplicas {
 		p.add(field+".max", "%d replicas times %d zones is more than %d", hi, scale, maxReplicas)
+	}
+	if t := r.TargetCPUUtilization; t != nil && *t < 1 {
+		p.add(field+".targetCPUUtilization", "must be a percentage of the CPU request above 0, got %d", *t)
 	}
 }
 
@@ -81,4 +92,62 @@ func derefOr[T any](p *T, def T) T {
 		return def
 	}
 	return *p
+}
+
+// RollingUpdate bounds how a Deployment rolls out: how many pods above
+// the desired number may start, and how many may be missing, each a
+// number or a percentage.
+//
+// +k8s:deepcopy-gen=true
+type RollingUpdate struct {
+	// MaxSurge defaults to 100%.
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+	// MaxUnavailable defaults to 25%.
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+func validateRollingUpdate(p *problems, field string, r RollingUpdate) {
+	for name, v := range map[string]*intstr.IntOrString{"maxSurge": r.MaxSurge, "maxUnavailable": r.MaxUnavailable} {
+		if v == nil {
+			continue
+		}
+		f := field + "." + name
+		switch v.Type {
+		case intstr.Int:
+			if v.IntVal < 0 {
+				p.add(f, "must not be negative, got %d", v.IntVal)
+			}
+		case intstr.String:
+			if n, err := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%")); err != nil || !strings.HasSuffix(v.StrVal, "%") || n < 0 || n > 100 {
+				p.add(f, "%q is not a number or a percentage between 0%% and 100%%", v.StrVal)
+			}
+		}
+	}
+	if zero := func(v *intstr.IntOrString) bool {
+		return v != nil && (v.Type == intstr.Int && v.IntVal == 0 || v.StrVal == "0%")
+	}; zero(r.MaxSurge) && zero(r.MaxUnavailable) {
+		p.add(field, "maxSurge and maxUnavailable cannot both be 0: the rollout could never start")
+	}
+}
+
+// validateEnv checks extra environment variables for a container whose own
+// variables are reserved: meshrender sets those.
+func validateEnv(p *problems, field string, env []corev1.EnvVar, reserved []string) {
+	seen := map[string]int{}
+	for i, e := range env {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		for _, msg := range validation.IsEnvVarName(e.Name) {
+			p.add(f+".name", "%q is not an environment variable name: %s", e.Name, msg)
+		}
+		if slices.Contains(reserved, e.Name) {
+			p.add(f+".name", "%s is set by meshrender", e.Name)
+		}
+		if j, ok := seen[e.Name]; ok {
+			p.add(f+".name", "duplicate variable %s (also %s[%d])", e.Name, field, j)
+		}
+		seen[e.Name] = i
+		if e.ValueFrom != nil && e.Value != "" {
+			p.add(f, "takes value or valueFrom, not both")
+		}
+	}
 }

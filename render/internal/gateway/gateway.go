@@ -29,10 +29,16 @@ const (
 	prometheusPort = 15090
 )
 
-const (
-	canonicalRev    = "latest"
-	sdsSecretsGroup = ""
-)
+// EnvNames are the environment variables meshrender sets on a gateway's
+// proxy; extra variables may not set them again.
+var EnvNames = []string{
+	"PILOT_CERT_PROVIDER", "CA_ADDR", "PROXY_CONFIG", "NODE_NAME", "POD_NAME", "POD_NAMESPACE", "INSTANCE_IP", "HOST_IP",
+	"ISTIO_CPU_LIMIT", "SERVICE_ACCOUNT", "ISTIO_META_WORKLOAD_NAME", "ISTIO_META_OWNER", "ISTIO_META_MESH_ID", "TRUST_DOMAIN",
+	"ISTIO_META_UNPRIVILEGED_POD", "ISTIO_META_CLUSTER_ID", "ISTIO_META_NODE_NAME",
+}
+
+// sdsSecretsGroup is the API group of the secrets a gateway reads.
+const sdsSecretsGroup = ""
 
 // InternalName is the name of the gateway's ClusterIP Service for
 // clients in the cluster.
@@ -64,9 +70,15 @@ type Values struct {
 	// Internal adds a ClusterIP Service that keeps clients in the cluster
 	// in their zone.
 	Internal bool
-	Ports    []Port
+	// StatusPortInService lists the status port first among the Service's
+	// ports, so load balancers' health checks reach it, as upstream's
+	// ingress does; upstream's egress leaves it out.
+	StatusPortInService bool
+	Ports               []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
+	// TrustDomain is the mesh's trust domain; empty means cluster.local.
+	TrustDomain string
 	// ProxyConfig is the mesh's default proxy config as JSON. A gateway
 	// gets it in PROXY_CONFIG, as istiod's gateway injection template
 	// gives it: the mesh ConfigMap is only in istiod's namespace, and a
@@ -104,7 +116,7 @@ func Objects(v Values) []objects.Object {
 	}
 	objs = append(objs,
 		b.deployment(),
-		objects.CPUAutoscaler(b.meta(v.Name), v.MinReplicas, v.MaxReplicas),
+		objects.CPUAutoscaler(b.meta(v.Name), v.Workload),
 	)
 	if pdb := objects.DisruptionBudget(b.meta(v.Name), v.Selector, v.MinReplicas); pdb != nil {
 		objs = append(objs, pdb)
@@ -158,7 +170,10 @@ func (b builder) roleBinding() *rbacv1.RoleBinding {
 }
 
 func (b builder) servicePorts() []corev1.ServicePort {
-	ports := []corev1.ServicePort{{Name: "status-port", Port: StatusPort, TargetPort: intstr.FromInt32(StatusPort), Protocol: corev1.ProtocolTCP}}
+	var ports []corev1.ServicePort
+	if b.v.StatusPortInService {
+		ports = append(ports, corev1.ServicePort{Name: "status-port", Port: StatusPort, TargetPort: intstr.FromInt32(StatusPort), Protocol: corev1.ProtocolTCP})
+	}
 	for _, p := range b.v.Ports {
 		ports = append(ports, corev1.ServicePort{Name: p.Name, Port: p.Port, TargetPort: intstr.FromInt32(p.TargetPort), Protocol: corev1.ProtocolTCP})
 	}
@@ -209,10 +224,9 @@ func (b builder) internalService() *corev1.Service {
 // into the manifest, and no replicas field: the autoscaler owns it.
 func (b builder) deployment() *appsv1.Deployment {
 	v := b.v
-	surge, unavailable := intstr.FromString("100%"), intstr.FromString("25%")
 	podLabels := objects.Merge(b.labels(), map[string]string{
 		"service.istio.io/canonical-name":     v.Name,
-		"service.istio.io/canonical-revision": canonicalRev,
+		"service.istio.io/canonical-revision": canonicalRevision(v.Revision),
 		"sidecar.istio.io/inject":             "false",
 		"istio.io/dataplane-mode":             "none",
 	})
@@ -221,10 +235,7 @@ func (b builder) deployment() *appsv1.Deployment {
 		ObjectMeta: b.meta(v.Name),
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: v.Selector},
-			Strategy: appsv1.DeploymentStrategy{
-				Type:          appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &unavailable},
-			},
+			Strategy: v.Strategy(),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels: v.Meta.Labels(v.Name, podLabels),
@@ -248,6 +259,16 @@ func (b builder) deployment() *appsv1.Deployment {
 			},
 		},
 	}
+}
+
+// canonicalRevision is the service.istio.io/canonical-revision of the
+// gateway's pods: its control plane's revision, or upstream's "latest" for
+// the default one.
+func canonicalRevision(rev string) string {
+	if rev == "" || rev == "default" {
+		return "latest"
+	}
+	return rev
 }
 
 // affinity pins a zonal gateway to its zone in the manifest itself, so no
@@ -276,7 +297,10 @@ func (b builder) spread() []corev1.TopologySpreadConstraint {
 func (b builder) proxy() corev1.Container {
 	v := b.v
 	tcp := corev1.ProtocolTCP
-	ports := []corev1.ContainerPort{{Name: "status-port", ContainerPort: StatusPort, Protocol: tcp}}
+	var ports []corev1.ContainerPort
+	if v.StatusPortInService {
+		ports = append(ports, corev1.ContainerPort{Name: "status-port", ContainerPort: StatusPort, Protocol: tcp})
+	}
 	seen := map[int32]bool{StatusPort: true}
 	for _, p := range v.Ports {
 		if !seen[p.TargetPort] {
@@ -321,7 +345,11 @@ func (b builder) proxy() corev1.Container {
 
 func (b builder) env() []corev1.EnvVar {
 	v := b.v
-	return []corev1.EnvVar{
+	trustDomain := v.TrustDomain
+	if trustDomain == "" {
+		trustDomain = objects.TrustDomain
+	}
+	env := []corev1.EnvVar{
 		objects.Env("PILOT_CERT_PROVIDER", "istiod"),
 		objects.Env("CA_ADDR", v.DiscoveryAddress),
 		objects.Env("PROXY_CONFIG", v.ProxyConfig),
@@ -334,12 +362,13 @@ func (b builder) env() []corev1.EnvVar {
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("ISTIO_META_WORKLOAD_NAME", v.Name),
 		objects.Env("ISTIO_META_OWNER", "kubernetes://apis/apps/v1/namespaces/"+v.Namespace+"/deployments/"+v.Name),
-		objects.Env("ISTIO_META_MESH_ID", objects.TrustDomain),
-		objects.Env("TRUST_DOMAIN", objects.TrustDomain),
+		objects.Env("ISTIO_META_MESH_ID", trustDomain),
+		objects.Env("TRUST_DOMAIN", trustDomain),
 		objects.Env("ISTIO_META_UNPRIVILEGED_POD", "true"),
 		objects.Env("ISTIO_META_CLUSTER_ID", objects.ClusterID),
 		objects.FieldEnv("ISTIO_META_NODE_NAME", "spec.nodeName"),
 	}
+	return append(env, v.Env...)
 }
 
 func (b builder) volumes() []corev1.Volume {

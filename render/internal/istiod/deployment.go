@@ -22,7 +22,6 @@ func (c builder) deployment() *appsv1.Deployment {
 		"app":                     "istiod",
 		"istio":                   c.istioLabel(),
 	})
-	surge, unavailable := intstr.FromString("100%"), intstr.FromString("25%")
 	spread := []corev1.TopologySpreadConstraint{objects.SpreadOverHosts(sel)}
 	if len(c.v.Zones) > 1 {
 		spread = append(spread, objects.SpreadOverZones(sel, len(c.v.Zones), c.v.MaxReplicas))
@@ -32,10 +31,7 @@ func (c builder) deployment() *appsv1.Deployment {
 		ObjectMeta: c.meta(c.n.Istiod(), "istiod", c.istiodLabels()),
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: c.deploymentSelector()},
-			Strategy: appsv1.DeploymentStrategy{
-				Type:          appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &unavailable},
-			},
+			Strategy: c.v.Strategy(),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels: c.v.Meta.Labels("istiod", podLabels),
@@ -101,8 +97,8 @@ func (c builder) discovery() corev1.Container {
 	}
 }
 
-// env is upstream's istiod environment plus the settings that make a mesh
-// without sidecar injection explicit.
+// env is upstream's istiod environment, plus the settings that turn
+// injection off in a mesh without it.
 func (c builder) env() []corev1.EnvVar {
 	env := []corev1.EnvVar{
 		objects.Env("REVISION", c.n.RevLabel()),
@@ -117,14 +113,18 @@ func (c builder) env() []corev1.EnvVar {
 		objects.Env("CLUSTER_ID", objects.ClusterID),
 		objects.ResourceEnv("GOMAXPROCS", "limits.cpu"),
 		objects.Env("PLATFORM", ""),
-		// No injector: istiod skips its webhook handler and does not look
-		// for a MutatingWebhookConfiguration to patch.
-		objects.Env("INJECT_ENABLED", "false"),
-		objects.Env("INJECTION_WEBHOOK_CONFIG_NAME", ""),
-		// Gateways for Gateway API resources are rendered from the
-		// injector's templates, which a mesh without injection lacks;
-		// routes and status still work.
-		objects.Env("PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER", "false"),
+	}
+	if !c.v.Injection {
+		env = append(env,
+			// No injector: istiod skips its webhook handler and does not
+			// look for a MutatingWebhookConfiguration to patch.
+			objects.Env("INJECT_ENABLED", "false"),
+			objects.Env("INJECTION_WEBHOOK_CONFIG_NAME", ""),
+			// Gateways for Gateway API resources are rendered from the
+			// injector's templates, which a mesh without injection lacks;
+			// routes and status still work.
+			objects.Env("PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER", "false"),
+		)
 	}
 	if _, ok := c.v.Resources.Limits[corev1.ResourceMemory]; ok {
 		// Lets the Go runtime collect garbage before the kernel kills it.

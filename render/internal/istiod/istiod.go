@@ -30,6 +30,9 @@ type Values struct {
 	MeshConfig string
 	// MTLSMode is the mode of the mesh-wide PeerAuthentication.
 	MTLSMode string
+	// Injection runs istiod's sidecar injector; the renderer adds the
+	// injector's ConfigMaps and webhook.
+	Injection bool
 }
 
 // Names derives every control plane name from a revision.
@@ -214,7 +217,7 @@ func (c builder) service() *corev1.Service {
 }
 
 func (c builder) autoscaler() *autoscalingv2.HorizontalPodAutoscaler {
-	return objects.CPUAutoscaler(c.meta(c.n.Istiod(), "istiod", c.istiodLabels()), c.v.MinReplicas, c.v.MaxReplicas)
+	return objects.CPUAutoscaler(c.meta(c.n.Istiod(), "istiod", c.istiodLabels()), c.v.Workload)
 }
 
 // validatingWebhook validates Istio resources. It starts failing open

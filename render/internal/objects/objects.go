@@ -6,6 +6,7 @@ package objects
 import (
 	"maps"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,13 +94,37 @@ func Merge(ms ...map[string]string) map[string]string {
 }
 
 // Workload is what istiod and a gateway share: the image, how it is
-// pulled, how far it scales and what it may use.
+// pulled, how far it scales, how it rolls out and what it may use.
 type Workload struct {
 	Image       string
 	PullSecrets []string
 	MinReplicas int32
 	MaxReplicas int32
-	Resources   corev1.ResourceRequirements
+	// TargetCPU is the average CPU use, in percent of the request, the
+	// autoscaler keeps; 0 means upstream's 80.
+	TargetCPU int32
+	Resources corev1.ResourceRequirements
+	// MaxSurge and MaxUnavailable bound a rolling update; unset means
+	// upstream's 100% and 25%.
+	MaxSurge, MaxUnavailable *intstr.IntOrString
+	// Env is added to the main container's environment after
+	// meshrender's own.
+	Env []corev1.EnvVar
+}
+
+// Strategy is the workload's rolling update.
+func (w Workload) Strategy() appsv1.DeploymentStrategy {
+	surge, unavailable := intstr.FromString("100%"), intstr.FromString("25%")
+	if w.MaxSurge != nil {
+		surge = *w.MaxSurge
+	}
+	if w.MaxUnavailable != nil {
+		unavailable = *w.MaxUnavailable
+	}
+	return appsv1.DeploymentStrategy{
+		Type:          appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &unavailable},
+	}
 }
 
 // ProxyUID is the user and group Istio's images run as.

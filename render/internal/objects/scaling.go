@@ -8,21 +8,26 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// CPUAutoscaler scales the Deployment named in meta between min and max
-// replicas at 80% CPU, as upstream does.
-func CPUAutoscaler(meta metav1.ObjectMeta, minReplicas, maxReplicas int32) *autoscalingv2.HorizontalPodAutoscaler {
+// CPUAutoscaler scales the Deployment named in meta between the
+// workload's bounds, keeping its CPU at the target (upstream's 80% unless
+// set).
+func CPUAutoscaler(meta metav1.ObjectMeta, w Workload) *autoscalingv2.HorizontalPodAutoscaler {
+	target := w.TargetCPU
+	if target == 0 {
+		target = 80
+	}
 	return &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 		ObjectMeta: meta,
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: meta.Name},
-			MinReplicas:    new(minReplicas),
-			MaxReplicas:    maxReplicas,
+			MinReplicas:    new(w.MinReplicas),
+			MaxReplicas:    w.MaxReplicas,
 			Metrics: []autoscalingv2.MetricSpec{{
 				Type: autoscalingv2.ResourceMetricSourceType,
 				Resource: &autoscalingv2.ResourceMetricSource{
 					Name:   corev1.ResourceCPU,
-					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(int32(80))},
+					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(target)},
 				},
 			}},
 		},
