@@ -46,8 +46,8 @@ unit:
 
 ## golden: rewrite every golden file from the current output (read the diff!)
 golden: tools
-	$(GO) test -tags e2e -count 1 ./golden -run 'Golden|Kpt' -update
-	$(GO) test -tags e2e -count 1 ./golden -run 'Golden|Kpt'
+	$(GO) test -tags e2e -count 1 ./golden -run 'Golden|Kpt|IstioRunsEveryExample' -update
+	$(GO) test -tags e2e -count 1 ./golden -run 'Golden|Kpt|IstioRunsEveryExample'
 
 ## e2e: apply every example to a real kube-apiserver; run the real kustomize and kpt
 e2e: tools

@@ -92,6 +92,24 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 			t.Errorf("golden file %s has no example under ../examples", f)
 		}
 	}
+	// An injected pod per example whose mesh injects sidecars, and no
+	// other; the runtime tests compare them.
+	injecting := map[string]bool{}
+	for _, e := range examples(t) {
+		if bytes.Contains(renderExample(t, e), []byte("\nkind: MutatingWebhookConfiguration\n")) {
+			injecting[filepath.Join("injected", e.Name+".yaml")] = true
+		}
+	}
+	pods, _ := filepath.Glob(filepath.Join("injected", "*.yaml"))
+	for _, f := range pods {
+		if !injecting[f] {
+			t.Errorf("golden file %s has no example that injects sidecars", f)
+		}
+		delete(injecting, f)
+	}
+	for f := range injecting {
+		t.Errorf("golden file %s is missing; make golden writes it", f)
+	}
 }
 
 // TestStrictDecoding decodes every rendered object into its Go type and

@@ -25,7 +25,9 @@ import (
 // patches the rendered validating webhook, accepts valid Istio config and
 // rejects a broken one through that webhook. Re-applying the example's
 // GitOps tree the way Flux and Argo CD apply it reverts none of this and
-// changes nothing. Then every gateway of the mesh runs its proxy agent,
+// changes nothing. With sidecar injection on, an application's pod is
+// injected by istiod's webhook and its sidecar joins the mesh
+// (checkInjection). Then every gateway of the mesh runs its proxy agent,
 // which must reach the istiod of its revision at the rendered Service
 // name and get a workload certificate and listeners from it.
 func TestIstioRunsEveryExample(t *testing.T) {
@@ -38,6 +40,15 @@ func TestIstioRunsEveryExample(t *testing.T) {
 			mesh := startMesh(ctx, t, renderExample(t, e))
 			mesh.checkControlPlane(ctx, t)
 			mesh.checkIstioConfig(ctx, t)
+			if len(mesh.rendered.all("MutatingWebhookConfiguration")) > 0 {
+				pod, err := mesh.checkInjection(ctx, t, m)
+				if err != nil {
+					t.Error(err)
+				}
+				if pod != nil {
+					checkGoldenPod(t, e, pod)
+				}
+			}
 			for _, flavor := range []gitops.Flavor{gitops.Flux, gitops.ArgoCD} {
 				if err := mesh.reapplyGitOps(ctx, t, m, flavor); err != nil {
 					t.Errorf("%s: %v", flavor, err)
@@ -148,17 +159,36 @@ spec:
 			defer cancel()
 			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
 		}, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-30-3.istio-system.svc:15012"},
+		{"injector selecting no namespace of its revision", `
+spec:
+  revision: 1-30-3
+  overlays:
+  - target: {kind: MutatingWebhookConfiguration}
+    patch: |
+      - {op: replace, path: /webhooks/0/namespaceSelector/matchExpressions/0/values/0, value: another}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			_, err := mesh.checkInjection(ctx, t, brokenMesh(t, "spec:\n  revision: 1-30-3\n"))
+			return err
+		}, "the injected pod: containers [web], want [init:istio-init init:istio-proxy web]"},
+		{"injector without the proxy config's hold", `
+spec:
+  meshConfig:
+    defaultConfig: {holdApplicationUntilProxyStarts: true}
+  overlays:
+  - target: {kind: ConfigMap, name: istio}
+    patch: |
+      - {op: replace, path: /data/mesh, value: "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nrootNamespace: istio-system\n"}
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+			_, err := mesh.checkInjection(ctx, t, brokenMesh(t, "spec:\n  meshConfig:\n    defaultConfig: {holdApplicationUntilProxyStarts: true}\n"))
+			return err
+		}, "the proxy config in effect.holdApplicationUntilProxyStarts: istiod has null, the rendered mesh config true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			m, err := render.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: broken}\n" + strings.TrimPrefix(tt.mesh, "\n")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := render.YAML(m)
+			out, err := render.YAML(brokenMesh(t, tt.mesh))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,4 +199,14 @@ spec:
 			}
 		})
 	}
+}
+
+// brokenMesh decodes the spec of a mesh the runtime checks break.
+func brokenMesh(t *testing.T, spec string) render.Mesh {
+	t.Helper()
+	m, err := render.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: broken}\n" + strings.TrimPrefix(spec, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

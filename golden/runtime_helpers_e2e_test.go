@@ -28,6 +28,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -176,6 +177,11 @@ func (m *runningMesh) checkControlPlane(ctx context.Context, t *testing.T) {
 		}); err != nil {
 			t.Error(err)
 		}
+	}
+	if err := m.istiod.WaitFor(ctx, "istiod patching the injection webhooks", func() error {
+		return m.injectorPatched(ctx, root)
+	}); err != nil {
+		t.Error(err)
 	}
 	if err := m.checkMeshConfig(ctx); err != nil {
 		t.Error(err)
@@ -420,8 +426,7 @@ func (m *runningMesh) checkIstioConfig(ctx context.Context, t *testing.T) {
 }
 
 // validate sends obj to istiod's validating webhook as the API server
-// would: an AdmissionReview over TLS to the rendered Service name,
-// trusting only the caBundle istiod patched into the rendered webhook.
+// would.
 func (m *runningMesh) validate(ctx context.Context, obj map[string]any) (bool, string, error) {
 	vwcs := m.rendered.all("ValidatingWebhookConfiguration")
 	if len(vwcs) == 0 {
@@ -431,53 +436,65 @@ func (m *runningMesh) validate(ctx context.Context, obj map[string]any) (bool, s
 	if err != nil {
 		return false, "", err
 	}
-	hook := vwc.Webhooks[0]
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(hook.ClientConfig.CABundle) {
-		return false, "", errors.New("the webhook's caBundle holds no certificate")
+	raw, _ := json.Marshal(obj)
+	u := unstructured.Unstructured{Object: obj}
+	resp, err := m.review(ctx, vwc.Webhooks[0].ClientConfig, &admissionv1.AdmissionRequest{
+		UID:       "meshrender-e2e",
+		Kind:      metav1.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: u.GetKind()},
+		Resource:  metav1.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: strings.ToLower(u.GetKind()) + "s"},
+		Namespace: u.GetNamespace(), Name: u.GetName(), Operation: admissionv1.Create,
+		Object: runtime.RawExtension{Raw: raw},
+	})
+	if err != nil {
+		return false, "", err
 	}
-	svc := hook.ClientConfig.Service
+	msg := ""
+	if resp.Result != nil {
+		msg = resp.Result.Message
+	}
+	return resp.Allowed, msg, nil
+}
+
+// review sends an AdmissionReview to the istiod webhook of a webhook's
+// client config as the API server would: over TLS to the rendered Service
+// name, trusting only the caBundle istiod patched in.
+func (m *runningMesh) review(ctx context.Context, cc admissionregistrationv1.WebhookClientConfig, req *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(cc.CABundle) {
+		return nil, errors.New("the webhook's caBundle holds no certificate")
+	}
+	svc := cc.Service
+	if svc == nil || svc.Path == nil {
+		return nil, errors.New("the webhook calls no Service path")
+	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		RootCAs: pool, ServerName: svc.Name + "." + svc.Namespace + ".svc",
 	}}}
-	raw, _ := json.Marshal(obj)
-	u := unstructured.Unstructured{Object: obj}
-	review := admissionv1.AdmissionReview{
+	body, _ := json.Marshal(admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID:       "meshrender-e2e",
-			Kind:      metav1.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: u.GetKind()},
-			Resource:  metav1.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: strings.ToLower(u.GetKind()) + "s"},
-			Namespace: u.GetNamespace(), Name: u.GetName(), Operation: admissionv1.Create,
-			Object: runtime.RawExtension{Raw: raw},
-		},
-	}
-	body, _ := json.Marshal(review)
+		Request:  req,
+	})
 	// The Service's webhook port leads to istiod's 15017.
 	url := "https://" + m.istiod.IP + ":15017" + *svc.Path
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return false, "", err
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	httpReq.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(httpReq)
 	if err != nil {
-		return false, "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return false, "", err
+		return nil, err
 	}
 	var answer admissionv1.AdmissionReview
 	if err := json.Unmarshal(out, &answer); err != nil || answer.Response == nil {
-		return false, "", fmt.Errorf("istiod answered %s: %.300s", resp.Status, out)
+		return nil, fmt.Errorf("istiod answered %s: %.300s", resp.Status, out)
 	}
-	msg := ""
-	if answer.Response.Result != nil {
-		msg = answer.Response.Result.Message
-	}
-	return answer.Response.Allowed, msg, nil
+	return answer.Response, nil
 }
 
 // reapplyGitOps applies the mesh's GitOps tree for flavor as the tool
@@ -566,16 +583,7 @@ func boolInt(b bool) int {
 // certificate for its service account from istiod's CA, and istiod sends
 // its Envoy the listener of a Gateway selecting it.
 func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1.Deployment) error {
-	hosts := map[string]string{}
-	var want string
-	for _, svc := range m.rendered.all("Service") {
-		if svc.GetLabels()["app"] == "istiod" {
-			hosts[svc.GetName()+"."+svc.GetNamespace()+".svc"] = m.istiod.IP
-			if svc.GetName() == m.istiod.Service {
-				want = svc.GetName() + "." + svc.GetNamespace() + ".svc:15012"
-			}
-		}
-	}
+	want := m.istiod.Service + "." + m.istiod.Namespace + ".svc:15012"
 	gateway, _ := json.Marshal(map[string]any{
 		"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 		"metadata": map[string]any{"name": "probe", "namespace": gw.Namespace, "labels": m.revisionLabels()},
@@ -584,10 +592,41 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
 		return err
 	}
+	return m.checkProxy(ctx, t, proxyRun{
+		dir: "agent-" + gw.Namespace, namespace: gw.Namespace, name: gw.Name, template: gw.Spec.Template,
+		checkConfig: func(proxyConfig map[string]any) error {
+			if got := proxyConfig["discoveryAddress"]; got != want {
+				return fmt.Errorf("the bootstrap sends xDS to %v, want the rendered istiod Service %s", got, want)
+			}
+			return nil
+		},
+		listeners: []string{"0.0.0.0_8080"}, listenersFor: "the probe Gateway's",
+	})
+}
+
+// proxyRun is a pod whose proxy agent checkProxy runs.
+type proxyRun struct {
+	// dir is the scratch directory under the mesh's.
+	dir, namespace, name string
+	template             corev1.PodTemplateSpec
+	// checkConfig checks the proxy config in effect, from the bootstrap.
+	checkConfig func(map[string]any) error
+	// listeners must be among those istiod sends, which listenersFor
+	// names in a failure.
+	listeners    []string
+	listenersFor string
+}
+
+// checkProxy runs a pod's proxy agent as the kubelet would run its
+// istio-proxy container, with the rendered Service names of istiod
+// resolved to the running one, and checks what every proxy of the mesh
+// gets: the proxy config the run asks for, a workload certificate for the
+// pod's service account from istiod's CA, and its listeners from istiod.
+func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun) error {
 	// The pod would wait for its volume of istiod's root, as the agent
 	// does here.
-	if err := m.istiod.WaitFor(ctx, "istio-ca-root-cert in "+gw.Namespace, func() error {
-		_, err := m.client.Kube.CoreV1().ConfigMaps(gw.Namespace).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
+	if err := m.istiod.WaitFor(ctx, "istio-ca-root-cert in "+run.namespace, func() error {
+		_, err := m.client.Kube.CoreV1().ConfigMaps(run.namespace).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
 		return err
 	}); err != nil {
 		return err
@@ -595,7 +634,8 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 	agent, err := istioproc.StartAgent(ctx, istioproc.AgentOptions{
 		Binary: binary(t, "pilot-agent"), FakeEnvoy: binary(t, "fake-envoy"), WithHosts: binary(t, "withhosts"),
 		BootstrapTemplate: binary(t, "envoy_bootstrap.json"),
-		Dir:               filepath.Join(m.dir, "agent-"+gw.Namespace), Deployment: gw, Kube: m.client.Kube, Hosts: hosts,
+		Dir:               filepath.Join(m.dir, run.dir), Namespace: run.namespace, Name: run.name, Template: run.template,
+		Kube: m.client.Kube, Hosts: m.istiodHosts(),
 	})
 	if err != nil {
 		return err
@@ -611,14 +651,14 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 	node, _ := bs["node"].(map[string]any)
 	meta, _ := node["metadata"].(map[string]any)
 	proxyConfig, _ := meta["PROXY_CONFIG"].(map[string]any)
-	if got := proxyConfig["discoveryAddress"]; got != want {
-		return fail(fmt.Errorf("the bootstrap sends xDS to %v, want the rendered istiod Service %s", got, want))
+	if err := run.checkConfig(proxyConfig); err != nil {
+		return fail(err)
 	}
 	cert, err := agent.Certificate(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	sa := "spiffe://cluster.local/ns/" + gw.Namespace + "/sa/" + gw.Spec.Template.Spec.ServiceAccountName
+	sa := "spiffe://cluster.local/ns/" + run.namespace + "/sa/" + run.template.Spec.ServiceAccountName
 	if len(cert.URIs) != 1 || cert.URIs[0].String() != sa {
 		return fail(fmt.Errorf("the workload certificate is for %v, want %s", cert.URIs, sa))
 	}
@@ -626,10 +666,24 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 	if err != nil {
 		return fail(err)
 	}
-	if !slices.Contains(listeners, "0.0.0.0_8080") {
-		return fail(fmt.Errorf("istiod sent listeners %v, without the probe Gateway's 0.0.0.0_8080", listeners))
+	for _, l := range run.listeners {
+		if !slices.Contains(listeners, l) {
+			return fail(fmt.Errorf("istiod sent listeners %v, without %s %s", listeners, run.listenersFor, l))
+		}
 	}
 	return nil
+}
+
+// istiodHosts resolves the rendered istiod Services to the running
+// istiod, as cluster DNS would.
+func (m *runningMesh) istiodHosts() map[string]string {
+	hosts := map[string]string{}
+	for _, svc := range m.rendered.all("Service") {
+		if svc.GetLabels()["app"] == "istiod" {
+			hosts[svc.GetName()+"."+svc.GetNamespace()+".svc"] = m.istiod.IP
+		}
+	}
+	return hosts
 }
 
 // expectedLogs are the warnings and errors istiod logs in a healthy run

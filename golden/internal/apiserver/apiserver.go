@@ -137,6 +137,13 @@ type Server struct {
 	process
 }
 
+// ServingCertificate is the PEM of the server's self-signed serving
+// certificate: its cluster CA, as kube-controller-manager publishes it in
+// every namespace's ConfigMap kube-root-ca.crt.
+func (s *Server) ServingCertificate() ([]byte, error) {
+	return os.ReadFile(filepath.Join(s.dir, "certs", "apiserver.crt"))
+}
+
 var prefixes struct {
 	sync.Mutex
 	n int

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshrender/meshrender/golden/internal/ports"
@@ -34,9 +34,11 @@ type AgentOptions struct {
 	Binary, FakeEnvoy, WithHosts, BootstrapTemplate string
 	// Dir is the scratch directory that stands for the container's root.
 	Dir string
-	// Deployment is the rendered gateway Deployment.
-	Deployment *appsv1.Deployment
-	Kube       kubernetes.Interface
+	// Namespace, Name and Template are the pod to run: a rendered
+	// gateway Deployment's template, or an injected application pod.
+	Namespace, Name string
+	Template        corev1.PodTemplateSpec
+	Kube            kubernetes.Interface
 	// Hosts maps host names, such as istiod.istio-system.svc, to the
 	// addresses the agent resolves them to, as cluster DNS would.
 	Hosts map[string]string
@@ -45,18 +47,16 @@ type AgentOptions struct {
 // proxyContainer is the name of the proxy's container.
 const proxyContainer = "istio-proxy"
 
-// StartAgent starts pilot-agent as the rendered Deployment's proxy
-// container would run: its args and env, its volumes (the projected
+// StartAgent starts pilot-agent as the pod's proxy container would run: its args and env, its volumes (the projected
 // token from the API server, istiod's root certificate, the pod's labels
 // and annotations), and Service names resolved by Hosts. What a local
-// process must change is added to the proxy config the Deployment sets in
+// process must change is added to the proxy config the pod sets in
 // PROXY_CONFIG, every other field kept: the Envoy binary (the stand-in),
 // free local ports for the agent's status and Envoy's admin listener, and
 // no drain delay at the end. OUTPUT_CERTS makes the agent write the
 // workload certificate it gets, for the test to read.
 func StartAgent(ctx context.Context, opts AgentOptions) (*Agent, error) {
-	d := opts.Deployment
-	pod := Pod{Template: d.Spec.Template, Namespace: d.Namespace, Name: d.Name + "-local", NodeName: "local", IP: "127.0.0.1", CPUs: 2, MemoryBytes: 1 << 30}
+	pod := Pod{Template: opts.Template, Namespace: opts.Namespace, Name: opts.Name + "-local", NodeName: "local", IP: "127.0.0.1", CPUs: 2, MemoryBytes: 1 << 30}
 	c, err := pod.Container(proxyContainer)
 	if err != nil {
 		return nil, err

@@ -49,9 +49,11 @@ type Pod struct {
 	MemoryBytes int64
 }
 
-// Container returns the container of the template with the given name.
+// Container returns the container of the template with the given name,
+// an init container included: an injected sidecar is a native one, an
+// init container that keeps running.
 func (p Pod) Container(name string) (corev1.Container, error) {
-	for _, c := range p.Template.Spec.Containers {
+	for _, c := range append(slices.Clone(p.Template.Spec.Containers), p.Template.Spec.InitContainers...) {
 		if c.Name == name {
 			return c, nil
 		}
