@@ -74,9 +74,12 @@ func cniComponents(m *Mesh, _ *problems) []Component {
 	if !*c.Enabled {
 		return nil
 	}
+	// One node agent for every revision, of the default revision's
+	// release, upgraded in place when the default tag moves.
+	agent := s.clusterWide()
 	values := cni.Values{
-		Meta: meshMeta(m), Namespace: c.Namespace, Revision: controlPlaneNames(s).RevLabel(),
-		Image: s.Registry.Image(cni.ImageName), PullSecrets: s.Registry.PullSecrets, Tag: s.Registry.Tag,
+		Meta: meshMeta(m, agent.version), Namespace: c.Namespace, Revision: agent.names(s).RevLabel(),
+		Image: s.image(agent, cni.ImageName), PullSecrets: s.Registry.PullSecrets, Tag: s.imageTag(agent),
 		Resources: *c.Resources,
 	}
 	comp := Component{

@@ -1,8 +1,9 @@
 package render
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/meshrender/meshrender/render/internal/injector"
 	"github.com/meshrender/meshrender/render/internal/istiod"
@@ -54,92 +55,128 @@ func (m *MTLS) setDefaults() {
 	}
 }
 
-func validateRevision(p *problems, rev string) {
-	if rev == "" {
-		return
-	}
-	if rev == "default" {
-		p.add("spec.revision", `"default" names the unrevisioned control plane; leave the revision empty instead`)
-		return
-	}
-	for _, msg := range validation.IsDNS1123Label(rev) {
-		p.add("spec.revision", "%q is not a DNS label: %s", rev, msg)
-	}
-	// istiod-<revision> is a Service name, a DNS label of at most 63.
-	if len(rev) > 56 {
-		p.add("spec.revision", "%q is longer than 56 characters; istiod-%s would not be a valid Service name", rev, rev)
-	}
-}
-
 func (i *Istiod) validate(p *problems) {
 	validateNamespaceName(p, "spec.istiod.namespace", i.Namespace)
 	validateReplicas(p, "spec.istiod.replicas", i.Replicas, 1)
 	validateResources(p, "spec.istiod.resources", i.Resources)
 }
 
-// controlPlaneNames derives every control plane name from the spec.
-func controlPlaneNames(s *MeshSpec) istiod.Names {
-	return istiod.Names{Revision: s.Revision, NS: s.Istiod.Namespace}
-}
-
-// controlPlaneComponents plans istiod with its RBAC, mesh config and
-// validating webhook, its sidecar injector when the mesh injects, and the
-// mesh-wide mTLS policy.
+// controlPlaneComponents plans the control planes: what they share (the
+// root namespace, the reader service account, the mesh-wide mTLS policy,
+// the tags' webhooks and Services), and each revision's istiod with its
+// RBAC, mesh config, validating webhook and, when the mesh injects, its
+// sidecar injector. A mesh of one control plane renders them all in one
+// component, control-plane; with spec.revisions each revision is its own,
+// control-plane/<revision>, so adding or removing one is adding or
+// removing its folder of a GitOps tree.
 func controlPlaneComponents(m *Mesh, _ *problems) []Component {
 	s := &m.Spec
-	images := []string{"pilot"}
-	if s.injecting() {
-		images = append(images, "proxyv2") // what the injector injects
-	}
-	return []Component{{
+	cps := s.controlPlanes()
+	shared := Component{
 		Name:       string(LayerControlPlane),
 		Field:      "spec.istiod",
 		Layer:      LayerControlPlane,
 		Namespaces: []Namespace{{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted}},
-		Images:     images,
-		Build: func() ([]TypedObject, error) {
-			mc, err := meshConfigDocument(m)
-			if err != nil {
-				return nil, err
-			}
-			objs := istiod.Objects(istiod.Values{
-				Meta: meshMeta(m), Namespace: s.Istiod.Namespace, Revision: s.Revision,
-				Workload: objects.Workload{
-					Image: s.Registry.Image("pilot"), PullSecrets: s.Registry.PullSecrets,
-					MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
-					TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
-				},
-				Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.injecting(),
-			})
-			if s.injecting() {
-				objs = append(objs, injector.Objects(injectorValues(m))...)
-			}
-			return objs, nil
+	}
+	sharedObjects := func() []TypedObject {
+		objs := istiod.Shared(istiod.Values{
+			Meta: meshMeta(m, s.clusterWide().version), Namespace: s.Istiod.Namespace,
+			Workload: objects.Workload{PullSecrets: s.Registry.PullSecrets}, MTLSMode: s.MTLS.Mode,
+		})
+		return append(objs, tagObjects(m, cps)...)
+	}
+	if !s.multiRevision() {
+		cp := cps[0]
+		shared.Images = controlPlaneImages(s)
+		shared.Build = func() ([]TypedObject, error) {
+			objs, err := revisionObjects(m, cp)
+			return append(sharedObjects(), objs...), err
+		}
+		return []Component{shared}
+	}
+	shared.Build = func() ([]TypedObject, error) { return sharedObjects(), nil }
+	out := []Component{shared}
+	for _, cp := range cps {
+		out = append(out, Component{
+			Name:   string(LayerControlPlane) + "/" + cp.revision,
+			Field:  cp.field,
+			Layer:  LayerControlPlane,
+			Images: controlPlaneImages(s),
+			Build:  func() ([]TypedObject, error) { return revisionObjects(m, cp) },
+		})
+	}
+	return out
+}
+
+// controlPlaneImages names the images a control plane's pods run or
+// inject.
+func controlPlaneImages(s *MeshSpec) []string {
+	if s.injecting() {
+		return []string{"pilot", "proxyv2"} // proxyv2 is what the injector injects
+	}
+	return []string{"pilot"}
+}
+
+// revisionObjects are one control plane's own objects.
+func revisionObjects(m *Mesh, cp *controlPlane) ([]TypedObject, error) {
+	s := &m.Spec
+	mc, err := meshConfigDocument(m, cp)
+	if err != nil {
+		return nil, err
+	}
+	objs := istiod.Objects(istiod.Values{
+		Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
+		Workload: objects.Workload{
+			Image: s.image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
+			MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
+			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
-	}}
+		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.injecting(),
+	})
+	if s.injecting() {
+		objs = append(objs, injector.Objects(injectorValues(m, cp))...)
+	}
+	return objs, nil
+}
+
+// tagObjects are what the revision tags make, as istioctl tag set makes
+// them: per tag an injection webhook configuration and a Service, and a
+// validating webhook configuration for the resources labelled with the
+// tag (the default tag's also for those without a revision).
+func tagObjects(m *Mesh, cps []*controlPlane) []TypedObject {
+	s := &m.Spec
+	var out []TypedObject
+	for _, cp := range cps {
+		values := istiod.Values{Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision}
+		for _, tag := range cp.tags {
+			out = append(out, injector.TagWebhook(injectorValues(m, cp), tag), istiod.TagService(values, tag), istiod.TagValidator(values, tag))
+		}
+	}
+	return out
 }
 
 // injectorValues are the values Istio's injection templates read, from
-// the spec.
-func injectorValues(m *Mesh) injector.Values {
+// the spec, for one control plane.
+func injectorValues(m *Mesh, cp *controlPlane) injector.Values {
 	s := &m.Spec
 	v := injector.Values{
-		Meta: meshMeta(m), Namespace: s.Istiod.Namespace, Revision: s.Revision,
-		Hub: s.Registry.Hub, Tag: s.Registry.Tag, Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
+		Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
+		Hub: s.Registry.Hub, Tag: s.imageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
 		CNI: s.cniEnabled(), ProxyResources: s.Injection.Resources,
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,
 	}
-	if _, pinned := s.Registry.Digests["proxyv2"]; pinned {
+	if image := s.image(cp, "proxyv2"); strings.Contains(image, "@") {
 		// A full reference is used as it is, for the sidecar and its init
 		// container alike.
-		v.ProxyImage = s.Registry.Image("proxyv2")
+		v.ProxyImage = image
 	}
 	return v
 }
 
-// meshMeta is what every object of the mesh is labelled with.
-func meshMeta(m *Mesh) objects.Meta {
-	return objects.Meta{Instance: m.Metadata.Name, Version: m.Spec.Version}
+// meshMeta is what every object of the mesh is labelled with; version is
+// the release the object comes from.
+func meshMeta(m *Mesh, version string) objects.Meta {
+	return objects.Meta{Instance: m.Metadata.Name, Version: version}
 }

@@ -30,7 +30,8 @@ func (m *Mesh) Default() error {
 	if s.Version == "" {
 		s.Version = IstioVersion
 	}
-	s.Registry.setDefaults(s.Version)
+	s.setRevisionDefaults()
+	s.Registry.setDefaults(s.sharedVersion())
 	s.MTLS.setDefaults()
 	s.Istiod.setDefaults()
 	s.Injection.setDefaults()
@@ -63,6 +64,11 @@ func (m *Mesh) applyProfile() error {
 	user, err := toMap(m.Spec)
 	if err != nil {
 		return err
+	}
+	if _, listed := user["revisions"]; listed {
+		// spec.revisions names every control plane; a profile's one
+		// control plane, spec.revision, is replaced, not kept beside them.
+		delete(doc.Spec, "revision")
 	}
 	merged, err := json.Marshal(mergeUnder(doc.Spec, user))
 	if err != nil {

@@ -34,6 +34,9 @@ type Egress struct {
 	Ports []GatewayPort `json:"ports,omitempty"`
 	// Env is added to the istio-proxy container's environment.
 	Env []corev1.EnvVar `json:"env,omitempty"`
+	// Revision is the revision or tag the egress gateway follows (default
+	// the tag "default", or the one control plane).
+	Revision string `json:"revision,omitempty"`
 }
 
 func (e *Egress) setDefaults(istiodNamespace string) {
@@ -53,10 +56,12 @@ func (e *Egress) setDefaults(istiodNamespace string) {
 	defaultTargetPorts(e.Ports)
 }
 
-func (e *Egress) validate(p *problems) {
+func (s *MeshSpec) validateEgress(p *problems) {
+	e := &s.Egress
 	if !*e.Enabled {
 		return
 	}
+	s.validateFollowedRevision(p, "spec.egress.revision", e.Revision)
 	if e.Namespace != DefaultIstiodNamespace {
 		validateNamespaceName(p, "spec.egress.namespace", e.Namespace)
 	}
@@ -80,13 +85,14 @@ func egressComponents(m *Mesh, p *problems) []Component {
 			return nil
 		}
 	}
-	names := controlPlaneNames(s)
+	cp := s.resolve(e.Revision)
+	names := cp.names(s)
 	values := gateway.Values{
-		Meta: meshMeta(m), Name: gateway.EgressName, Namespace: e.Namespace,
+		Meta: meshMeta(m, cp.version), Name: gateway.EgressName, Namespace: e.Namespace,
 		Selector: map[string]string{naming.LabelApp: gateway.EgressName, naming.LabelIstio: "egressgateway"},
 		Zones:    s.Zones, Revision: names.RevLabel(),
 		Workload: objects.Workload{
-			Image: s.Registry.Image("proxyv2"), PullSecrets: s.Registry.PullSecrets,
+			Image: s.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
 			MinReplicas: *e.Replicas.Min, MaxReplicas: *e.Replicas.Max, TargetCPU: derefOr(e.Replicas.TargetCPUUtilization, 0),
 			Resources: *e.Resources, MaxSurge: e.RollingUpdate.MaxSurge, MaxUnavailable: e.RollingUpdate.MaxUnavailable, Env: e.Env,
 		},
@@ -102,6 +108,6 @@ func egressComponents(m *Mesh, p *problems) []Component {
 		Layer:      LayerGateways,
 		Namespaces: ns,
 		Images:     []string{"proxyv2"},
-		Build:      buildGateway(m, values),
+		Build:      buildGateway(m, cp, values),
 	}}
 }

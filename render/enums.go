@@ -21,7 +21,8 @@ const (
 // them from here.
 var enums = map[string][]string{
 	"MeshSpec.Profile":                          append([]string{ProfileDefault}, profiles.Names()...),
-	"MeshSpec.Version":                          {IstioVersion},
+	"MeshSpec.Version":                          IstioReleases,
+	"Revision.Version":                          IstioReleases,
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,

@@ -1,9 +1,11 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
@@ -16,7 +18,8 @@ import (
 type Registry struct {
 	// Hub is the registry and path prefix, such as docker.io/istio.
 	Hub string `json:"hub,omitempty"`
-	// Tag defaults to spec.version.
+	// Tag defaults to the release of the revision the image is for, the
+	// same for all in a mesh of one release.
 	Tag string `json:"tag,omitempty"`
 	// Variant selects an image flavour such as "distroless"; it is
 	// appended to the tag.
@@ -50,6 +53,8 @@ func (r Registry) Image(name string) string {
 	return r.Hub + "/" + name + ":" + tag
 }
 
+// setDefaults fills in the hub, and the tag when every revision runs
+// version; "" leaves the tag to each revision's release.
 func (r *Registry) setDefaults(version string) {
 	if r.Hub == "" {
 		r.Hub = DefaultHub
@@ -75,10 +80,10 @@ func (r *Registry) validate(p *problems) {
 	if !hubPattern.MatchString(r.Hub) {
 		p.add("spec.registry.hub", "%q is not a registry and repository path such as docker.io/istio", r.Hub)
 	}
-	if !validTag(r.Tag) {
+	if r.Tag != "" && !validTag(r.Tag) {
 		p.add("spec.registry.tag", "%q is not a valid image tag", r.Tag)
 	}
-	if r.Variant != "" && !validTag(r.Tag+"-"+r.Variant) {
+	if r.Variant != "" && !validTag(IstioVersion+"-"+r.Variant) {
 		p.add("spec.registry.variant", "%q does not make a valid image tag", r.Variant)
 	}
 	seen := map[string]bool{}
@@ -92,26 +97,41 @@ func (r *Registry) validate(p *problems) {
 		}
 		seen[s] = true
 	}
-	for _, name := range sortedKeys(r.Digests) {
-		f := fmt.Sprintf("spec.registry.digests[%s]", name)
+	validateDigests(p, "spec.registry.digests", r.Digests)
+}
+
+// validateDigests checks image digests keyed by image name.
+func validateDigests(p *problems, field string, digests map[string]string) {
+	for _, name := range sortedKeys(digests) {
+		f := fmt.Sprintf("%s[%s]", field, name)
 		if !slices.Contains(ImageNames, name) {
 			p.add(f, "unknown image %q; images are %q", name, ImageNames)
 		}
-		if d := r.Digests[name]; !digestPattern.MatchString(d) {
+		if d := digests[name]; !digestPattern.MatchString(d) {
 			p.add(f, "%q is not a digest of the form sha256:<64 hex digits>", d)
 		}
 	}
 }
 
-// Images returns every image the rendered objects' pods run, sorted and
-// without repeats: the list to mirror into a private registry. Reading the
-// objects rather than the registry settings keeps it right when an
-// overlay changes an image.
+// Images returns every image the rendered objects' pods run, and the
+// proxy image every sidecar injector injects, sorted and without repeats:
+// the list to mirror into a private registry. Reading the objects rather
+// than the registry settings keeps it right when an overlay changes an
+// image.
 func Images(objs []Object) ([]string, error) {
 	var out []string
 	for _, o := range objs {
 		switch o.Kind {
 		case "Deployment", "DaemonSet", "StatefulSet", "Job":
+		case "ConfigMap":
+			image, err := injectedImage(o)
+			if err != nil {
+				return nil, err
+			}
+			if image != "" {
+				out = append(out, image)
+			}
+			continue
 		default:
 			continue
 		}
@@ -136,4 +156,41 @@ func Images(objs []Object) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// injectedImage is the proxy image a sidecar injector's ConfigMap makes
+// istiod inject, built as istiod builds it from the values the templates
+// read: global.proxy.image as it is when it is a full reference, else
+// <global.hub>/<global.proxy.image>:<global.tag>[-<global.variant>]. It is
+// "" for any other ConfigMap.
+func injectedImage(o Object) (string, error) {
+	if !strings.HasPrefix(o.Name, "istio-sidecar-injector") {
+		return "", nil
+	}
+	var cm struct {
+		Data struct {
+			Values string `json:"values"`
+		} `json:"data"`
+	}
+	if err := yaml.Unmarshal(o.YAML, &cm); err != nil || cm.Data.Values == "" {
+		return "", err
+	}
+	var values struct {
+		Global struct {
+			Hub, Tag, Variant string
+			Proxy             struct{ Image string } `json:"proxy"`
+		} `json:"global"`
+	}
+	if err := json.Unmarshal([]byte(cm.Data.Values), &values); err != nil {
+		return "", fmt.Errorf("ConfigMap %s/%s: values: %w", o.Namespace, o.Name, err)
+	}
+	g := values.Global
+	if strings.Contains(g.Proxy.Image, "/") {
+		return g.Proxy.Image, nil
+	}
+	tag := g.Tag
+	if g.Variant != "" {
+		tag += "-" + g.Variant
+	}
+	return g.Hub + "/" + g.Proxy.Image + ":" + tag, nil
 }

@@ -43,6 +43,11 @@ type Ingress struct {
 	RollingUpdate RollingUpdate `json:"rollingUpdate,omitzero"`
 	// Env is added to every gateway's istio-proxy environment.
 	Env []corev1.EnvVar `json:"env,omitempty"`
+	// Revision is the revision or tag the gateways follow: their proxy
+	// runs its release and connects to its istiod (default the tag
+	// "default", or the one control plane). Changing it upgrades the
+	// gateways in place.
+	Revision string `json:"revision,omitempty"`
 }
 
 // GatewayService configures a gateway's LoadBalancer Service.
@@ -103,6 +108,9 @@ type ExposureClass struct {
 	// Zonal adds one gateway per zone for this class (default: the value
 	// of spec.ingress.zonal).
 	Zonal *bool `json:"zonal,omitempty"`
+	// Revision is the revision or tag this class's gateways follow
+	// (default: the one spec.ingress.revision names).
+	Revision string `json:"revision,omitempty"`
 }
 
 // DefaultIngressNamespace is where the all-zone ingress gateway runs
@@ -171,6 +179,9 @@ func (s *MeshSpec) validateIngress(p *problems) {
 	validatePorts(p, "spec.ingress.ports", in.Ports)
 	validateRollingUpdate(p, "spec.ingress.rollingUpdate", in.RollingUpdate)
 	validateEnv(p, "spec.ingress.env", in.Env, gateway.EnvNames)
+	if *in.Enabled {
+		s.validateFollowedRevision(p, "spec.ingress.revision", in.Revision)
+	}
 	zones := map[string]bool{}
 	for _, z := range s.Zones {
 		zones[z] = true
@@ -293,6 +304,9 @@ func (s *MeshSpec) validateExposureClasses(p *problems) {
 			}
 		}
 		validateService(p, f+".service", c.Service)
+		if c.Revision != "" {
+			s.validateFollowedRevision(p, f+".revision", c.Revision)
+		}
 	}
 }
 
@@ -305,6 +319,8 @@ type ingressGateway struct {
 	selector  map[string]string
 	service   GatewayService
 	min, max  int32
+	// revision is the revision or tag the gateway follows.
+	revision string
 }
 
 // ingressGateways derives every ingress gateway of a defaulted mesh: the
@@ -345,14 +361,17 @@ func ingressGateways(s *MeshSpec) []ingressGateway {
 		return svc
 	}
 	add := func(field, base string, class *ExposureClass, zonal bool) {
-		name, labels := "", map[string]string(nil)
+		name, labels, rev := "", map[string]string(nil), in.Revision
 		if class != nil {
 			name, labels = class.Name, class.Labels
+			if class.Revision != "" {
+				rev = class.Revision
+			}
 		}
 		out = append(out, ingressGateway{
 			field: field, namespace: base,
 			selector: naming.GatewayLabels(labels, name, ""),
-			service:  service(class, ""), min: lo * scale, max: hi * scale,
+			service:  service(class, ""), min: lo * scale, max: hi * scale, revision: rev,
 		})
 		if !multiZone || !zonal {
 			return
@@ -361,7 +380,7 @@ func ingressGateways(s *MeshSpec) []ingressGateway {
 			out = append(out, ingressGateway{
 				field: fmt.Sprintf("%s (zone %s)", field, z), namespace: naming.ZonalNamespace(base, z), zone: z,
 				selector: naming.GatewayLabels(labels, name, z),
-				service:  service(class, z), min: lo, max: hi,
+				service:  service(class, z), min: lo, max: hi, revision: rev,
 			})
 		}
 	}
@@ -433,11 +452,12 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			continue
 		}
 		owner[g.namespace] = g.field
+		cp := s.resolve(g.revision)
 		values := gateway.Values{
-			Meta: meshMeta(m), Name: gateway.IngressName, Namespace: g.namespace, Selector: g.selector,
-			Zone: g.zone, Zones: s.Zones, Revision: controlPlaneNames(s).RevLabel(),
+			Meta: meshMeta(m, cp.version), Name: gateway.IngressName, Namespace: g.namespace, Selector: g.selector,
+			Zone: g.zone, Zones: s.Zones, Revision: cp.names(s).RevLabel(),
 			Workload: objects.Workload{
-				Image: s.Registry.Image("proxyv2"), PullSecrets: s.Registry.PullSecrets,
+				Image: s.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
 				MinReplicas: g.min, MaxReplicas: g.max, TargetCPU: derefOr(s.Ingress.Replicas.TargetCPUUtilization, 0),
 				Resources: *s.Ingress.Resources, MaxSurge: s.Ingress.RollingUpdate.MaxSurge, MaxUnavailable: s.Ingress.RollingUpdate.MaxUnavailable,
 				Env: s.Ingress.Env,
@@ -448,7 +468,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			},
 			Internal: true, StatusPortInService: true,
 			Ports:            gatewayPorts(s.Ingress.Ports),
-			DiscoveryAddress: controlPlaneNames(s).DiscoveryAddress(),
+			DiscoveryAddress: cp.names(s).DiscoveryAddress(),
 			TrustDomain:      trustDomain(m),
 		}
 		out = append(out, Component{
@@ -457,7 +477,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			Layer:      LayerGateways,
 			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: namespaceIdentity(g.selector)}},
 			Images:     []string{"proxyv2"},
-			Build:      buildGateway(m, values),
+			Build:      buildGateway(m, cp, values),
 		})
 	}
 	return out
@@ -483,12 +503,12 @@ func gatewayPorts(ports []GatewayPort) []gateway.Port {
 	return out
 }
 
-// buildGateway builds a gateway's objects, with the mesh's proxy config,
-// which is only encoded when the gateway is built.
-func buildGateway(m *Mesh, values gateway.Values) func() ([]TypedObject, error) {
+// buildGateway builds a gateway's objects, with the mesh's proxy config
+// for its control plane, which is only encoded when the gateway is built.
+func buildGateway(m *Mesh, cp *controlPlane, values gateway.Values) func() ([]TypedObject, error) {
 	return func() ([]TypedObject, error) {
 		var err error
-		if values.ProxyConfig, err = proxyConfigJSON(m); err != nil {
+		if values.ProxyConfig, err = proxyConfigJSON(m, cp); err != nil {
 			return nil, err
 		}
 		return gateway.Objects(values), nil

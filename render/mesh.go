@@ -10,8 +10,8 @@ const (
 	APIVersion = "meshrender.dev/v1alpha1"
 	// Kind is the kind of a Mesh document.
 	Kind = "Mesh"
-	// IstioVersion is the Istio release meshrender renders; spec.version
-	// must be empty or equal to it.
+	// IstioVersion is the newest Istio release meshrender renders, the
+	// default of spec.version; IstioReleases lists them all.
 	IstioVersion = "1.30.3"
 )
 
@@ -57,14 +57,29 @@ type ObjectMeta struct {
 // +k8s:deepcopy-gen=true
 type MeshSpec struct {
 	// Profile names a preset that is merged under this spec: the spec
-	// wins field by field. One of "", "seed", "minimal".
+	// wins field by field. One of "", "seed", "minimal", "reference".
 	Profile string `json:"profile,omitempty"`
-	// Version is the Istio release; only IstioVersion is supported.
+	// Version is the Istio release, one of IstioReleases (default the
+	// newest): the release of the control plane, or of every revision
+	// that names none.
 	Version string `json:"version,omitempty"`
-	// Revision, when set, gives the control plane its own name
-	// (istiod-<revision>) and istio.io/rev label so that two releases can
-	// run side by side during a canary upgrade.
+	// Revision, when set, gives the one control plane its own name
+	// (istiod-<revision>) and istio.io/rev label. A mesh with
+	// spec.revisions names each control plane there instead.
 	Revision string `json:"revision,omitempty"`
+	// Revisions are the control planes of a mesh that runs several side
+	// by side, for a canary upgrade: each its own istiod, injector and
+	// webhooks, of its own release. What the cluster has once (the CRDs,
+	// the namespaces, the mesh-wide mTLS policy, istio-cni) is rendered
+	// once.
+	Revisions []Revision `json:"revisions,omitempty"`
+	// Tags map a tag name (default, stable, canary, ...) to the revision
+	// it stands for: namespaces labelled istio.io/rev=<tag> are injected
+	// by that revision, and moving a tag is changing its revision here.
+	// The tag "default" also takes namespaces labelled
+	// istio-injection=enabled and validates Istio resources without an
+	// istio.io/rev label.
+	Tags map[string]string `json:"tags,omitempty"`
 	// Registry says where images come from.
 	Registry Registry `json:"registry,omitzero"`
 	// MTLS sets the mesh-wide PeerAuthentication.
@@ -86,6 +101,10 @@ type MeshSpec struct {
 	ExposureClasses []ExposureClass `json:"exposureClasses,omitempty"`
 	// Egress configures the egress gateway.
 	Egress Egress `json:"egress,omitzero"`
+	// Namespaces are the application namespaces in the mesh, each
+	// labelled for the revision or tag whose istiod injects its pods.
+	// meshrender sets that label and owns nothing else of them.
+	Namespaces []MeshNamespace `json:"namespaces,omitempty"`
 	// MeshConfig is Istio's mesh config (ConfigMap istio), any field of
 	// Istio's MeshConfig under Istio's own names.
 	MeshConfig MeshConfig `json:"meshConfig,omitzero"`

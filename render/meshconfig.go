@@ -188,9 +188,9 @@ func migrationHint(pr typecheck.Problem) string {
 // the spec's: upstream's chart defaults, plus the outbound policy written
 // out, since Istio's zero value is REGISTRY_ONLY and an absent field means
 // different things to different readers.
-func meshConfigBase(m *Mesh) map[string]any {
+func meshConfigBase(m *Mesh, cp *controlPlane) map[string]any {
 	return map[string]any{
-		"defaultConfig":         map[string]any{"discoveryAddress": controlPlaneNames(&m.Spec).DiscoveryAddress()},
+		"defaultConfig":         map[string]any{"discoveryAddress": cp.names(&m.Spec).DiscoveryAddress()},
 		"defaultProviders":      map[string]any{"metrics": []any{"prometheus"}},
 		"enablePrometheusMerge": true,
 		"rootNamespace":         m.Spec.Istiod.Namespace,
@@ -199,31 +199,32 @@ func meshConfigBase(m *Mesh) map[string]any {
 	}
 }
 
-// effectiveMeshConfig is the mesh config meshrender renders: its base with
-// the spec's fields merged over it.
-func effectiveMeshConfig(m *Mesh) map[string]any {
-	return mergeUnder(meshConfigBase(m), m.Spec.MeshConfig.fields())
+// effectiveMeshConfig is the mesh config meshrender renders for a control
+// plane: its base with the spec's fields merged over it.
+func effectiveMeshConfig(m *Mesh, cp *controlPlane) map[string]any {
+	return mergeUnder(meshConfigBase(m, cp), m.Spec.MeshConfig.fields())
 }
 
 // trustDomain is the mesh's trust domain.
 func trustDomain(m *Mesh) string {
-	if td, ok := effectiveMeshConfig(m)["trustDomain"].(string); ok && td != "" {
+	if td, ok := effectiveMeshConfig(m, m.Spec.clusterWide())["trustDomain"].(string); ok && td != "" {
 		return td
 	}
 	return objects.TrustDomain
 }
 
-// proxyConfigJSON is the mesh's default proxy config, defaultConfig, as the
-// compact JSON pilot-agent reads from PROXY_CONFIG, keys sorted: what
-// sidecars get from the mesh config, gateways get from the variable.
-func proxyConfigJSON(m *Mesh) (string, error) {
-	data, err := json.Marshal(effectiveMeshConfig(m)["defaultConfig"])
+// proxyConfigJSON is the mesh's default proxy config, defaultConfig, for
+// the proxies of a control plane, as the compact JSON pilot-agent reads
+// from PROXY_CONFIG, keys sorted: what sidecars get from the mesh config,
+// gateways get from the variable.
+func proxyConfigJSON(m *Mesh, cp *controlPlane) (string, error) {
+	data, err := json.Marshal(effectiveMeshConfig(m, cp)["defaultConfig"])
 	return string(data), err
 }
 
-// meshConfigDocument returns the mesh config document for ConfigMap
-// istio.
-func meshConfigDocument(m *Mesh) (string, error) {
-	out, err := yamlenc.Marshal(effectiveMeshConfig(m))
+// meshConfigDocument returns the mesh config document for a control
+// plane's ConfigMap istio[-<revision>].
+func meshConfigDocument(m *Mesh, cp *controlPlane) (string, error) {
+	out, err := yamlenc.Marshal(effectiveMeshConfig(m, cp))
 	return string(out), err
 }

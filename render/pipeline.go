@@ -96,7 +96,7 @@ func (c *checked) build() ([]built, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	meta := meshMeta(c.mesh)
+	meta := meshMeta(c.mesh, c.mesh.Spec.clusterWide().version)
 	for _, ns := range namespaces(c.components) {
 		results = append(results, []built{newBuilt(ns.object(meta), ns.component)})
 	}

@@ -16,6 +16,7 @@ var planners = []planner{
 	crdComponents,
 	controlPlaneComponents,
 	cniComponents,
+	namespaceComponents,
 	ingressComponents,
 	egressComponents,
 }

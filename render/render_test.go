@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -340,5 +341,131 @@ func TestDataPlaneNamespaces(t *testing.T) {
 		if got[ns] != want {
 			t.Errorf("Namespace %s enforces %q, want %q", ns, got[ns], want)
 		}
+	}
+}
+
+// TestOneRevisionEitherWay: a control plane named in spec.revision and the
+// same one as the only entry of spec.revisions render the same objects;
+// only the components differ, shared and per revision.
+func TestOneRevisionEitherWay(t *testing.T) {
+	single, err := Render(Mesh{Spec: MeshSpec{Revision: "1-30-3", CNI: CNI{Enabled: ptr(true)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := Render(Mesh{Spec: MeshSpec{Revisions: []Revision{{Name: "1-30-3"}}, CNI: CNI{Enabled: ptr(true)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(single) != len(listed) {
+		t.Fatalf("%d objects with spec.revision, %d with spec.revisions", len(single), len(listed))
+	}
+	components := map[string]bool{}
+	for i := range single {
+		a, b := single[i], listed[i]
+		if a.key() != b.key() || !bytes.Equal(a.YAML, b.YAML) {
+			t.Errorf("object %d: %s %s/%s with spec.revision, %s %s/%s with spec.revisions", i, a.Kind, a.Namespace, a.Name, b.Kind, b.Namespace, b.Name)
+		}
+		components[b.Component] = true
+	}
+	if !components["control-plane"] || !components["control-plane/1-30-3"] {
+		t.Errorf("components with spec.revisions: %v, want control-plane and control-plane/1-30-3", components)
+	}
+}
+
+// TestReleasesDifferInImagesAndLabelsOnly: the charts of 1.30.0 to 1.30.3
+// differ only where meshrender renders nothing (IstioReleases), so a mesh
+// of another release renders what 1.30.3 renders with the release's
+// number in place of 1.30.3: image tags, version labels and the CNI
+// agent's version.
+func TestReleasesDifferInImagesAndLabelsOnly(t *testing.T) {
+	spec := func(version string) MeshSpec {
+		return MeshSpec{Version: version, CNI: CNI{Enabled: ptr(true)}, Egress: Egress{Enabled: ptr(true)}}
+	}
+	newest, err := YAML(Mesh{Spec: spec(IstioVersion)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, release := range IstioReleases {
+		out, err := YAML(Mesh{Spec: spec(release)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if release != IstioVersion && !bytes.Contains(out, []byte("proxyv2:"+release)) {
+			t.Errorf("%s: the gateway does not run proxyv2:%s", release, release)
+		}
+		if got := bytes.ReplaceAll(out, []byte(release), []byte(IstioVersion)); !bytes.Equal(got, newest) {
+			t.Errorf("%s renders more than another release number than %s", release, IstioVersion)
+		}
+	}
+}
+
+// TestRevisionsShareWhatTheClusterHasOnce: with two revisions, the
+// cluster-wide objects are rendered once, by the shared component, and
+// each revision's own are in its component, with its release.
+func TestRevisionsShareWhatTheClusterHasOnce(t *testing.T) {
+	objs, err := Render(Mesh{Spec: MeshSpec{
+		Revisions: []Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
+		Tags:      map[string]string{DefaultTag: "old", "canary": "new"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	component := map[string]string{}
+	for _, o := range objs {
+		id := o.Kind + " " + namespacedName(o.Namespace, o.Name)
+		if _, dup := component[id]; dup {
+			t.Errorf("%s rendered twice", id)
+		}
+		component[id] = o.Component
+	}
+	for id, want := range map[string]string{
+		"Namespace istio-system":                                                      "control-plane",
+		"ServiceAccount istio-system/istio-reader-service-account":                    "control-plane",
+		"PeerAuthentication istio-system/default":                                     "control-plane",
+		"MutatingWebhookConfiguration istio-revision-tag-default":                     "control-plane",
+		"MutatingWebhookConfiguration istio-revision-tag-canary":                      "control-plane",
+		"ValidatingWebhookConfiguration istio-validator-tag-default-old-istio-system": "control-plane",
+		"Service istio-system/istiod-revision-tag-canary":                             "control-plane",
+		"Deployment istio-system/istiod-old":                                          "control-plane/old",
+		"Deployment istio-system/istiod-new":                                          "control-plane/new",
+		"ValidatingWebhookConfiguration istio-validator-old-istio-system":             "control-plane/old",
+		"MutatingWebhookConfiguration istio-sidecar-injector-new":                     "control-plane/new",
+		"Deployment istio-ingress/istio-ingressgateway":                               "gateways/istio-ingress",
+	} {
+		if got, ok := component[id]; !ok || got != want {
+			t.Errorf("%s is in component %q, want %q", id, got, want)
+		}
+	}
+	for _, o := range objs {
+		if o.Kind == "Deployment" && o.Name == "istiod-old" && !bytes.Contains(o.YAML, []byte("pilot:1.30.2")) {
+			t.Error("the old revision does not run pilot:1.30.2")
+		}
+		if o.Kind == "Deployment" && o.Name == "istio-ingressgateway" && !bytes.Contains(o.YAML, []byte("proxyv2:1.30.2")) {
+			t.Error("the gateway does not follow the default tag's release")
+		}
+	}
+}
+
+// TestImagesIncludeWhatIsInjected: the images to mirror include the proxy
+// each revision's injector injects, even where no gateway runs it.
+func TestImagesIncludeWhatIsInjected(t *testing.T) {
+	objs, err := Render(Mesh{Spec: MeshSpec{
+		Profile: ProfileMinimal, Injection: Injection{Enabled: ptr(true)},
+		Revisions: []Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
+		Registry:  Registry{Variant: "distroless"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Images(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"docker.io/istio/pilot:1.30.2-distroless", "docker.io/istio/pilot:1.30.3-distroless",
+		"docker.io/istio/proxyv2:1.30.2-distroless", "docker.io/istio/proxyv2:1.30.3-distroless",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Images = %q, want %q", got, want)
 	}
 }

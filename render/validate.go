@@ -56,10 +56,7 @@ func (m *Mesh) validateFields(p *problems) {
 			p.add("spec.profile", "unknown profile %q; built-in profiles are %q", s.Profile, profiles.Names())
 		}
 	}
-	if s.Version != IstioVersion {
-		p.add("spec.version", "Istio %q is not supported; this meshrender renders Istio %s", s.Version, IstioVersion)
-	}
-	validateRevision(p, s.Revision)
+	s.validateRevisions(p)
 	s.Registry.validate(p)
 	p.checkEnum("spec.mtls.mode", "MTLS.Mode", s.MTLS.Mode)
 	validateZones(p, s.Zones)
@@ -68,7 +65,8 @@ func (m *Mesh) validateFields(p *problems) {
 	s.validateCNI(p)
 	s.validateIngress(p)
 	s.validateExposureClasses(p)
-	s.Egress.validate(p)
+	s.validateEgress(p)
+	s.validateNamespaces(p)
 	s.MeshConfig.validate(p, s.Istiod.Namespace)
 }
 

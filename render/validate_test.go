@@ -25,7 +25,7 @@ func TestValidation(t *testing.T) {
 		// appear, and nothing else.
 		want []string
 	}{
-		{"unsupported version", `version: 1.29.0`, []string{`spec.version: Istio "1.29.0" is not supported; this meshrender renders Istio 1.30.3`}},
+		{"unsupported version", `version: 1.29.0`, []string{`spec.version: Istio "1.29.0" is not a release meshrender renders; it renders "1.30.0", "1.30.1", "1.30.2" or "1.30.3"`}},
 		{"unknown profile", `profile: tiny`, []string{`spec.profile: unknown profile "tiny"`}},
 		{"revision default", `revision: default`, []string{`spec.revision: "default" names the unrevisioned`}},
 		{"revision not a label", `revision: 1.30.3`, []string{`spec.revision: "1.30.3" is not a DNS label`}},
@@ -116,6 +116,40 @@ func TestValidation(t *testing.T) {
 			`spec.egress.env[1].name: "1X" is not an environment variable name`,
 			`spec.egress.env[3].name: duplicate variable A (also spec.egress.env[2])`,
 			`spec.egress.env[3]: takes value or valueFrom, not both`}},
+		{"two revisions", "revisions: [{name: a, version: 1.30.2}, {name: b}]\ntags: {default: a}", nil},
+		{"two revisions with one name", "revisions: [{name: a}, {name: a}]\ntags: {default: a}", []string{`spec.revisions[1].name: duplicate revision "a" (also spec.revisions[0])`}},
+		{"revision outside the releases", "revisions: [{name: a, version: 1.29.5}]", []string{
+			`spec.revisions[0].version: Istio "1.29.5" is not a release meshrender renders; it renders "1.30.0", "1.30.1", "1.30.2" or "1.30.3"`}},
+		{"revision named default", "revisions: [{name: default}]", []string{`spec.revisions[0].name: "default" names the unrevisioned control plane and the default tag, not a revision`}},
+		{"revision and revisions", "revision: a\nrevisions: [{name: b}]", []string{`spec.revision: names the one control plane of a mesh without spec.revisions`}},
+		{"tag pointing at no revision", "revisions: [{name: a}]\ntags: {canary: b}", []string{`spec.tags[canary]: "b" is not a revision; revisions are ["a"]`}},
+		{"tag pointing at a tag", "revisions: [{name: a}]\ntags: {stable: a, canary: stable}", []string{`spec.tags[canary]: names the tag "stable"; a tag names a revision`}},
+		{"tag named like a revision", "revisions: [{name: a}, {name: b}]\ntags: {a: b, default: a}", []string{`spec.tags[a]: "a" is the name of a revision`}},
+		{"tag on the one control plane", "revision: a\ntags: {default: a, canary: a}", nil},
+		{"tag without a revision", "tags: {default: \"\"}", []string{`spec.tags[default]: "" is not a revision; revisions are []`}},
+		{"tags without injection", "revision: a\ninjection: {enabled: false}\ntags: {default: a}", []string{`spec.tags: revision tags select what is injected`}},
+		{"gateways without a default", "revisions: [{name: a}, {name: b}]", []string{
+			`spec.ingress.revision: the mesh has several revisions and no "default" tag; say which revision or tag this follows`}},
+		{"gateway following an unknown revision", "revisions: [{name: a}]\ningress: {revision: b}\negress: {enabled: true, revision: c}\nexposureClasses: [{name: x, revision: d}]", []string{
+			`spec.ingress.revision: "b" is neither a revision nor a tag; revisions are ["a"], tags []`,
+			`spec.exposureClasses[0].revision: "d" is neither a revision nor a tag`,
+			`spec.egress.revision: "c" is neither a revision nor a tag`}},
+		{"one image tag for two releases", "revisions: [{name: a, version: 1.30.2}, {name: b}]\ntags: {default: a}\nregistry: {tag: corp}", []string{
+			`spec.registry.tag: gives every revision the image tag "corp", but the revisions run different releases`}},
+		{"one digest for two releases", "revisions: [{name: a, version: 1.30.2, digests: {pilot: 'sha256:" + strings.Repeat("a", 64) + "'}}, {name: b}]\ntags: {default: a}\nregistry: {digests: {pilot: 'sha256:" + strings.Repeat("b", 64) + "'}}", []string{
+			`spec.registry.digests[pilot]: pins one pilot image for revisions of different releases; pin it per revision in spec.revisions[1].digests`}},
+		{"revision digest", "revisions: [{name: a, digests: {pilot: sha256:x, nope: 'sha256:" + strings.Repeat("a", 64) + "'}}]", []string{
+			`spec.revisions[0].digests[nope]: unknown image "nope"`, `spec.revisions[0].digests[pilot]: "sha256:x" is not a digest`}},
+		{"namespaces", "revisions: [{name: a}]\ntags: {default: a}\nnamespaces: [{name: shop, revision: a}, {name: web, revision: default}, {name: legacy, istioInjection: true}]", nil},
+		{"bad namespaces", "revisions: [{name: a}]\nnamespaces: [{name: shop, revision: b}, {name: shop, revision: a}, {name: kube-system, revision: a}, {name: istio-ingress, revision: a}, {name: blog}, {name: legacy, istioInjection: true}, {name: both, revision: a, istioInjection: true}]", []string{
+			`spec.namespaces[0].revision: "b" is neither a revision nor a tag`,
+			`spec.namespaces[1].name: duplicate namespace "shop" (also spec.namespaces[0])`,
+			`spec.namespaces[2].name: "kube-system" is a system namespace`,
+			`spec.namespaces[3].name: "istio-ingress" is one of meshrender's own namespaces`,
+			`spec.namespaces[4].revision: must name a revision or tag (or set istioInjection)`,
+			`spec.namespaces[5].istioInjection: istio-injection=enabled is injected by the control plane without a revision or the one the tag "default" names, and the mesh has neither`,
+			`spec.namespaces[6]: takes revision or istioInjection, not both`}},
+		{"namespace without injection", "injection: {enabled: false}\nnamespaces: [{name: shop, istioInjection: true}]", []string{`spec.namespaces[0]: namespaces join the mesh by sidecar injection`}},
 		{"overlay selects nothing", `overlays: [{name: ghost, target: {kind: ConfigMap, name: nope}, patch: "metadata: {labels: {a: b}}"}]`,
 			[]string{`spec.overlays[0].target: overlay "ghost" selects no rendered object`}},
 		{"overlay without target", `overlays: [{patch: "[{op: add, path: /a, value: 1}]"}]`, []string{`spec.overlays[0].target: a JSON 6902 patch needs a target`}},

@@ -124,8 +124,53 @@ func (c builder) valuesConfigMap() *corev1.ConfigMap {
 // closed is upstream's choice: a pod that asked for a sidecar is not
 // started without one.
 func (c builder) webhook() *admissionv1.MutatingWebhookConfiguration {
-	rev := c.n.RevLabel()
-	hooks := []admissionv1.MutatingWebhook{
+	hooks := c.revisionHooks(c.n.RevLabel())
+	if c.v.Revision == "" {
+		// The default control plane also answers the labels that name no
+		// revision.
+		hooks = append(hooks, c.defaultHooks()...)
+	}
+	return &admissionv1.MutatingWebhookConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   c.n.Webhook(),
+			Labels: c.labels(map[string]string{"app": "sidecar-injector"}),
+		},
+		Webhooks: hooks,
+	}
+}
+
+// TagWebhook is the webhook configuration of a revision tag, as
+// istioctl tag set and the chart's revision-tags-mwc.yaml make it:
+// istio-revision-tag-<tag>[-<namespace>], labelled with the tag and the
+// revision it names, with the revision's webhooks for namespaces and pods
+// labelled istio.io/rev=<tag>; the tag "default" also takes
+// istio-injection=enabled and sidecar.istio.io/inject=true. istiod of the
+// revision patches its CA bundle into it and learns its tags from it.
+func TagWebhook(v Values, tag string) *admissionv1.MutatingWebhookConfiguration {
+	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
+	name := "istio-revision-tag-" + tag
+	if v.Namespace != upstreamNamespace {
+		name += "-" + v.Namespace
+	}
+	hooks := c.revisionHooks(tag)
+	if tag == "default" {
+		hooks = append(hooks, c.defaultHooks()...)
+	}
+	return &admissionv1.MutatingWebhookConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: c.labels(map[string]string{"app": "sidecar-injector", objects.LabelTag: tag}),
+		},
+		Webhooks: hooks,
+	}
+}
+
+// revisionHooks inject pods in namespaces labelled istio.io/rev=<rev>,
+// and pods so labelled in namespaces without either label.
+func (c builder) revisionHooks(rev string) []admissionv1.MutatingWebhook {
+	return []admissionv1.MutatingWebhook{
 		// A namespace labelled with the revision, unless the pod opts out.
 		c.hook("rev.namespace.",
 			[]metav1.LabelSelectorRequirement{in(objects.LabelRev, rev), absent("istio-injection")},
@@ -136,25 +181,18 @@ func (c builder) webhook() *admissionv1.MutatingWebhookConfiguration {
 			[]metav1.LabelSelectorRequirement{absent(objects.LabelRev), absent("istio-injection")},
 			[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false"), in(objects.LabelRev, rev)}),
 	}
-	if c.v.Revision == "" {
-		// The default control plane also answers the labels that name no
-		// revision.
-		hooks = append(hooks,
-			c.hook("namespace.",
-				[]metav1.LabelSelectorRequirement{in("istio-injection", "enabled")},
-				[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false")}),
-			c.hook("object.",
-				[]metav1.LabelSelectorRequirement{absent("istio-injection"), absent(objects.LabelRev)},
-				[]metav1.LabelSelectorRequirement{in("sidecar.istio.io/inject", "true"), absent(objects.LabelRev)}),
-		)
-	}
-	return &admissionv1.MutatingWebhookConfiguration{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   c.n.Webhook(),
-			Labels: c.labels(map[string]string{"app": "sidecar-injector"}),
-		},
-		Webhooks: hooks,
+}
+
+// defaultHooks answer the labels that name no revision, for the default
+// control plane.
+func (c builder) defaultHooks() []admissionv1.MutatingWebhook {
+	return []admissionv1.MutatingWebhook{
+		c.hook("namespace.",
+			[]metav1.LabelSelectorRequirement{in("istio-injection", "enabled")},
+			[]metav1.LabelSelectorRequirement{notIn("sidecar.istio.io/inject", "false")}),
+		c.hook("object.",
+			[]metav1.LabelSelectorRequirement{absent("istio-injection"), absent(objects.LabelRev)},
+			[]metav1.LabelSelectorRequirement{in("sidecar.istio.io/inject", "true"), absent(objects.LabelRev)}),
 	}
 }
 

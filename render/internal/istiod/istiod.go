@@ -71,13 +71,24 @@ func (n Names) DiscoveryAddress() string {
 	return fmt.Sprintf("%s.%s.svc:15012", n.Istiod(), n.NS)
 }
 
-// Objects returns the control plane's objects.
+// Shared returns what every control plane of the mesh shares, once: the
+// reader service account the reader cluster roles bind, and the
+// mesh-wide mTLS policy in the root namespace. Only the Meta, Namespace,
+// PullSecrets and MTLSMode of v are read.
+func Shared(v Values) []objects.Object {
+	c := builder{v: v, n: Names{NS: v.Namespace}}
+	return []objects.Object{
+		c.serviceAccount("istio-reader-service-account", "istio-reader", map[string]string{"app": "istio-reader"}),
+		c.peerAuthentication(),
+	}
+}
+
+// Objects returns one control plane's objects.
 func Objects(v Values) []objects.Object {
 	n := Names{Revision: v.Revision, NS: v.Namespace}
 	c := builder{v: v, n: n}
 	objs := []objects.Object{
 		c.serviceAccount(n.Istiod(), "istiod", c.istiodLabels()),
-		c.serviceAccount("istio-reader-service-account", "istio-reader", map[string]string{"app": "istio-reader"}),
 		c.clusterRole(n.ClusterScoped("istiod-clusterrole"), "istiod", istiodClusterRules()),
 		c.clusterRole(n.ClusterScoped("istiod-gateway-controller"), "istiod", gatewayControllerRules()),
 		c.clusterRole(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", readerClusterRules()),
@@ -91,7 +102,6 @@ func Objects(v Values) []objects.Object {
 		c.deployment(),
 		c.autoscaler(),
 		c.validatingWebhook(),
-		c.peerAuthentication(),
 	}
 	if pdb := objects.DisruptionBudget(c.meta(n.Istiod(), "istiod", c.istiodLabels()), c.selector(), v.MinReplicas); pdb != nil {
 		objs = append(objs, pdb)
@@ -225,42 +235,92 @@ func (c builder) autoscaler() *autoscalingv2.HorizontalPodAutoscaler {
 // once its endpoint answers, so the first install never blocks on a
 // webhook that is not running yet.
 func (c builder) validatingWebhook() *admissionv1.ValidatingWebhookConfiguration {
-	ignore := admissionv1.Ignore
-	none := admissionv1.SideEffectClassNone
-	hook := func(name string, sel metav1.LabelSelectorRequirement) admissionv1.ValidatingWebhook {
-		return admissionv1.ValidatingWebhook{
-			Name: name,
-			ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{
-				Name: c.n.Istiod(), Namespace: c.v.Namespace, Path: new("/validate"), Port: new(int32(443)),
-			}},
-			Rules: []admissionv1.RuleWithOperations{{
-				Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
-				Rule: admissionv1.Rule{
-					APIGroups:   []string{"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"},
-					APIVersions: []string{"*"}, Resources: []string{"*"},
-				},
-			}},
-			FailurePolicy:           &ignore,
-			SideEffects:             &none,
-			AdmissionReviewVersions: []string{"v1"},
-			ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{sel}},
-		}
-	}
-	hooks := []admissionv1.ValidatingWebhook{
-		hook("rev.validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpIn, Values: []string{c.n.RevLabel()}}),
-	}
+	hooks := []admissionv1.ValidatingWebhook{c.labelledHook(c.n.RevLabel())}
 	if c.v.Revision == "" {
 		// Upstream leaves unlabelled resources to a separate "default
 		// validator" that istioctl creates at install time; meshrender
 		// writes it into the manifest so that every Istio resource is
 		// validated by the default control plane.
-		hooks = append(hooks, hook("validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpDoesNotExist}))
+		hooks = append(hooks, c.unlabelledHook())
 	}
 	return &admissionv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator"), "istiod", map[string]string{"app": "istiod", "istio": "istiod", objects.LabelRev: c.n.RevLabel()}),
+		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator"), "istiod", c.validatorLabels()),
 		Webhooks:   hooks,
 	}
+}
+
+// validatorLabels label a validating webhook with the revision whose
+// istiod patches it.
+func (c builder) validatorLabels() map[string]string {
+	return map[string]string{"app": "istiod", "istio": "istiod", objects.LabelRev: c.n.RevLabel()}
+}
+
+// labelledHook validates the Istio resources labelled istio.io/rev=<rev>.
+func (c builder) labelledHook(rev string) admissionv1.ValidatingWebhook {
+	return c.validationHook("rev.validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpIn, Values: []string{rev}})
+}
+
+// unlabelledHook validates the Istio resources without an istio.io/rev
+// label, for the default control plane.
+func (c builder) unlabelledHook() admissionv1.ValidatingWebhook {
+	return c.validationHook("validation.istio.io", metav1.LabelSelectorRequirement{Key: objects.LabelRev, Operator: metav1.LabelSelectorOpDoesNotExist})
+}
+
+// validationHook sends Istio resources the selector matches to istiod's
+// /validate.
+func (c builder) validationHook(name string, sel metav1.LabelSelectorRequirement) admissionv1.ValidatingWebhook {
+	ignore := admissionv1.Ignore
+	none := admissionv1.SideEffectClassNone
+	return admissionv1.ValidatingWebhook{
+		Name: name,
+		ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{
+			Name: c.n.Istiod(), Namespace: c.v.Namespace, Path: new("/validate"), Port: new(int32(443)),
+		}},
+		Rules: []admissionv1.RuleWithOperations{{
+			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+			Rule: admissionv1.Rule{
+				APIGroups:   []string{"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"},
+				APIVersions: []string{"*"}, Resources: []string{"*"},
+			},
+		}},
+		FailurePolicy:           &ignore,
+		SideEffects:             &none,
+		AdmissionReviewVersions: []string{"v1"},
+		ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{sel}},
+	}
+}
+
+// TagValidator validates the Istio resources labelled with a revision
+// tag, istio.io/rev=<tag>, with the revision the tag names; the tag
+// "default" also validates the ones without an istio.io/rev label, as the
+// base chart's istiod-default-validator does. Its name holds the tag and
+// the revision, so moving a tag replaces it rather than changes it: a
+// webhook configuration is created once and then left to istiod, which
+// patches in its CA bundle and fails it closed, and a GitOps tool that
+// leaves it alone after creating it (Flux's ssa: IfNotPresent) still gets
+// every move right.
+func TagValidator(v Values, tag string) *admissionv1.ValidatingWebhookConfiguration {
+	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
+	hooks := []admissionv1.ValidatingWebhook{c.labelledHook(tag)}
+	if tag == "default" {
+		hooks = append(hooks, c.unlabelledHook())
+	}
+	return &admissionv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator-tag-"+tag), "istiod", objects.Merge(c.validatorLabels(), map[string]string{objects.LabelTag: tag})),
+		Webhooks:   hooks,
+	}
+}
+
+// TagService is the Service istioctl tag set makes for a tag:
+// istiod-revision-tag-<tag>, in front of the revision's istiod, which
+// istioctl tag list and proxies pointed at a tag use.
+func TagService(v Values, tag string) *corev1.Service {
+	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
+	svc := c.service()
+	svc.ObjectMeta = c.meta("istiod-revision-tag-"+tag, "istiod", objects.Merge(c.istiodLabels(), map[string]string{objects.LabelTag: tag}))
+	return svc
 }
 
 // peerAuthentication is the mesh-wide mTLS policy in the root namespace.

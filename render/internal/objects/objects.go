@@ -28,6 +28,8 @@ const (
 	LabelInstance  = "app.kubernetes.io/instance"
 	LabelName      = "app.kubernetes.io/name"
 	LabelRev       = "istio.io/rev"
+	// LabelTag marks what belongs to a revision tag.
+	LabelTag = "istio.io/tag"
 
 	ManagedBy = "meshrender"
 	PartOf    = "istio"

@@ -1,0 +1,138 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
+)
+
+// Annotations on an application namespace. meshrender renders the
+// namespace only to set its injection label: the namespace is the
+// team's, so no GitOps tool may delete it when it leaves the mesh.
+const (
+	// AnnotationNamespaceLabels marks an application namespace whose
+	// injection label the named mesh sets, and nothing else of it.
+	AnnotationNamespaceLabels = "meshrender.dev/labels-for-mesh"
+	// fluxPrune disabled keeps Flux from deleting the namespace when it
+	// leaves the tree.
+	fluxPrune = "kustomize.toolkit.fluxcd.io/prune"
+	// argoSyncOptions Prune=false and Delete=false keep Argo CD from
+	// deleting it when it leaves the tree or the Application goes.
+	argoSyncOptions = "argocd.argoproj.io/sync-options"
+)
+
+// Injection labels of an application namespace; meshrender sets one of
+// them and removes the other.
+const (
+	LabelIstioInjection = "istio-injection"
+	LabelRevision       = objects.LabelRev
+)
+
+// LabelsOnly reports whether annotations mark a rendered object whose
+// labels are all meshrender sets of it: an application namespace, which
+// is someone else's and must never be replaced, pruned or deleted.
+func LabelsOnly(annotations map[string]string) bool {
+	_, ok := annotations[AnnotationNamespaceLabels]
+	return ok
+}
+
+func (s *MeshSpec) validateNamespaces(p *problems) {
+	// meshrender's own namespaces: nothing is injected there.
+	owned := map[string]bool{s.Istiod.Namespace: true, s.CNI.Namespace: true}
+	for _, g := range ingressGateways(s) {
+		owned[g.namespace] = true
+	}
+	if *s.Egress.Enabled {
+		owned[s.Egress.Namespace] = true
+	}
+	seen := map[string]int{}
+	for i, ns := range s.Namespaces {
+		f := fmt.Sprintf("spec.namespaces[%d]", i)
+		switch {
+		case ns.Name == "":
+			p.add(f+".name", "must not be empty")
+		case slices.Contains(systemNamespaces, ns.Name):
+			p.add(f+".name", "%q is a system namespace; its pods must not be injected", ns.Name)
+		case owned[ns.Name]:
+			p.add(f+".name", "%q is one of meshrender's own namespaces, where nothing is injected", ns.Name)
+		default:
+			for _, msg := range validation.IsDNS1123Label(ns.Name) {
+				p.add(f+".name", "%q is not a namespace name: %s", ns.Name, msg)
+			}
+		}
+		if j, ok := seen[ns.Name]; ok && ns.Name != "" {
+			p.add(f+".name", "duplicate namespace %q (also spec.namespaces[%d])", ns.Name, j)
+		}
+		seen[ns.Name] = i
+		switch {
+		case !s.injecting():
+			p.add(f, "namespaces join the mesh by sidecar injection, which spec.injection.enabled turns off")
+		case ns.IstioInjection && ns.Revision != "":
+			p.add(f, "takes revision or istioInjection, not both")
+		case ns.IstioInjection:
+			if !s.injectsByDefault() {
+				p.add(f+".istioInjection", "istio-injection=enabled is injected by the control plane without a revision or the one the tag %q names, and the mesh has neither", DefaultTag)
+			}
+		case ns.Revision == "":
+			p.add(f+".revision", "must name a revision or tag (or set istioInjection)")
+		case s.resolve(ns.Revision) == nil:
+			p.add(f+".revision", "%q is neither a revision nor a tag; revisions are %q, tags %q", ns.Revision, s.revisionNames(), sortedKeys(s.Tags))
+		}
+	}
+	if len(s.Tags) > 0 && !s.injecting() {
+		p.add("spec.tags", "revision tags select what is injected, and spec.injection.enabled is false")
+	}
+}
+
+// namespaceComponents plans the application namespaces' labels, in the
+// data-plane layer: they join the mesh once the control planes that
+// inject them run.
+func namespaceComponents(m *Mesh, _ *problems) []Component {
+	s := &m.Spec
+	if len(s.Namespaces) == 0 {
+		return nil
+	}
+	namespaces := slices.Clone(s.Namespaces)
+	instance := m.Metadata.Name
+	return []Component{{
+		Name:  string(LayerDataPlane) + "/namespaces",
+		Field: "spec.namespaces",
+		Layer: LayerDataPlane,
+		Build: func() ([]TypedObject, error) {
+			out := make([]TypedObject, len(namespaces))
+			for i, ns := range namespaces {
+				out[i] = applicationNamespace(ns, instance)
+			}
+			return out, nil
+		},
+	}}
+}
+
+// applicationNamespace is the part of an application namespace meshrender
+// owns: one injection label. Applied server-side under meshrender's own
+// field manager, it sets that label and leaves the rest of the namespace
+// to whoever owns it; applied again with the other label, it moves the
+// namespace to another revision.
+func applicationNamespace(ns MeshNamespace, instance string) *corev1.Namespace {
+	labels := map[string]string{LabelRevision: ns.Revision}
+	if ns.IstioInjection {
+		labels = map[string]string{LabelIstioInjection: "enabled"}
+	}
+	return &corev1.Namespace{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   ns.Name,
+			Labels: labels,
+			Annotations: map[string]string{
+				AnnotationNamespaceLabels: instance,
+				fluxPrune:                 "disabled",
+				argoSyncOptions:           "Prune=false,Delete=false",
+			},
+		},
+	}
+}

@@ -1,0 +1,347 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/meshrender/meshrender/render/internal/istiod"
+)
+
+// IstioReleases are the Istio releases meshrender renders, oldest first;
+// spec.version and every revision's version is one of them. Their charts
+// differ only where meshrender renders nothing: 1.30.2 adds a rule to the
+// ValidatingAdmissionPolicy of the stable validation channel (rendered
+// only with experimental.stableValidationPolicy), and 1.30.3 adds the
+// taint name of the node untaint controller (rendered only with
+// taint.enabled). What follows a revision's release is the tag of the
+// images it runs and injects and its app.kubernetes.io/version label; the
+// CRDs are the same in all four.
+var IstioReleases = []string{"1.30.0", "1.30.1", "1.30.2", IstioVersion}
+
+// Revision is one control plane of the mesh: istiod-<name> with its own
+// injector, webhooks and mesh config, running one Istio release. Several
+// revisions side by side are a canary upgrade.
+//
+// +k8s:deepcopy-gen=true
+type Revision struct {
+	// Name is a DNS label, istio.io/rev of everything the revision
+	// serves; "default" is the name of a tag.
+	Name string `json:"name"`
+	// Version is the revision's Istio release (default spec.version).
+	Version string `json:"version,omitempty"`
+	// Digests pin the revision's images by digest, keyed by image name as
+	// spec.registry.digests; they take precedence over those.
+	Digests map[string]string `json:"digests,omitempty"`
+}
+
+// MeshNamespace is an application namespace in the mesh: meshrender sets the
+// label that has its pods injected, and nothing else of it.
+//
+// +k8s:deepcopy-gen=true
+type MeshNamespace struct {
+	// Name of the namespace, which meshrender does not create, own or
+	// delete: it only labels it.
+	Name string `json:"name"`
+	// Revision is the revision or tag whose istiod injects the pods:
+	// the label istio.io/rev=<revision>.
+	Revision string `json:"revision,omitempty"`
+	// IstioInjection labels the namespace istio-injection=enabled
+	// instead, for the default control plane: the one without a
+	// revision, or the one the tag "default" names.
+	IstioInjection bool `json:"istioInjection,omitempty"`
+}
+
+// DefaultTag is the revision tag that takes over from the control plane
+// without a revision: it injects namespaces labelled
+// istio-injection=enabled and validates Istio resources without an
+// istio.io/rev label.
+const DefaultTag = "default"
+
+// controlPlane is one revision as the renderer sees it, whether it comes
+// from spec.revisions or, without them, from spec.revision.
+type controlPlane struct {
+	// revision is "" for the control plane without a revision.
+	revision string
+	version  string
+	digests  map[string]string
+	// field is where the control plane comes from, for errors.
+	field string
+	// tags are the tags that name it, sorted.
+	tags []string
+}
+
+// names derives the control plane's object names.
+func (cp *controlPlane) names(s *MeshSpec) istiod.Names {
+	return istiod.Names{Revision: cp.revision, NS: s.Istiod.Namespace}
+}
+
+// multiRevision reports whether the mesh lists its control planes in
+// spec.revisions, each in a component of its own.
+func (s *MeshSpec) multiRevision() bool { return len(s.Revisions) > 0 }
+
+// controlPlanes lists the control planes of a defaulted mesh in spec
+// order.
+func (s *MeshSpec) controlPlanes() []*controlPlane {
+	var out []*controlPlane
+	if !s.multiRevision() {
+		out = []*controlPlane{{revision: s.Revision, version: s.Version, field: "spec.revision"}}
+	}
+	for i, r := range s.Revisions {
+		out = append(out, &controlPlane{revision: r.Name, version: r.Version, digests: r.Digests, field: fmt.Sprintf("spec.revisions[%d]", i)})
+	}
+	for _, tag := range sortedKeys(s.Tags) {
+		for _, cp := range out {
+			if cp.revision != "" && cp.revision == s.Tags[tag] {
+				cp.tags = append(cp.tags, tag)
+			}
+		}
+	}
+	return out
+}
+
+// resolve finds the control plane a revision or tag names; "" is the
+// default control plane.
+func (s *MeshSpec) resolve(ref string) *controlPlane {
+	cps := s.controlPlanes()
+	if ref == "" {
+		return s.defaultControlPlane(cps)
+	}
+	if rev, ok := s.Tags[ref]; ok {
+		ref = rev
+	}
+	for _, cp := range cps {
+		if cp.revision != "" && cp.revision == ref {
+			return cp
+		}
+	}
+	return nil
+}
+
+// defaultControlPlane is the one gateways follow unless they say
+// otherwise: the one the default tag names, or the only one.
+func (s *MeshSpec) defaultControlPlane(cps []*controlPlane) *controlPlane {
+	if rev, ok := s.Tags[DefaultTag]; ok {
+		for _, cp := range cps {
+			if cp.revision == rev {
+				return cp
+			}
+		}
+		return nil
+	}
+	if len(cps) == 1 {
+		return cps[0]
+	}
+	return nil
+}
+
+// injectsByDefault reports whether some control plane injects namespaces
+// labelled istio-injection=enabled: the one without a revision, or the
+// default tag's.
+func (s *MeshSpec) injectsByDefault() bool {
+	if _, ok := s.Tags[DefaultTag]; ok {
+		return true
+	}
+	return !s.multiRevision() && s.Revision == ""
+}
+
+// clusterWide is the control plane the objects the cluster has once
+// follow (the namespaces, the mesh-wide policy, istio-cni): the default
+// control plane, else the one of the newest release. So installing a
+// canary revision adds its own objects and changes nothing the cluster
+// runs; moving the default tag moves istio-cni too, in place, as
+// upstream upgrades it.
+func (s *MeshSpec) clusterWide() *controlPlane {
+	cps := s.controlPlanes()
+	if cp := s.defaultControlPlane(cps); cp != nil {
+		return cp
+	}
+	var out *controlPlane
+	for _, cp := range cps {
+		if out == nil || slices.Index(IstioReleases, cp.version) > slices.Index(IstioReleases, out.version) {
+			out = cp
+		}
+	}
+	return out
+}
+
+// image is the reference of one of a control plane's images: pinned by
+// the revision's digest, else by spec.registry's, else tagged with
+// spec.registry.tag or the revision's release.
+func (s *MeshSpec) image(cp *controlPlane, name string) string {
+	r := s.Registry
+	if d, ok := cp.digests[name]; ok {
+		return r.Hub + "/" + name + "@" + d
+	}
+	if r.Tag == "" {
+		r.Tag = cp.version
+	}
+	return r.Image(name)
+}
+
+// imageTag is the tag of a control plane's images, when they are tagged.
+func (s *MeshSpec) imageTag(cp *controlPlane) string {
+	if s.Registry.Tag != "" {
+		return s.Registry.Tag
+	}
+	return cp.version
+}
+
+// sharedVersion is the release every control plane runs, or "" when
+// they run different ones.
+func (s *MeshSpec) sharedVersion() string {
+	version := ""
+	for i, cp := range s.controlPlanes() {
+		if i > 0 && cp.version != version {
+			return ""
+		}
+		version = cp.version
+	}
+	return version
+}
+
+func (s *MeshSpec) setRevisionDefaults() {
+	for i := range s.Revisions {
+		if s.Revisions[i].Version == "" {
+			s.Revisions[i].Version = s.Version
+		}
+	}
+}
+
+// validateRevisions checks the releases, the revisions and the tags.
+func (s *MeshSpec) validateRevisions(p *problems) {
+	validateRelease(p, "spec.version", s.Version)
+	if !s.multiRevision() {
+		validateRevisionName(p, "spec.revision", s.Revision)
+	} else if s.Revision != "" {
+		p.add("spec.revision", "names the one control plane of a mesh without spec.revisions; with them, name each revision there")
+	}
+	seen := map[string]int{}
+	for i, r := range s.Revisions {
+		f := fmt.Sprintf("spec.revisions[%d]", i)
+		if r.Name == "" {
+			p.add(f+".name", "must not be empty")
+		}
+		validateRevisionName(p, f+".name", r.Name)
+		if j, ok := seen[r.Name]; ok && r.Name != "" {
+			p.add(f+".name", "duplicate revision %q (also spec.revisions[%d])", r.Name, j)
+		}
+		seen[r.Name] = i
+		validateRelease(p, f+".version", r.Version)
+		validateDigests(p, f+".digests", r.Digests)
+	}
+	for _, tag := range sortedKeys(s.Tags) {
+		f := fmt.Sprintf("spec.tags[%s]", tag)
+		for _, msg := range validation.IsDNS1123Label(tag) {
+			p.add(f, "%q is not a DNS label: %s", tag, msg)
+		}
+		if _, isRevision := seen[tag]; isRevision || (!s.multiRevision() && tag == s.Revision) {
+			p.add(f, "%q is the name of a revision; a tag needs a name of its own", tag)
+		}
+		rev := s.Tags[tag]
+		if s.resolveRevisionName(rev) {
+			continue
+		}
+		if _, isTag := s.Tags[rev]; isTag {
+			p.add(f, "names the tag %q; a tag names a revision", rev)
+			continue
+		}
+		p.add(f, "%q is not a revision; revisions are %q", rev, s.revisionNames())
+	}
+	s.validateImagesAcrossReleases(p)
+}
+
+// resolveRevisionName reports whether name is a revision of the mesh.
+func (s *MeshSpec) resolveRevisionName(name string) bool {
+	return name != "" && slices.Contains(s.revisionNames(), name)
+}
+
+func (s *MeshSpec) revisionNames() []string {
+	if !s.multiRevision() {
+		if s.Revision == "" {
+			return []string{}
+		}
+		return []string{s.Revision}
+	}
+	out := make([]string, 0, len(s.Revisions))
+	for _, r := range s.Revisions {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// validateImagesAcrossReleases refuses image settings that would give
+// revisions of different releases the same image.
+func (s *MeshSpec) validateImagesAcrossReleases(p *problems) {
+	versions := map[string]bool{}
+	for _, cp := range s.controlPlanes() {
+		versions[cp.version] = true
+	}
+	if len(versions) < 2 {
+		return
+	}
+	if s.Registry.Tag != "" {
+		p.add("spec.registry.tag", "gives every revision the image tag %q, but the revisions run different releases; leave it out, and each revision's images are tagged with its release", s.Registry.Tag)
+	}
+	for _, name := range sortedKeys(s.Registry.Digests) {
+		for i, r := range s.Revisions {
+			if _, own := r.Digests[name]; !own {
+				p.add(fmt.Sprintf("spec.registry.digests[%s]", name), "pins one %s image for revisions of different releases; pin it per revision in spec.revisions[%d].digests", name, i)
+				break
+			}
+		}
+	}
+}
+
+func validateRelease(p *problems, field, version string) {
+	if !slices.Contains(IstioReleases, version) {
+		p.add(field, "Istio %q is not a release meshrender renders; it renders %s", version, quotedList(IstioReleases))
+	}
+}
+
+func validateRevisionName(p *problems, field, rev string) {
+	if rev == "" {
+		return
+	}
+	if rev == DefaultTag {
+		p.add(field, `"default" names the unrevisioned control plane and the default tag, not a revision`)
+		return
+	}
+	for _, msg := range validation.IsDNS1123Label(rev) {
+		p.add(field, "%q is not a DNS label: %s", rev, msg)
+	}
+	// istiod-<revision> is a Service name, a DNS label of at most 63.
+	if len(rev) > 56 {
+		p.add(field, "%q is longer than 56 characters; istiod-%s would not be a valid Service name", rev, rev)
+	}
+}
+
+// validateFollowedRevision checks a gateway's revision or tag; "" follows
+// the default control plane, which must then exist.
+func (s *MeshSpec) validateFollowedRevision(p *problems, field, ref string) {
+	if s.resolve(ref) != nil {
+		return
+	}
+	if ref == "" {
+		p.add(field, "the mesh has several revisions and no %q tag; say which revision or tag this follows", DefaultTag)
+		return
+	}
+	p.add(field, "%q is neither a revision nor a tag; revisions are %q, tags %q", ref, s.revisionNames(), sortedKeys(s.Tags))
+}
+
+// quotedList is "a", "b" or "c".
+func quotedList(items []string) string {
+	out := ""
+	for i, it := range items {
+		switch {
+		case i == 0:
+		case i == len(items)-1:
+			out += " or "
+		default:
+			out += ", "
+		}
+		out += fmt.Sprintf("%q", it)
+	}
+	return out
+}
