@@ -160,6 +160,9 @@ type placement struct {
 	items    []*item
 	objs     []render.Object
 	replaces map[int]int // item -> the object that replaces it
+	// labels are someone else's items, application namespaces, that get
+	// the labels of the object meshrender renders for them.
+	labels   map[int]int
 	dropped  map[int]bool
 	appended []int // objects with no item to replace, in install order
 }
@@ -175,25 +178,34 @@ func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, er
 	if meta, err := cfg.GetMeta(); err == nil && meta.Name != "" {
 		instance = meta.Name
 	}
-	p := &placement{items: items, objs: objs, replaces: map[int]int{}, dropped: map[int]bool{}}
+	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]int{}, dropped: map[int]bool{}}
 	placed := make([]bool, len(objs))
 	for i, it := range items {
 		id, labels := it.id, it.labels
 		if !it.hasIdentity {
 			continue
 		}
+		// An earlier run's application namespace carries only the
+		// annotation that marks it.
+		ours := render.Owns(labels, instance) || it.annotations[render.AnnotationNamespaceLabels] == instance
 		if j, rendersIt := index[id]; rendersIt && !placed[j] {
-			if !render.Owns(labels, instance) && !render.SharedByMeshes(labels) {
+			switch {
+			case ours || render.SharedByMeshes(labels):
+				p.replaces[i] = j
+			case labelsOnly(objs[j]):
+				// An application namespace the input holds: it keeps
+				// everything but the injection label meshrender sets.
+				p.labels[i] = j
+			default:
 				// Someone else's object of the same name: replacing it
 				// would lose their content, keeping it would leave the
 				// mesh incomplete.
 				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks %s: %s and %s: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), render.LabelManagedBy, render.ManagedBy, render.LabelInstance, instance)
 			}
-			p.replaces[i] = j
 			placed[j] = true
 			continue
 		}
-		if render.Owns(labels, instance) {
+		if ours {
 			p.dropped[i] = true // rendered by an earlier run of this mesh, gone now
 		}
 	}
@@ -209,6 +221,14 @@ func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, er
 func (p *placement) write(w *writer) error {
 	for i, it := range p.items {
 		if p.dropped[i] {
+			continue
+		}
+		if j, ok := p.labels[i]; ok {
+			n, err := withInjectionLabel(it, p.objs[j])
+			if err != nil {
+				return err
+			}
+			w.node(n)
 			continue
 		}
 		j, replaced := p.replaces[i]
@@ -242,6 +262,44 @@ func (p *placement) write(w *writer) error {
 		w.node(n)
 	}
 	return nil
+}
+
+// labelsOnly reports whether o is an object meshrender sets only the
+// labels of: an application namespace.
+func labelsOnly(o render.Object) bool {
+	if o.Kind != "Namespace" {
+		return false
+	}
+	n, err := parseObject(o)
+	return err == nil && render.LabelsOnly(n.GetAnnotations())
+}
+
+// withInjectionLabel is an application namespace of the input with the
+// injection label of the one meshrender renders for it: that label set,
+// the other removed, everything else of the item as it was.
+func withInjectionLabel(it *item, o render.Object) (*yaml.RNode, error) {
+	n, err := it.parse()
+	if err != nil {
+		return nil, err
+	}
+	rendered, err := parseObject(o)
+	if err != nil {
+		return nil, err
+	}
+	want := rendered.GetLabels()
+	for _, key := range []string{render.LabelRevision, render.LabelIstioInjection} {
+		v, set := want[key]
+		if !set {
+			if _, err := n.Pipe(yaml.Lookup(yaml.MetadataField, yaml.LabelsField), yaml.Clear(key)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := n.PipeE(yaml.SetLabel(key, v)); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }
 
 func parseObject(o render.Object) (*yaml.RNode, error) {

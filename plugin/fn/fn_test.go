@@ -344,3 +344,60 @@ func FuzzExecute(f *testing.F) {
 		}
 	})
 }
+
+// TestApplicationNamespacesGetOnlyTheirLabel: a namespace of
+// spec.namespaces that the input holds is the team's: it keeps everything
+// but the injection label meshrender sets (and the other one it removes);
+// one the input lacks is added, and dropped again when it leaves the
+// mesh, while the team's own stays.
+func TestApplicationNamespacesGetOnlyTheirLabel(t *testing.T) {
+	team := `- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: shop # the shop team's
+    labels:
+      team: shop
+      istio-injection: enabled
+`
+	spec := "    profile: minimal\n    revision: blue\n    injection: {enabled: true}\n    namespaces:\n    - {name: shop, revision: blue}\n    - {name: payments, revision: blue}\n"
+	out, err := execute(t, inputList(team, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop := `- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: shop # the shop team's
+    labels:
+      team: shop
+      istio.io/rev: 'blue'
+`
+	if !strings.Contains(out, shop) {
+		t.Errorf("the team's namespace did not come back with only its injection label changed:\n%.900s", out)
+	}
+	if strings.Count(out, "name: shop") != 2 { // the item and the function config
+		t.Error("namespace shop is in the output twice")
+	}
+	if !strings.Contains(out, "meshrender.dev/labels-for-mesh: test\n    labels:\n      istio.io/rev: blue\n    name: payments\n") {
+		t.Errorf("namespace payments, which the input lacks, was not added:\n%s", out)
+	}
+	again, err := execute(t, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != out {
+		t.Error("the function is not idempotent over application namespaces")
+	}
+	// shop and payments leave the mesh: payments, meshrender's, goes; the
+	// team's shop stays, with the label it last got.
+	left, err := execute(t, strings.Replace(again, "    namespaces:\n    - {name: shop, revision: blue}\n    - {name: payments, revision: blue}\n", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(left, "name: payments") {
+		t.Error("namespace payments stayed after it left the mesh")
+	}
+	if !strings.Contains(left, shop) {
+		t.Error("the team's namespace shop did not stay as it was")
+	}
+}
