@@ -23,15 +23,7 @@ var gitopsOptions = map[gitops.Flavor]gitops.Options{
 
 func gitopsMesh(t *testing.T) render.Mesh {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "examples", gitopsExample, "mesh.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := render.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return exampleMesh(t, Example{Name: gitopsExample, Dir: filepath.Join("..", "examples", gitopsExample)})
 }
 
 // readDir returns every file under dir with its content, by slash path.

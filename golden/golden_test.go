@@ -21,15 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files with the curre
 // -f` does.
 func renderExample(t *testing.T, e Example) []byte {
 	t.Helper()
-	data, err := e.ReadMesh()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := render.Decode(data)
-	if err != nil {
-		t.Fatalf("%s: %v", e.Name, err)
-	}
-	out, err := render.YAML(m)
+	out, err := render.YAML(exampleMesh(t, e))
 	if err != nil {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
@@ -46,6 +38,20 @@ func examples(t *testing.T) []Example {
 		t.Fatal("no examples found under ../examples")
 	}
 	return ex
+}
+
+// exampleMesh decodes an example's mesh.yaml.
+func exampleMesh(t *testing.T, e Example) render.Mesh {
+	t.Helper()
+	data, err := e.ReadMesh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := render.Decode(data)
+	if err != nil {
+		t.Fatalf("%s: %v", e.Name, err)
+	}
+	return m
 }
 
 // TestGolden compares every example's rendering with golden/<name>.yaml.
@@ -87,8 +93,9 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 		known[e.Name+".yaml"] = true
 	}
 	files, _ := filepath.Glob("*.yaml")
-	for _, f := range files {
-		if !known[f] {
+	steps, _ := filepath.Glob(filepath.Join("*", "[0-9]*.yaml"))
+	for _, f := range append(files, steps...) {
+		if !known[filepath.ToSlash(f)] {
 			t.Errorf("golden file %s has no example under ../examples", f)
 		}
 	}
@@ -96,7 +103,8 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 	// other; the runtime tests compare them.
 	injecting := map[string]bool{}
 	for _, e := range examples(t) {
-		if bytes.Contains(renderExample(t, e), []byte("\nkind: MutatingWebhookConfiguration\n")) {
+		// The steps of a sequence run in its own runtime test.
+		if e.Sequence == "" && bytes.Contains(renderExample(t, e), []byte("\nkind: MutatingWebhookConfiguration\n")) {
 			injecting[filepath.Join("injected", e.Name+".yaml")] = true
 		}
 	}
@@ -176,4 +184,29 @@ func head(doc []byte) string {
 		return string(doc[:400]) + "..."
 	}
 	return string(doc)
+}
+
+// TestNoDuplicateObjects: no example renders two objects of one kind,
+// namespace and name, however many revisions, gateways and namespaces it
+// has; a second one would overwrite the first on apply.
+func TestNoDuplicateObjects(t *testing.T) {
+	for _, e := range examples(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			seen := map[string]int{}
+			for i, doc := range splitDocs(renderExample(t, e)) {
+				var o struct {
+					Kind     string
+					Metadata struct{ Name, Namespace string }
+				}
+				if err := yaml.Unmarshal(doc, &o); err != nil {
+					t.Fatal(err)
+				}
+				id := o.Kind + " " + o.Metadata.Namespace + "/" + o.Metadata.Name
+				if j, ok := seen[id]; ok {
+					t.Errorf("documents %d and %d are both %s", j, i, id)
+				}
+				seen[id] = i
+			}
+		})
+	}
 }
