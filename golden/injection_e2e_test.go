@@ -41,11 +41,11 @@ const (
 const injectorWebhookSuffix = "sidecar-injector.istio.io"
 
 // appDeployment is the application's Deployment.
-func appDeployment() *appsv1.Deployment {
+func appDeployment(namespace string) *appsv1.Deployment {
 	labels := map[string]string{"app": appName, "version": "v1"}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: appNamespace, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: namespace, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
@@ -74,10 +74,10 @@ func appDeployment() *appsv1.Deployment {
 
 // appPod is one replica of the application, as its ReplicaSet would ask
 // the API server to create it.
-func appPod() *corev1.Pod {
-	d := appDeployment()
+func appPod(namespace string) *corev1.Pod {
+	d := appDeployment(namespace)
 	meta := *d.Spec.Template.ObjectMeta.DeepCopy()
-	meta.Name, meta.Namespace = appName+"-0", appNamespace
+	meta.Name, meta.Namespace = appName+"-0", namespace
 	return &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: meta, Spec: *d.Spec.Template.Spec.DeepCopy()}
 }
 
@@ -141,42 +141,15 @@ func (m *runningMesh) expectedInjection(t *testing.T, mesh render.Mesh) injectio
 func (m *runningMesh) checkInjection(ctx context.Context, t *testing.T, mesh render.Mesh) (*corev1.Pod, error) {
 	t.Helper()
 	want := m.expectedInjection(t, mesh)
-	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: appNamespace, Labels: maps.Clone(want.namespaceLabels)}}
-	if want.cni {
-		ns.Labels[psapi.EnforceLevelLabel] = string(psapi.LevelRestricted)
-		ns.Labels[psapi.WarnLevelLabel] = string(psapi.LevelRestricted)
-	}
-	m.client.Warnings() // what setting up istiod's local endpoints drew
-	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: metav1.ObjectMeta{Name: appServiceAccount, Namespace: appNamespace}}
-	// The cluster CA a pod's API access volume reads, which
-	// kube-controller-manager would publish.
-	ca, err := m.server.ServingCertificate()
+	created, errs, err := m.deployApp(ctx, t, appNamespace, want.namespaceLabels, want.cni)
 	if err != nil {
-		return nil, err
-	}
-	rootCA := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: appNamespace}, Data: map[string]string{"ca.crt": string(ca)}}
-	if _, err := m.client.Apply(ctx, jsonDocs(t, ns, sa, rootCA, appDeployment())); err != nil {
-		return nil, fmt.Errorf("applying the application: %w", err)
-	}
-	var errs []error
-	if w := m.client.Warnings(); len(w) > 0 {
-		errs = append(errs, fmt.Errorf("the API server warned about the application: %v", w))
-	}
-
-	// The pod through the API server: its injection webhook and Pod
-	// Security admission.
-	created, err := m.client.Kube.CoreV1().Pods(appNamespace).Create(ctx, appPod(), metav1.CreateOptions{FieldManager: "replicaset-controller"})
-	if err != nil {
-		return nil, errors.Join(append(errs, fmt.Errorf("the API server refused the application's pod: %w", err))...)
-	}
-	if w := m.client.Warnings(); len(w) > 0 {
-		errs = append(errs, fmt.Errorf("the API server warned about the injected pod: %v", w))
+		return nil, errors.Join(append(errs, err)...)
 	}
 	errs = append(errs, checkInjectedPod(created, want)...)
 
 	// The same pod straight to istiod: istiod's own output, before the
 	// API server defaults fields.
-	injected, err := m.inject(ctx, appPod())
+	injected, err := m.inject(ctx, appPod(appNamespace))
 	if err != nil {
 		return nil, errors.Join(append(errs, err)...)
 	}
@@ -191,6 +164,44 @@ func (m *runningMesh) checkInjection(ctx context.Context, t *testing.T, mesh ren
 		errs = append(errs, err)
 	}
 	return injected, errors.Join(errs...)
+}
+
+// deployApp puts the application into a namespace with the given labels,
+// enforcing Pod Security restricted if asked to: the namespace, its
+// service account, the cluster CA a pod's API access volume reads (which
+// kube-controller-manager would publish), the Deployment, and its pod
+// created through the API server, which has it injected and admits it.
+// What the API server warned about comes back as problems beside the
+// created pod; an error means there is no pod.
+func (m *runningMesh) deployApp(ctx context.Context, t *testing.T, namespace string, labels map[string]string, restricted bool) (*corev1.Pod, []error, error) {
+	t.Helper()
+	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: maps.Clone(labels)}}
+	if restricted {
+		ns.Labels[psapi.EnforceLevelLabel] = string(psapi.LevelRestricted)
+		ns.Labels[psapi.WarnLevelLabel] = string(psapi.LevelRestricted)
+	}
+	m.client.Warnings() // what setting up istiod's local endpoints drew
+	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: metav1.ObjectMeta{Name: appServiceAccount, Namespace: namespace}}
+	ca, err := m.server.ServingCertificate()
+	if err != nil {
+		return nil, nil, err
+	}
+	rootCA := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: namespace}, Data: map[string]string{"ca.crt": string(ca)}}
+	if _, err := m.client.Apply(ctx, jsonDocs(t, ns, sa, rootCA, appDeployment(namespace))); err != nil {
+		return nil, nil, fmt.Errorf("applying the application: %w", err)
+	}
+	var errs []error
+	if w := m.client.Warnings(); len(w) > 0 {
+		errs = append(errs, fmt.Errorf("the API server warned about the application: %v", w))
+	}
+	created, err := m.client.Kube.CoreV1().Pods(namespace).Create(ctx, appPod(namespace), metav1.CreateOptions{FieldManager: "replicaset-controller"})
+	if err != nil {
+		return nil, errs, fmt.Errorf("the API server refused the application's pod: %w", err)
+	}
+	if w := m.client.Warnings(); len(w) > 0 {
+		errs = append(errs, fmt.Errorf("the API server warned about the injected pod: %v", w))
+	}
+	return created, errs, nil
 }
 
 func jsonDocs(t *testing.T, objs ...any) [][]byte {

@@ -91,51 +91,67 @@ func (r *renderedMesh) gateways() []*appsv1.Deployment {
 }
 
 // runningMesh is a rendered mesh applied to its own API server, with its
-// istiod running.
+// istiods running.
 type runningMesh struct {
 	rendered *renderedMesh
 	server   *apiserver.Server
 	client   *apiserver.Client
-	istiod   *istioproc.Istiod
-	dir      string
+	// istiod is the first rendered control plane, the only one of a mesh
+	// without spec.revisions; istiods are all of them, by revision label.
+	istiod  *istioproc.Istiod
+	istiods map[string]*istioproc.Istiod
+	dir     string
 }
 
-// startMesh applies a rendered stream to a new API server and starts the
-// rendered istiod.
+// startMesh applies a rendered stream to a new API server and starts
+// every rendered istiod, each on a loopback address of its own.
 func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	t.Helper()
 	server, client := newServer(t)
-	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir()}
+	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(), istiods: map[string]*istioproc.Istiod{}}
 	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}
 	client.Warnings()
-	istiods := m.rendered.deployments("istiod")
-	if len(istiods) != 1 {
-		t.Fatalf("%d istiod Deployments rendered, want one", len(istiods))
+	deployments := m.rendered.deployments("istiod")
+	if len(deployments) == 0 {
+		t.Fatal("no istiod Deployment rendered")
 	}
-	ip, err := istioproc.NewLoopbackIP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.istiod, err = istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
-		Binary: binary(t, "pilot-discovery"), Dir: filepath.Join(m.dir, "istiod"), Deployment: istiods[0],
-		Server: server.Config, Kube: client.Kube, IP: ip,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		m.istiod.Stop()
-		if t.Failed() {
-			t.Logf("istiod's log:\n%s", lastLines(m.istiod.Logs(), 60))
+	for _, d := range deployments {
+		ip, err := istioproc.NewLoopbackIP()
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	started := time.Now()
-	if err := m.istiod.WaitReady(ctx); err != nil {
-		t.Fatal(err)
+		istiod, err := istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
+			Binary: binary(t, "pilot-discovery"), Dir: filepath.Join(m.dir, d.Name), Deployment: d,
+			Server: server.Config, Kube: client.Kube, IP: ip,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			istiod.Stop()
+			if t.Failed() {
+				t.Logf("%s's log:\n%s", d.Name, lastLines(istiod.Logs(), 60))
+			}
+		})
+		m.istiods[d.Labels["istio.io/rev"]] = istiod
+		if m.istiod == nil {
+			// The others start once the first has made the mesh's CA, as a
+			// new revision starts beside a running one.
+			m.istiod = istiod
+			if _, err := m.caRoot(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	t.Logf("istiod ready after %v", time.Since(started).Round(10*time.Millisecond))
+	started := time.Now()
+	for _, istiod := range m.istiods {
+		if err := istiod.WaitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d istiod ready after %v", len(m.istiods), time.Since(started).Round(10*time.Millisecond))
 	return m
 }
 
@@ -223,17 +239,29 @@ func webhookPatched(ctx context.Context, c *apiserver.Client, name string, root 
 	return nil
 }
 
-// checkMeshConfig compares the mesh config istiod runs with with the
-// rendered ConfigMap: every field the ConfigMap sets must be in effect.
+// checkMeshConfig compares the mesh config every istiod runs with with
+// the rendered ConfigMap: every field the ConfigMap sets must be in
+// effect.
 func (m *runningMesh) checkMeshConfig(ctx context.Context) error {
+	for rev, istiod := range m.istiods {
+		if err := m.checkMeshConfigOf(ctx, rev, istiod); err != nil {
+			return fmt.Errorf("istiod of revision %s: %w", rev, err)
+		}
+	}
+	return nil
+}
+
+// checkMeshConfigOf compares the mesh config one istiod runs with with
+// the rendered ConfigMap of its revision.
+func (m *runningMesh) checkMeshConfigOf(ctx context.Context, rev string, istiod *istioproc.Istiod) error {
 	var doc string
 	for _, cm := range m.rendered.all("ConfigMap") {
-		if mesh, ok := cm.Object["data"].(map[string]any)["mesh"].(string); ok && cm.GetNamespace() == m.istiod.Namespace {
+		if mesh, ok := cm.Object["data"].(map[string]any)["mesh"].(string); ok && cm.GetNamespace() == istiod.Namespace && cm.GetLabels()["istio.io/rev"] == rev {
 			doc = mesh
 		}
 	}
 	if doc == "" {
-		return errors.New("no mesh ConfigMap rendered in istiod's namespace")
+		return errors.New("no mesh ConfigMap of its revision rendered in its namespace")
 	}
 	raw, err := yaml.YAMLToJSON([]byte(doc))
 	if err != nil {
@@ -243,7 +271,7 @@ func (m *runningMesh) checkMeshConfig(ctx context.Context) error {
 	if err := protojson.Unmarshal(raw, want); err != nil {
 		return fmt.Errorf("the rendered mesh config: %w", err)
 	}
-	body, err := m.istiod.Get(ctx, "/debug/mesh")
+	body, err := istiod.Get(ctx, "/debug/mesh")
 	if err != nil {
 		return err
 	}
@@ -674,13 +702,17 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 	return nil
 }
 
-// istiodHosts resolves the rendered istiod Services to the running
-// istiod, as cluster DNS would.
+// istiodHosts resolves the rendered istiod Services, its revision's and
+// its tags', to the running istiod of their revision, as cluster DNS
+// would.
 func (m *runningMesh) istiodHosts() map[string]string {
 	hosts := map[string]string{}
 	for _, svc := range m.rendered.all("Service") {
-		if svc.GetLabels()["app"] == "istiod" {
-			hosts[svc.GetName()+"."+svc.GetNamespace()+".svc"] = m.istiod.IP
+		if svc.GetLabels()["app"] != "istiod" {
+			continue
+		}
+		if istiod, ok := m.istiods[svc.GetLabels()["istio.io/rev"]]; ok {
+			hosts[svc.GetName()+"."+svc.GetNamespace()+".svc"] = istiod.IP
 		}
 	}
 	return hosts

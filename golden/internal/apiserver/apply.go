@@ -10,6 +10,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -199,15 +200,32 @@ func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured, opt
 
 // Get reads an object as the server holds it.
 func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	u.SetNamespace(namespace)
-	res, err := c.resource(u)
+	res, err := c.resourceOf(apiVersion, kind, namespace)
 	if err != nil {
 		return nil, err
 	}
 	return res.Get(ctx, name, metav1.GetOptions{})
+}
+
+// resourceOf is the resource of a kind, in a namespace if it has them.
+func (c *Client) resourceOf(apiVersion, kind, namespace string) (dynamic.ResourceInterface, error) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(namespace)
+	return c.resource(u)
+}
+
+// Delete deletes an object; one that is gone already is no error.
+func (c *Client) Delete(ctx context.Context, apiVersion, kind, namespace, name string) error {
+	res, err := c.resourceOf(apiVersion, kind, namespace)
+	if err != nil {
+		return err
+	}
+	if err := res.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // content is an object without what the server changes on any write.
