@@ -107,11 +107,15 @@ type RollingUpdate struct {
 }
 
 func validateRollingUpdate(p *problems, field string, r RollingUpdate) {
-	for name, v := range map[string]*intstr.IntOrString{"maxSurge": r.MaxSurge, "maxUnavailable": r.MaxUnavailable} {
+	for _, bound := range []struct {
+		name string
+		v    *intstr.IntOrString
+	}{{"maxSurge", r.MaxSurge}, {"maxUnavailable", r.MaxUnavailable}} {
+		v := bound.v
 		if v == nil {
 			continue
 		}
-		f := field + "." + name
+		f := field + "." + bound.name
 		switch v.Type {
 		case intstr.Int:
 			if v.IntVal < 0 {
