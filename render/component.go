@@ -23,12 +23,16 @@ const (
 	// LayerGateways holds the gateways, one component per namespace.
 	LayerGateways Layer = "gateways"
 	// LayerPolicies holds what the mesh admin adds around the
-	// installation: network isolation, edge authentication, certificates.
+	// installation: network isolation, edge authentication, the
+	// certificate issuer and who may ask it for certificates.
 	LayerPolicies Layer = "policies"
+	// LayerCertificates holds the gateways' certificates, once their
+	// issuer exists.
+	LayerCertificates Layer = "certificates"
 )
 
 // Layers lists every layer in install order.
-var Layers = []Layer{LayerCRDs, LayerControlPlane, LayerDataPlane, LayerGateways, LayerPolicies}
+var Layers = []Layer{LayerCRDs, LayerControlPlane, LayerDataPlane, LayerGateways, LayerPolicies, LayerCertificates}
 
 // Rank is the layer's position in Layers; a layer not listed sorts last.
 func (l Layer) Rank() int {

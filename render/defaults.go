@@ -38,6 +38,8 @@ func (m *Mesh) Default() error {
 	s.CNI.setDefaults()
 	s.setIngressDefaults()
 	s.Egress.setDefaults(s.Istiod.Namespace)
+	s.NetworkPolicy.setDefaults()
+	s.Certificates.setDefaults()
 	return nil
 }
 

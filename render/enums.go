@@ -24,6 +24,8 @@ var enums = map[string][]string{
 	"MeshSpec.Version":                          IstioReleases,
 	"Revision.Version":                          IstioReleases,
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
+	"CertificateIssuer.Kind":                    {"ClusterIssuer", "Issuer"},
+	"GatewayCertificate.PrivateKeyAlgorithm":    {"ECDSA", "RSA", "Ed25519"},
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,
 	"ZoneServiceOverride.ExternalTrafficPolicy": trafficPolicies,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshrender/meshrender/render/internal/gateway"
 	"github.com/meshrender/meshrender/render/internal/naming"
+	"github.com/meshrender/meshrender/render/internal/netpol"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
@@ -48,6 +49,9 @@ type Ingress struct {
 	// "default", or the one control plane). Changing it upgrades the
 	// gateways in place.
 	Revision string `json:"revision,omitempty"`
+	// JWT requires a valid end-user token of every request to these
+	// gateways (not the exposure classes', which have their own).
+	JWT *JWT `json:"jwt,omitempty"`
 }
 
 // GatewayService configures a gateway's LoadBalancer Service.
@@ -111,6 +115,9 @@ type ExposureClass struct {
 	// Revision is the revision or tag this class's gateways follow
 	// (default: the one spec.ingress.revision names).
 	Revision string `json:"revision,omitempty"`
+	// JWT requires a valid end-user token of every request to this
+	// class's gateways.
+	JWT *JWT `json:"jwt,omitempty"`
 }
 
 // DefaultIngressNamespace is where the all-zone ingress gateway runs
@@ -182,6 +189,7 @@ func (s *MeshSpec) validateIngress(p *problems) {
 	if *in.Enabled {
 		s.validateFollowedRevision(p, "spec.ingress.revision", in.Revision)
 	}
+	validateJWT(p, "spec.ingress.jwt", in.JWT)
 	zones := map[string]bool{}
 	for _, z := range s.Zones {
 		zones[z] = true
@@ -307,6 +315,7 @@ func (s *MeshSpec) validateExposureClasses(p *problems) {
 		if c.Revision != "" {
 			s.validateFollowedRevision(p, f+".revision", c.Revision)
 		}
+		validateJWT(p, f+".jwt", c.JWT)
 	}
 }
 
@@ -321,6 +330,10 @@ type ingressGateway struct {
 	min, max  int32
 	// revision is the revision or tag the gateway follows.
 	revision string
+	// set is the gateway set it belongs to: "ingress" or its class.
+	set string
+	// jwt is its end-user authentication, if any.
+	jwt *JWT
 }
 
 // ingressGateways derives every ingress gateway of a defaulted mesh: the
@@ -361,9 +374,9 @@ func ingressGateways(s *MeshSpec) []ingressGateway {
 		return svc
 	}
 	add := func(field, base string, class *ExposureClass, zonal bool) {
-		name, labels, rev := "", map[string]string(nil), in.Revision
+		name, labels, rev, set, jwt := "", map[string]string(nil), in.Revision, GatewaySetIngress, in.JWT
 		if class != nil {
-			name, labels = class.Name, class.Labels
+			name, labels, set, jwt = class.Name, class.Labels, class.Name, class.JWT
 			if class.Revision != "" {
 				rev = class.Revision
 			}
@@ -371,7 +384,7 @@ func ingressGateways(s *MeshSpec) []ingressGateway {
 		out = append(out, ingressGateway{
 			field: field, namespace: base,
 			selector: naming.GatewayLabels(labels, name, ""),
-			service:  service(class, ""), min: lo * scale, max: hi * scale, revision: rev,
+			service:  service(class, ""), min: lo * scale, max: hi * scale, revision: rev, set: set, jwt: jwt,
 		})
 		if !multiZone || !zonal {
 			return
@@ -380,7 +393,7 @@ func ingressGateways(s *MeshSpec) []ingressGateway {
 			out = append(out, ingressGateway{
 				field: fmt.Sprintf("%s (zone %s)", field, z), namespace: naming.ZonalNamespace(base, z), zone: z,
 				selector: naming.GatewayLabels(labels, name, z),
-				service:  service(class, z), min: lo, max: hi, revision: rev,
+				service:  service(class, z), min: lo, max: hi, revision: rev, set: set, jwt: jwt,
 			})
 		}
 	}
@@ -475,7 +488,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			Name:       string(LayerGateways) + "/" + g.namespace,
 			Field:      g.field,
 			Layer:      LayerGateways,
-			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: namespaceIdentity(g.selector)}},
+			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: s.gatewayNamespaceLabels(g.selector)}},
 			Images:     []string{"proxyv2"},
 			Build:      buildGateway(m, cp, values),
 		})
@@ -483,14 +496,19 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 	return out
 }
 
-// namespaceIdentity is the part of a gateway's selector that a namespace
-// carries too, so policies can select gateway namespaces as Gardener's do.
-func namespaceIdentity(selector map[string]string) map[string]string {
+// gatewayNamespaceLabels are the part of a gateway's selector that a
+// namespace carries too, so policies can select gateway namespaces as
+// Gardener's do, and with network isolation the label the application
+// namespaces accept traffic from.
+func (s *MeshSpec) gatewayNamespaceLabels(selector map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, k := range []string{naming.LabelIstio, naming.LabelRole, naming.LabelExposureClassName} {
 		if v, ok := selector[k]; ok {
 			out[k] = v
 		}
+	}
+	if s.networkPolicies() {
+		out[netpol.IngressGatewayNamespaceLabel] = "true"
 	}
 	return out
 }

@@ -105,6 +105,12 @@ type MeshSpec struct {
 	// labelled for the revision or tag whose istiod injects its pods.
 	// meshrender sets that label and owns nothing else of them.
 	Namespaces []MeshNamespace `json:"namespaces,omitempty"`
+	// NetworkPolicy isolates meshrender's namespaces and the application
+	// namespaces with NetworkPolicies.
+	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitzero"`
+	// Certificates are the gateways' credentials from Vault through
+	// cert-manager, and the teams that may ask for them.
+	Certificates Certificates `json:"certificates,omitzero"`
 	// MeshConfig is Istio's mesh config (ConfigMap istio), any field of
 	// Istio's MeshConfig under Istio's own names.
 	MeshConfig MeshConfig `json:"meshConfig,omitzero"`

@@ -19,6 +19,7 @@ var planners = []planner{
 	namespaceComponents,
 	ingressComponents,
 	egressComponents,
+	policyComponents,
 }
 
 // plan lists every component of a defaulted mesh whose fields are valid.

@@ -469,3 +469,47 @@ func TestImagesIncludeWhatIsInjected(t *testing.T) {
 		t.Errorf("Images = %q, want %q", got, want)
 	}
 }
+
+// TestIssuersComeBeforeCertificates: the issuer and its RBAC are in the
+// policies layer, the certificates in the certificates layer after it,
+// each in the namespace of the gateway that reads its Secret; a namespaced
+// issuer is rendered beside the certificates of each namespace, a
+// ClusterIssuer's ServiceAccount in cert-manager's namespace.
+func TestIssuersComeBeforeCertificates(t *testing.T) {
+	spec := func(kind string) MeshSpec {
+		return MeshSpec{Zones: []string{"a", "b"}, Certificates: Certificates{
+			Issuer:   CertificateIssuer{Kind: kind, Vault: VaultConfig{Server: "https://vault.example", Path: "pki/sign/example", Role: "istio"}},
+			Gateways: []GatewayCertificate{{Name: "shop", Gateway: GatewaySetIngress, DNSNames: []string{"shop.example.com"}}},
+		}}
+	}
+	for _, kind := range []string{"ClusterIssuer", "Issuer"} {
+		objs, err := Render(Mesh{Spec: spec(kind)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := map[string]string{}
+		for _, o := range objs {
+			where[o.Kind+" "+namespacedName(o.Namespace, o.Name)] = string(o.Layer) + " " + o.Component
+		}
+		want := map[string]string{
+			"Certificate istio-ingress/shop":    "certificates certificates/istio-ingress",
+			"Certificate istio-ingress--a/shop": "certificates certificates/istio-ingress--a",
+			"Certificate istio-ingress--b/shop": "certificates certificates/istio-ingress--b",
+		}
+		if kind == "ClusterIssuer" {
+			want["ClusterIssuer vault"] = "policies policies/certificate-issuer"
+			want["ServiceAccount cert-manager/vault-issuer"] = "policies policies/certificate-issuer"
+			want["RoleBinding cert-manager/vault-issuer-token-creator"] = "policies policies/certificate-issuer"
+		} else {
+			for _, ns := range []string{"istio-ingress", "istio-ingress--a", "istio-ingress--b"} {
+				want["Issuer "+ns+"/vault"] = "policies policies/" + ns
+				want["ServiceAccount "+ns+"/vault-issuer"] = "policies policies/" + ns
+			}
+		}
+		for id, w := range want {
+			if where[id] != w {
+				t.Errorf("%s: %s is in %q, want %q", kind, id, where[id], w)
+			}
+		}
+	}
+}

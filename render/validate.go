@@ -67,6 +67,8 @@ func (m *Mesh) validateFields(p *problems) {
 	s.validateExposureClasses(p)
 	s.validateEgress(p)
 	s.validateNamespaces(p)
+	s.validateNetworkPolicy(p)
+	s.validateCertificates(p)
 	s.MeshConfig.validate(p, s.Istiod.Namespace)
 }
 

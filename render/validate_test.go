@@ -150,6 +150,47 @@ func TestValidation(t *testing.T) {
 			`spec.namespaces[5].istioInjection: istio-injection=enabled is injected by the control plane without a revision or the one the tag "default" names, and the mesh has neither`,
 			`spec.namespaces[6]: takes revision or istioInjection, not both`}},
 		{"namespace without injection", "injection: {enabled: false}\nnamespaces: [{name: shop, istioInjection: true}]", []string{`spec.namespaces[0]: namespaces join the mesh by sidecar injection`}},
+		{"network policy", "namespaces: [{name: shop, istioInjection: true}]\nnetworkPolicy: {enabled: true, monitoringNamespace: monitoring, namespaces: [{name: shop, allowSameNamespace: false}]}", nil},
+		{"policy namespace not in the mesh", "networkPolicy: {enabled: true, namespaces: [{name: shop}]}", []string{
+			`spec.networkPolicy.namespaces[0].name: "shop" is not in spec.namespaces`}},
+		{"network policy settings while off", "networkPolicy: {monitoringNamespace: monitoring}", []string{`spec.networkPolicy.enabled: is false, so the policies configured here would not be rendered`}},
+		{"API server CIDR", "networkPolicy: {enabled: true, apiServerCIDRs: [10.0.0.0/33, kube-apiserver]}", []string{
+			`spec.networkPolicy.apiServerCIDRs[0]: "10.0.0.0/33" is not a CIDR`, `spec.networkPolicy.apiServerCIDRs[1]: "kube-apiserver" is not a CIDR`}},
+		{"JWT", "ingress: {jwt: {rules: [{issuer: 'https://login.example', jwksUri: 'https://login.example/keys'}], openPaths: [/healthz]}}", nil},
+		{"JWT rule without issuer", "ingress: {jwt: {rules: [{jwksUri: 'https://login.example/keys'}]}}", []string{`spec.ingress.jwt.rules[0].issuer: must name the issuer of the tokens`}},
+		{"JWT without rules", "exposureClasses: [{name: partner, jwt: {openPaths: [/healthz]}}]", []string{`spec.exposureClasses[0].jwt.rules: needs at least one issuer`}},
+		{"bad JWT rules", "ingress: {jwt: {rules: [{issuer: a, jwksUri: 'http://login.example/keys', jwks: '{}'}, {issuer: a, jwks: '{\"keys\": []}', fromHeaders: [{name: 'X Token'}]}], openPaths: [healthz]}}", []string{
+			`spec.ingress.jwt.rules[0]: takes jwksUri or jwks, not both`,
+			`spec.ingress.jwt.rules[0].jwksUri: "http://login.example/keys" is not an https URL`,
+			`spec.ingress.jwt.rules[0].jwks: is not a JSON Web Key Set with keys`,
+			`spec.ingress.jwt.rules[1].issuer: duplicate issuer "a"`,
+			`spec.ingress.jwt.rules[1].jwks: is not a JSON Web Key Set with keys`,
+			`spec.ingress.jwt.rules[1].fromHeaders[0].name: "X Token" is not a header name`,
+			`spec.ingress.jwt.openPaths[0]: "healthz" is not a path`}},
+		{"certificates", "certificates: {issuer: {vault: {server: 'https://vault.example:8200', path: pki/sign/x, role: r}}, gateways: [{name: shop, gateway: ingress, dnsNames: [shop.example.com, '*.shop.example.com']}], teams: [{name: shop, gateways: [ingress], groups: [shop-devs]}]}", nil},
+		{"Vault issuer without server or path", "certificates: {issuer: {vault: {role: r}}}", []string{
+			`spec.certificates.issuer.vault.server: must name Vault's https URL`, `spec.certificates.issuer.vault.path: must name the PKI engine's signing path`}},
+		{"Vault issuer settings", "certificates: {issuer: {kind: Issuers, vault: {server: 'http://vault', path: /pki, caBundle: nope, mountPath: auth/kubernetes}}}", []string{
+			`spec.certificates.issuer.kind: must be ClusterIssuer or Issuer, got "Issuers"`,
+			`spec.certificates.issuer.vault.server: "http://vault" is not an https URL`,
+			`spec.certificates.issuer.vault.path: "/pki" is not a path`,
+			`spec.certificates.issuer.vault.role: must name the Vault role`,
+			`spec.certificates.issuer.vault.mountPath: "auth/kubernetes" is not a Vault API path`,
+			`spec.certificates.issuer.vault.caBundle: is not PEM of one or more certificates`}},
+		{"certificate for a gateway that does not exist", "certificates: {issuer: {vault: {server: 'https://vault.example:8200', path: pki/sign/x, role: r}}, gateways: [{name: shop, gateway: partner, dnsNames: [shop.example.com]}]}", []string{
+			`spec.certificates.gateways[0].gateway: "partner" is no gateway of the mesh; gateway sets are ["ingress"]`}},
+		{"bad certificates", "certificates: {issuer: {vault: {server: 'https://vault.example:8200', path: pki/sign/x, role: r}}, gateways: [{name: a, gateway: ingress, dnsNames: [a.example, 'b_c'], commonName: c.example, duration: 1h, renewBefore: 2h, privateKeyAlgorithm: DSA}, {name: b, gateway: ingress, secretName: a, dnsNames: []}]}", []string{
+			`spec.certificates.gateways[0].dnsNames[1]: "b_c" is not a host name`,
+			`spec.certificates.gateways[0].commonName: "c.example" must be one of dnsNames`,
+			`spec.certificates.gateways[0].privateKeyAlgorithm: must be ECDSA, RSA or Ed25519, got "DSA"`,
+			`spec.certificates.gateways[0].renewBefore: 2h0m0s is not shorter than the duration 1h0m0s`,
+			`spec.certificates.gateways[1].dnsNames: must name at least one host`,
+			`spec.certificates.gateways[1].secretName: "a" in namespace istio-ingress is also the Secret of spec.certificates.gateways[0]`}},
+		{"bad teams", "certificates: {issuer: {vault: {server: 'https://vault.example:8200', path: pki/sign/x, role: r}}, teams: [{name: shop, gateways: [egress]}, {name: shop, gateways: [ingress], serviceAccounts: [deployer]}]}", []string{
+			`spec.certificates.teams[0].gateways[0]: "egress" is no gateway of the mesh`,
+			`spec.certificates.teams[0]: needs groups, users or serviceAccounts`,
+			`spec.certificates.teams[1].name: duplicate team "shop"`,
+			`spec.certificates.teams[1].serviceAccounts[0]: "deployer" is not namespace/name of a ServiceAccount`}},
 		{"overlay selects nothing", `overlays: [{name: ghost, target: {kind: ConfigMap, name: nope}, patch: "metadata: {labels: {a: b}}"}]`,
 			[]string{`spec.overlays[0].target: overlay "ghost" selects no rendered object`}},
 		{"overlay without target", `overlays: [{patch: "[{op: add, path: /a, value: 1}]"}]`, []string{`spec.overlays[0].target: a JSON 6902 patch needs a target`}},

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/meshrender/meshrender/render"
@@ -154,6 +155,8 @@ func (g *generator) schemaFor(t reflect.Type) map[string]any {
 				"properties":           map[string]any{"requests": list, "limits": list},
 			}
 		})
+	case reflect.TypeFor[metav1.Duration]():
+		return map[string]any{"type": "string", "description": "A duration such as 720h or 90m."}
 	case reflect.TypeFor[intstr.IntOrString]():
 		return map[string]any{"type": []string{"string", "integer"}, "x-kubernetes-int-or-string": true, "description": "A number, or a percentage such as 25%."}
 	}
