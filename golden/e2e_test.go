@@ -3,6 +3,7 @@
 package golden
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
+	"github.com/meshrender/meshrender/golden/internal/thirdparty"
 )
 
 // binDir holds kube-apiserver and etcd, built by make e2e.
@@ -95,10 +97,27 @@ func applyTwice(t *testing.T, c *apiserver.Client, docs [][]byte) {
 func TestExamplesApplyToAPIServer(t *testing.T) {
 	for _, e := range examples(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			docs := apiserver.SplitYAML(renderExample(t, e))
-			applyTwice(t, newCluster(t), docs)
+			stream := renderExample(t, e)
+			c := newCluster(t)
+			if bytes.Contains(stream, []byte("\napiVersion: cert-manager.io/")) {
+				installCertManager(t, c)
+			}
+			docs := apiserver.SplitYAML(stream)
+			applyTwice(t, c, docs)
 			t.Logf("%d objects applied twice", len(docs))
 		})
+	}
+}
+
+// installCertManager makes of a cluster what installing cert-manager
+// does, as far as meshrender's objects need it: its CRDs, from its pinned
+// module, and its namespace.
+func installCertManager(t *testing.T, c *apiserver.Client) {
+	t.Helper()
+	installCRDs(t, c, thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate)
+	ns := []byte(`{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "cert-manager"}}`)
+	if _, err := c.ApplyWith(context.Background(), apiserver.ApplyOptions{FieldManager: "helm"}, [][]byte{ns}); err != nil {
+		t.Fatal(err)
 	}
 }
 

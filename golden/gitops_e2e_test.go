@@ -4,11 +4,16 @@ package golden
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/golden/internal/thirdparty"
@@ -47,10 +52,6 @@ func TestGitOpsFoldersBuildWithKustomize(t *testing.T) {
 		}
 	}
 }
-
-// thirdPartyCRDs reads the Flux, Argo CD and cert-manager CRDs from their
-// projects' modules, pinned in tools/crds.
-var thirdPartyCRDs = &thirdparty.Reader{Dir: filepath.Join("tools", "crds")}
 
 // installCRDs installs third-party CRDs and waits until they serve.
 func installCRDs(t *testing.T, c *apiserver.Client, crds ...thirdparty.CRD) {
@@ -130,4 +131,96 @@ func TestGitOpsLayersInstallInOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGitOpsSecurityLayersInstallInOrder writes the regulated example's
+// Flux and Argo CD trees and applies their layers in the order the tool's
+// own objects give them (Flux's dependsOn chain, Argo CD's sync waves),
+// each built by kustomize, to a cluster where cert-manager is installed:
+// the issuer's layer comes before the certificates', and everything
+// applies twice without a change or a warning.
+func TestGitOpsSecurityLayersInstallInOrder(t *testing.T) {
+	e := regulatedExample(t)
+	for flavor, opts := range gitopsOptions {
+		t.Run(string(flavor), func(t *testing.T) {
+			repo := t.TempDir()
+			if err := gitops.Write(repo, exampleMesh(t, e), opts); err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(repo, "clusters", "regulated")
+			layers := toolLayerOrder(t, flavor, root)
+			if i, j := slices.Index(layers, "policies"), slices.Index(layers, "certificates"); i < 0 || j < 0 || i > j {
+				t.Fatalf("%s orders the layers %v: the issuer's (policies) must come before the certificates'", flavor, layers)
+			}
+			c := newCluster(t)
+			installCertManager(t, c)
+			var docs [][]byte
+			for _, layer := range layers {
+				docs = append(docs, apiserver.SplitYAML(kustomizeBuild(t, filepath.Join(root, "istio", layer)))...)
+			}
+			applyTwice(t, c, docs)
+		})
+	}
+}
+
+// toolLayerOrder reads the order of the layers from a tree's Flux
+// Kustomizations or Argo CD Applications.
+func toolLayerOrder(t *testing.T, flavor gitops.Flavor, root string) []string {
+	t.Helper()
+	dir := filepath.Join(root, string(flavor))
+	if flavor == gitops.ArgoCD {
+		dir = filepath.Join(dir, "apps")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*-istio-*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := map[string]int{}
+	deps := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o struct {
+			Metadata struct {
+				Name        string
+				Annotations map[string]string
+			}
+			Spec struct {
+				DependsOn []struct{ Name string } `json:"dependsOn"`
+			}
+		}
+		if err := yaml.Unmarshal(data, &o); err != nil {
+			t.Fatal(err)
+		}
+		_, layer, _ := strings.Cut(o.Metadata.Name, "-istio-")
+		switch {
+		case flavor == gitops.ArgoCD:
+			n, err := strconv.Atoi(o.Metadata.Annotations["argocd.argoproj.io/sync-wave"])
+			if err != nil {
+				t.Fatalf("%s: sync wave: %v", f, err)
+			}
+			rank[layer] = n
+		case len(o.Spec.DependsOn) == 1:
+			_, dep, _ := strings.Cut(o.Spec.DependsOn[0].Name, "-istio-")
+			deps[layer] = dep
+		default:
+			rank[layer] = 0 // the first layer
+		}
+	}
+	if flavor == gitops.Flux {
+		// Walk the dependsOn chain from the layer that depends on none.
+		for changed := true; changed; {
+			changed = false
+			for layer, dep := range deps {
+				if r, ok := rank[dep]; ok && rank[layer] != r+1 {
+					rank[layer], changed = r+1, true
+				}
+			}
+		}
+	}
+	layers := slices.Collect(maps.Keys(rank))
+	slices.SortFunc(layers, func(a, b string) int { return rank[a] - rank[b] })
+	return layers
 }

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/meshrender/meshrender/golden/internal/strictdecode"
+	"github.com/meshrender/meshrender/golden/internal/thirdparty"
 	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/yamlenc"
 	"sigs.k8s.io/yaml"
@@ -120,9 +123,32 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 	}
 }
 
-// TestStrictDecoding decodes every rendered object into its Go type and
-// fails on fields the type does not have.
+// thirdPartyCRDs reads the Flux, Argo CD and cert-manager CRDs from their
+// projects' modules, pinned in tools/crds.
+var thirdPartyCRDs = &thirdparty.Reader{Dir: filepath.Join("tools", "crds")}
+
+// registerCertManagerCRDs lets strict decoding check cert-manager's kinds
+// against its own CRDs, from its pinned module.
+var registerCertManagerCRDs = sync.OnceValue(func() error {
+	crds, err := thirdPartyCRDs.Read(thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate)
+	if err != nil {
+		return err
+	}
+	for _, crd := range crds {
+		if err := strictdecode.RegisterCRD(crd); err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// TestStrictDecoding decodes every rendered object into its Go type, or
+// checks it against its CRD's schema, and fails on fields the type or
+// schema does not have.
 func TestStrictDecoding(t *testing.T) {
+	if err := registerCertManagerCRDs(); err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range examples(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			for i, doc := range splitDocs(renderExample(t, e)) {
@@ -208,5 +234,20 @@ func TestNoDuplicateObjects(t *testing.T) {
 				seen[id] = i
 			}
 		})
+	}
+}
+
+// TestStrictDecodingChecksCustomResources keeps the CRD check honest: a
+// misspelt field and a value the schema refuses are both reported.
+func TestStrictDecodingChecksCustomResources(t *testing.T) {
+	if err := registerCertManagerCRDs(); err != nil {
+		t.Fatal(err)
+	}
+	doc := []byte("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: x, namespace: y}\nspec:\n  secretName: x\n  issuerRef: {name: vault}\n  dnsName: [a.example]\n  privateKey: {algorithm: DSA}\n")
+	_, err := strictdecode.Decode(doc)
+	for _, want := range []string{`unknown field "spec.dnsName"`, `spec.privateKey.algorithm`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode = %v, want an error naming %s", err, want)
+		}
 	}
 }

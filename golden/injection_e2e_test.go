@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	psapi "k8s.io/pod-security-admission/api"
 
+	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
@@ -187,7 +188,9 @@ func (m *runningMesh) deployApp(ctx context.Context, t *testing.T, namespace str
 		return nil, nil, err
 	}
 	rootCA := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: namespace}, Data: map[string]string{"ca.crt": string(ca)}}
-	if _, err := m.client.Apply(ctx, jsonDocs(t, ns, sa, rootCA, appDeployment(namespace))); err != nil {
+	// The team's own field manager: in a mesh that lists the namespace
+	// in spec.namespaces, meshrender's apply owns its label beside it.
+	if _, err := m.client.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "team"}, jsonDocs(t, ns, sa, rootCA, appDeployment(namespace))); err != nil {
 		return nil, nil, fmt.Errorf("applying the application: %w", err)
 	}
 	var errs []error

@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -40,13 +41,16 @@ var kubeTypes = map[schema.GroupVersionKind]func() any{
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}:                                  func() any { return &policyv1.PodDisruptionBudget{} },
 	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingWebhookConfiguration"}: func() any { return &admissionv1.ValidatingWebhookConfiguration{} },
 	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "MutatingWebhookConfiguration"}:   func() any { return &admissionv1.MutatingWebhookConfiguration{} },
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}:                             func() any { return &networkingv1.NetworkPolicy{} },
 }
 
 // istioSpecs maps Istio kinds to their spec's protobuf message. Istio's Go
 // types accept unknown spec fields, so specs are decoded with protojson,
 // which does not.
 var istioSpecs = map[schema.GroupVersionKind]func() proto.Message{
-	{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"}: func() proto.Message { return &securityapi.PeerAuthentication{} },
+	{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"}:    func() proto.Message { return &securityapi.PeerAuthentication{} },
+	{Group: "security.istio.io", Version: "v1", Kind: "RequestAuthentication"}: func() proto.Message { return &securityapi.RequestAuthentication{} },
+	{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}:   func() proto.Message { return &securityapi.AuthorizationPolicy{} },
 }
 
 // Decode decodes one YAML document strictly into its Go type.
@@ -66,9 +70,12 @@ func Decode(doc []byte) (any, error) {
 	if newSpec, ok := istioSpecs[gvk]; ok {
 		return decodeIstio(raw, gvk, newSpec())
 	}
+	if crd, ok := registeredCRD(gvk); ok {
+		return decodeCustom(raw, crd)
+	}
 	newObj, ok := kubeTypes[gvk]
 	if !ok {
-		return nil, fmt.Errorf("no Go type known for %s", gvk)
+		return nil, fmt.Errorf("no Go type known for %s, and no CustomResourceDefinition registered", gvk)
 	}
 	obj := newObj()
 	return obj, strict(raw, obj)
