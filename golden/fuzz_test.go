@@ -14,6 +14,9 @@ import (
 // the same bytes twice, every object of which decodes strictly into its
 // Go type.
 func FuzzRender(f *testing.F) {
+	if err := registerCertManagerCRDs(); err != nil {
+		f.Fatal(err)
+	}
 	ex, err := Examples("..")
 	if err != nil {
 		f.Fatal(err)
