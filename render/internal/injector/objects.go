@@ -5,6 +5,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshrender/meshrender/render/internal/istiod"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
@@ -12,54 +13,49 @@ import (
 // configuration's name.
 const upstreamNamespace = "istio-system"
 
-// Names of the injector's objects for a revision ("" for the default
-// control plane) and istiod's namespace, as the chart names them.
-type Names struct {
-	Revision string
-	NS       string
-}
+// Names of the injector's objects for a control plane: its istiod's
+// names, and the injector's ConfigMaps and webhook configurations as the
+// chart names them.
+type Names struct{ istiod.Names }
 
-func (n Names) suffix() string {
-	if n.Revision == "" {
-		return ""
-	}
-	return "-" + n.Revision
+// names are v's control plane's.
+func names(v Values) Names {
+	return Names{istiod.Names{Revision: v.Revision, NS: v.Namespace}}
 }
 
 // ConfigMap is ConfigMap istio-sidecar-injector[-<revision>], which istiod
 // of that revision reads its templates from (istiod looks it up from its
 // REVISION env, "default" meaning none).
-func (n Names) ConfigMap() string { return "istio-sidecar-injector" + n.suffix() }
+func (n Names) ConfigMap() string { return "istio-sidecar-injector" + n.Suffix() }
 
 // ValuesConfigMap is ConfigMap values[-<revision>].
-func (n Names) ValuesConfigMap() string { return "values" + n.suffix() }
+func (n Names) ValuesConfigMap() string { return "values" + n.Suffix() }
 
 // Webhook is the MutatingWebhookConfiguration: istio-sidecar-injector,
 // -<revision> for a revision, and -<namespace> unless istiod runs in
 // istio-system, so two control planes never share one.
-func (n Names) Webhook() string {
-	name := "istio-sidecar-injector" + n.suffix()
-	if n.NS != upstreamNamespace {
-		name += "-" + n.NS
-	}
-	return name
+func (n Names) Webhook() string { return n.webhookConfiguration("istio-sidecar-injector" + n.Suffix()) }
+
+// TagWebhook is a revision tag's MutatingWebhookConfiguration:
+// istio-revision-tag-<tag>, and -<namespace> unless istiod runs in
+// istio-system.
+func (n Names) TagWebhook(tag string) string {
+	return n.webhookConfiguration("istio-revision-tag-" + tag)
 }
 
-// Service is istiod's Service, which the webhooks call.
-func (n Names) Service() string { return "istiod" + n.suffix() }
-
-// RevLabel is the istio.io/rev value: the revision or "default".
-func (n Names) RevLabel() string {
-	if n.Revision == "" {
-		return "default"
+// webhookConfiguration names a cluster-wide webhook configuration as the
+// chart does: the namespace is left out for istio-system.
+func (n Names) webhookConfiguration(base string) string {
+	if n.NS != upstreamNamespace {
+		return base + "-" + n.NS
 	}
-	return n.Revision
+	return base
 }
 
 // Objects returns the sidecar injector's objects: the injection
 // ConfigMap, the values ConfigMap and the webhook configuration.
 func Objects(v Values) []objects.Object {
-	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
+	c := builder{v: v, n: names(v)}
 	return []objects.Object{c.injectorConfigMap(), c.valuesConfigMap(), c.webhook()}
 }
 
@@ -124,20 +120,7 @@ func (c builder) valuesConfigMap() *corev1.ConfigMap {
 // closed is upstream's choice: a pod that asked for a sidecar is not
 // started without one.
 func (c builder) webhook() *admissionv1.MutatingWebhookConfiguration {
-	hooks := c.revisionHooks(c.n.RevLabel())
-	if c.v.Revision == "" {
-		// The default control plane also answers the labels that name no
-		// revision.
-		hooks = append(hooks, c.defaultHooks()...)
-	}
-	return &admissionv1.MutatingWebhookConfiguration{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   c.n.Webhook(),
-			Labels: c.labels(map[string]string{"app": "sidecar-injector"}),
-		},
-		Webhooks: hooks,
-	}
+	return c.webhookConfiguration(c.n.Webhook(), c.n.RevLabel(), nil)
 }
 
 // TagWebhook is the webhook configuration of a revision tag, as
@@ -148,20 +131,24 @@ func (c builder) webhook() *admissionv1.MutatingWebhookConfiguration {
 // istio-injection=enabled and sidecar.istio.io/inject=true. istiod of the
 // revision patches its CA bundle into it and learns its tags from it.
 func TagWebhook(v Values, tag string) *admissionv1.MutatingWebhookConfiguration {
-	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
-	name := "istio-revision-tag-" + tag
-	if v.Namespace != upstreamNamespace {
-		name += "-" + v.Namespace
-	}
-	hooks := c.revisionHooks(tag)
-	if tag == "default" {
+	c := builder{v: v, n: names(v)}
+	return c.webhookConfiguration(c.n.TagWebhook(tag), tag, map[string]string{objects.LabelTag: tag})
+}
+
+// webhookConfiguration injects the pods labelled, or in namespaces
+// labelled, istio.io/rev=<rev>, the revision or a tag of it. The default
+// control plane and the tag "default" also answer the labels that name
+// no revision.
+func (c builder) webhookConfiguration(name, rev string, extraLabels map[string]string) *admissionv1.MutatingWebhookConfiguration {
+	hooks := c.revisionHooks(rev)
+	if rev == "default" {
 		hooks = append(hooks, c.defaultHooks()...)
 	}
 	return &admissionv1.MutatingWebhookConfiguration{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   name,
-			Labels: c.labels(map[string]string{"app": "sidecar-injector", objects.LabelTag: tag}),
+			Labels: c.labels(objects.Merge(map[string]string{"app": "sidecar-injector"}, extraLabels)),
 		},
 		Webhooks: hooks,
 	}
@@ -204,7 +191,7 @@ func (c builder) hook(prefix string, namespaces, pods []metav1.LabelSelectorRequ
 	return admissionv1.MutatingWebhook{
 		Name: prefix + "sidecar-injector.istio.io",
 		ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{
-			Name: c.n.Service(), Namespace: c.v.Namespace, Path: new("/inject"), Port: new(int32(443)),
+			Name: c.n.Istiod(), Namespace: c.v.Namespace, Path: new("/inject"), Port: new(int32(443)),
 		}},
 		Rules: []admissionv1.RuleWithOperations{{
 			Operations: []admissionv1.OperationType{admissionv1.Create},

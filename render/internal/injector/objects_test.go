@@ -263,7 +263,7 @@ func TestPrintedConfigReadsBack(t *testing.T) {
 	for name, mk := range cases {
 		t.Run(name, func(t *testing.T) {
 			v := mk()
-			cm := find[*corev1.ConfigMap](t, Objects(v), Names{Revision: v.Revision}.ConfigMap())
+			cm := find[*corev1.ConfigMap](t, Objects(v), names(v).ConfigMap())
 			printed, err := yamlenc.AppendManifest(nil, cm)
 			if err != nil {
 				t.Fatal(err)

@@ -41,7 +41,9 @@ type Names struct {
 	NS       string
 }
 
-func (n Names) suffix() string {
+// Suffix is "-<revision>", or nothing for the default control plane,
+// as every revisioned name ends.
+func (n Names) Suffix() string {
 	if n.Revision == "" {
 		return ""
 	}
@@ -49,10 +51,10 @@ func (n Names) suffix() string {
 }
 
 // Istiod is the name of the Deployment, Service, ServiceAccount and Role.
-func (n Names) Istiod() string { return "istiod" + n.suffix() }
+func (n Names) Istiod() string { return "istiod" + n.Suffix() }
 
 // MeshConfigMap is the ConfigMap holding the mesh config.
-func (n Names) MeshConfigMap() string { return "istio" + n.suffix() }
+func (n Names) MeshConfigMap() string { return "istio" + n.Suffix() }
 
 // RevLabel is the istio.io/rev value: the revision or "default".
 func (n Names) RevLabel() string {
@@ -64,7 +66,7 @@ func (n Names) RevLabel() string {
 
 // ClusterScoped names cluster-wide objects: base, revision and namespace,
 // so two control planes never share one.
-func (n Names) ClusterScoped(base string) string { return base + n.suffix() + "-" + n.NS }
+func (n Names) ClusterScoped(base string) string { return base + n.Suffix() + "-" + n.NS }
 
 // DiscoveryAddress is where proxies find istiod.
 func (n Names) DiscoveryAddress() string {
@@ -235,17 +237,23 @@ func (c builder) autoscaler() *autoscalingv2.HorizontalPodAutoscaler {
 // once its endpoint answers, so the first install never blocks on a
 // webhook that is not running yet.
 func (c builder) validatingWebhook() *admissionv1.ValidatingWebhookConfiguration {
-	hooks := []admissionv1.ValidatingWebhook{c.labelledHook(c.n.RevLabel())}
-	if c.v.Revision == "" {
-		// Upstream leaves unlabelled resources to a separate "default
-		// validator" that istioctl creates at install time; meshrender
-		// writes it into the manifest so that every Istio resource is
-		// validated by the default control plane.
+	return c.validator(c.n.ClusterScoped("istio-validator"), c.n.RevLabel(), nil)
+}
+
+// validator validates the Istio resources labelled istio.io/rev=<rev>,
+// the revision or a tag of it. The default control plane and the tag
+// "default" also validate the unlabelled ones: upstream leaves those to
+// a separate "default validator" that istioctl creates at install time;
+// meshrender writes it into the manifest so that every Istio resource is
+// validated by the default control plane.
+func (c builder) validator(name, rev string, extraLabels map[string]string) *admissionv1.ValidatingWebhookConfiguration {
+	hooks := []admissionv1.ValidatingWebhook{c.labelledHook(rev)}
+	if rev == "default" {
 		hooks = append(hooks, c.unlabelledHook())
 	}
 	return &admissionv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator"), "istiod", c.validatorLabels()),
+		ObjectMeta: c.clusterMeta(name, "istiod", objects.Merge(c.validatorLabels(), extraLabels)),
 		Webhooks:   hooks,
 	}
 }
@@ -302,15 +310,7 @@ func (c builder) validationHook(name string, sel metav1.LabelSelectorRequirement
 // every move right.
 func TagValidator(v Values, tag string) *admissionv1.ValidatingWebhookConfiguration {
 	c := builder{v: v, n: Names{Revision: v.Revision, NS: v.Namespace}}
-	hooks := []admissionv1.ValidatingWebhook{c.labelledHook(tag)}
-	if tag == "default" {
-		hooks = append(hooks, c.unlabelledHook())
-	}
-	return &admissionv1.ValidatingWebhookConfiguration{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: c.clusterMeta(c.n.ClusterScoped("istio-validator-tag-"+tag), "istiod", objects.Merge(c.validatorLabels(), map[string]string{objects.LabelTag: tag})),
-		Webhooks:   hooks,
-	}
+	return c.validator(c.n.ClusterScoped("istio-validator-tag-"+tag), tag, map[string]string{objects.LabelTag: tag})
 }
 
 // TagService is the Service istioctl tag set makes for a tag:
