@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -83,7 +84,9 @@ func (r *Registry) validate(p *problems) {
 	if r.Tag != "" && !validTag(r.Tag) {
 		p.add("spec.registry.tag", "%q is not a valid image tag", r.Tag)
 	}
-	if r.Variant != "" && !validTag(IstioVersion+"-"+r.Variant) {
+	// Without a tag, each revision's release is the tag; every release
+	// is as long as IstioVersion.
+	if r.Variant != "" && !validTag(cmp.Or(r.Tag, IstioVersion)+"-"+r.Variant) {
 		p.add("spec.registry.variant", "%q does not make a valid image tag", r.Variant)
 	}
 	seen := map[string]bool{}

@@ -32,6 +32,7 @@ func TestValidation(t *testing.T) {
 		{"revision too long", `revision: ` + strings.Repeat("r", 57), []string{`is longer than 56 characters; istiod-rrrr`}},
 		{"bad hub", `registry: {hub: "Registry.example/Istio/"}`, []string{`spec.registry.hub: "Registry.example/Istio/" is not a registry`}},
 		{"bad tag", `registry: {tag: "1.30.3:x"}`, []string{`spec.registry.tag: "1.30.3:x" is not a valid image tag`}},
+		{"variant makes the tag too long", `registry: {tag: "` + strings.Repeat("t", 120) + `", variant: distroless}`, []string{`spec.registry.variant: "distroless" does not make a valid image tag`}},
 		{"bad digest", `registry: {digests: {pilot: "sha256:abc"}}`, []string{`spec.registry.digests[pilot]: "sha256:abc" is not a digest`}},
 		{"unknown image digest", `registry: {digests: {ztunnel: "sha256:` + strings.Repeat("a", 64) + `"}}`, []string{`spec.registry.digests[ztunnel]: unknown image "ztunnel"`}},
 		{"duplicate pull secret", `registry: {pullSecrets: [a, a]}`, []string{`spec.registry.pullSecrets[1]: duplicate pull secret "a"`}},
