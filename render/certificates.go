@@ -188,10 +188,11 @@ func (c *Certificates) setDefaults() {
 	}
 }
 
-// gatewaySets maps each gateway set to the namespaces of its gateways.
-func (s *MeshSpec) gatewaySets() map[string][]string {
+// gatewaySets maps each gateway set to the namespaces of its gateways,
+// the ingress gateways and the egress gateway.
+func (s *MeshSpec) gatewaySets(ingress []ingressGateway) map[string][]string {
 	out := map[string][]string{}
-	for _, g := range ingressGateways(s) {
+	for _, g := range ingress {
 		out[g.set] = append(out[g.set], g.namespace)
 	}
 	if *s.Egress.Enabled {
@@ -238,7 +239,7 @@ func (s *MeshSpec) validateCertificates(p *problems) {
 	for _, msg := range validation.IsDNS1123Label(c.CertManager.Namespace) {
 		p.add(field+".certManager.namespace", "%q is not a namespace name: %s", c.CertManager.Namespace, msg)
 	}
-	sets := s.gatewaySets()
+	sets := s.gatewaySets(ingressGateways(s))
 	checkSet := func(f, set string) {
 		if _, ok := sets[set]; !ok {
 			p.add(f, "%q is no gateway of the mesh; gateway sets are %q", set, sortedKeys(sets))

@@ -72,6 +72,12 @@ func (s *MeshSpec) validateEgress(p *problems) {
 	validateEnv(p, "spec.egress.env", e.Env, gateway.EnvNames)
 }
 
+// egressSelector selects the egress gateway's pods, as upstream labels
+// them.
+func egressSelector() map[string]string {
+	return map[string]string{naming.LabelApp: gateway.EgressName, naming.LabelIstio: "egressgateway"}
+}
+
 // egressComponents plans the egress gateway, when it is on.
 func egressComponents(m *Mesh, p *problems) []Component {
 	s := &m.Spec
@@ -89,7 +95,7 @@ func egressComponents(m *Mesh, p *problems) []Component {
 	names := cp.names(s)
 	values := gateway.Values{
 		Meta: meshMeta(m, cp.version), Name: gateway.EgressName, Namespace: e.Namespace,
-		Selector: map[string]string{naming.LabelApp: gateway.EgressName, naming.LabelIstio: "egressgateway"},
+		Selector: egressSelector(),
 		Zones:    s.Zones, Revision: names.RevLabel(),
 		Workload: objects.Workload{
 			Image: s.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
@@ -108,6 +114,6 @@ func egressComponents(m *Mesh, p *problems) []Component {
 		Layer:      LayerGateways,
 		Namespaces: ns,
 		Images:     []string{"proxyv2"},
-		Build:      buildGateway(m, cp, values),
+		Build:      buildGateway(func() (string, error) { return proxyConfigJSON(m, cp) }, values),
 	}}
 }

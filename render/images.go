@@ -191,9 +191,5 @@ func injectedImage(o Object) (string, error) {
 	if strings.Contains(g.Proxy.Image, "/") {
 		return g.Proxy.Image, nil
 	}
-	tag := g.Tag
-	if g.Variant != "" {
-		tag += "-" + g.Variant
-	}
-	return g.Hub + "/" + g.Proxy.Image + ":" + tag, nil
+	return Registry{Hub: g.Hub, Tag: g.Tag, Variant: g.Variant}.Image(g.Proxy.Image), nil
 }

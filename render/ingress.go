@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -455,6 +456,14 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 		return nil
 	}
 	owner := map[string]string{}
+	td := trustDomain(m)
+	// The gateways of one control plane share its proxy config, encoded
+	// once, when the first of them is built.
+	type plane struct {
+		cp          *controlPlane
+		proxyConfig func() (string, error)
+	}
+	planes := map[string]plane{}
 	var out []Component
 	for _, g := range gateways {
 		for _, msg := range validation.IsDNS1123Label(g.namespace) {
@@ -465,7 +474,13 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			continue
 		}
 		owner[g.namespace] = g.field
-		cp := s.resolve(g.revision)
+		pl, ok := planes[g.revision]
+		if !ok {
+			cp := s.resolve(g.revision)
+			pl = plane{cp, sync.OnceValues(func() (string, error) { return proxyConfigJSON(m, cp) })}
+			planes[g.revision] = pl
+		}
+		cp := pl.cp
 		values := gateway.Values{
 			Meta: meshMeta(m, cp.version), Name: gateway.IngressName, Namespace: g.namespace, Selector: g.selector,
 			Zone: g.zone, Zones: s.Zones, Revision: cp.names(s).RevLabel(),
@@ -482,7 +497,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			Internal: true, StatusPortInService: true,
 			Ports:            gatewayPorts(s.Ingress.Ports),
 			DiscoveryAddress: cp.names(s).DiscoveryAddress(),
-			TrustDomain:      trustDomain(m),
+			TrustDomain:      td,
 		}
 		out = append(out, Component{
 			Name:       string(LayerGateways) + "/" + g.namespace,
@@ -490,7 +505,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 			Layer:      LayerGateways,
 			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: s.gatewayNamespaceLabels(g.selector)}},
 			Images:     []string{"proxyv2"},
-			Build:      buildGateway(m, cp, values),
+			Build:      buildGateway(pl.proxyConfig, values),
 		})
 	}
 	return out
@@ -523,10 +538,10 @@ func gatewayPorts(ports []GatewayPort) []gateway.Port {
 
 // buildGateway builds a gateway's objects, with the mesh's proxy config
 // for its control plane, which is only encoded when the gateway is built.
-func buildGateway(m *Mesh, cp *controlPlane, values gateway.Values) func() ([]TypedObject, error) {
+func buildGateway(proxyConfig func() (string, error), values gateway.Values) func() ([]TypedObject, error) {
 	return func() ([]TypedObject, error) {
 		var err error
-		if values.ProxyConfig, err = proxyConfigJSON(m, cp); err != nil {
+		if values.ProxyConfig, err = proxyConfig(); err != nil {
 			return nil, err
 		}
 		return gateway.Objects(values), nil

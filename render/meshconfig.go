@@ -205,9 +205,10 @@ func effectiveMeshConfig(m *Mesh, cp *controlPlane) map[string]any {
 	return mergeUnder(meshConfigBase(m, cp), m.Spec.MeshConfig.fields())
 }
 
-// trustDomain is the mesh's trust domain.
+// trustDomain is the mesh's trust domain: the spec's, else the one
+// meshConfigBase writes.
 func trustDomain(m *Mesh) string {
-	if td, ok := effectiveMeshConfig(m, m.Spec.clusterWide())["trustDomain"].(string); ok && td != "" {
+	if td, ok := m.Spec.MeshConfig.fields()["trustDomain"].(string); ok && td != "" {
 		return td
 	}
 	return objects.TrustDomain

@@ -3,7 +3,6 @@ package render
 import (
 	"github.com/meshrender/meshrender/render/internal/certmanager"
 	"github.com/meshrender/meshrender/render/internal/gateway"
-	"github.com/meshrender/meshrender/render/internal/naming"
 	"github.com/meshrender/meshrender/render/internal/netpol"
 )
 
@@ -19,9 +18,10 @@ func policyComponents(m *Mesh, _ *problems) []Component {
 	s := &m.Spec
 	meta := meshMeta(m, s.clusterWide().version)
 	policies := newObjectsByNamespace()
+	gateways := ingressGateways(s)
 	if s.networkPolicies() {
 		policies.add(s.Istiod.Namespace, istiodNetworkPolicies(s, meta)...)
-		for _, g := range ingressGateways(s) {
+		for _, g := range gateways {
 			policies.add(g.namespace, netpol.DenyByDefault(meta, g.namespace),
 				gatewayNetworkPolicy(s, meta, g.namespace, gateway.IngressName, g.selector, s.Ingress.Ports, nil))
 		}
@@ -29,14 +29,13 @@ func policyComponents(m *Mesh, _ *problems) []Component {
 			if e.Namespace != s.Istiod.Namespace {
 				policies.add(e.Namespace, netpol.DenyByDefault(meta, e.Namespace))
 			}
-			pods := map[string]string{naming.LabelApp: gateway.EgressName, naming.LabelIstio: "egressgateway"}
-			policies.add(e.Namespace, gatewayNetworkPolicy(s, meta, e.Namespace, gateway.EgressName, pods, e.Ports, netpol.AnyPod()))
+			policies.add(e.Namespace, gatewayNetworkPolicy(s, meta, e.Namespace, gateway.EgressName, egressSelector(), e.Ports, netpol.AnyPod()))
 		}
 		for _, np := range s.NetworkPolicy.Namespaces {
 			policies.add(np.Name, applicationNetworkPolicies(s, meta, np)...)
 		}
 	}
-	for _, g := range ingressGateways(s) {
+	for _, g := range gateways {
 		if g.jwt != nil {
 			policies.add(g.namespace, jwtPolicies(meta, g.namespace, g.selector, g.jwt)...)
 		}
@@ -46,7 +45,7 @@ func policyComponents(m *Mesh, _ *problems) []Component {
 	certificates := newObjectsByNamespace()
 	var issuer []TypedObject
 	if !c.IsZero() {
-		sets := s.gatewaySets()
+		sets := s.gatewaySets(gateways)
 		for _, g := range c.Gateways {
 			for _, ns := range sets[g.Gateway] {
 				certificates.add(ns, c.certificate(meta, ns, g))

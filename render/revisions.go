@@ -174,9 +174,7 @@ func (s *MeshSpec) image(cp *controlPlane, name string) string {
 	if d, ok := cp.digests[name]; ok {
 		return r.Hub + "/" + name + "@" + d
 	}
-	if r.Tag == "" {
-		r.Tag = cp.version
-	}
+	r.Tag = s.imageTag(cp)
 	return r.Image(name)
 }
 
