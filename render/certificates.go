@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -216,7 +215,7 @@ func (s *MeshSpec) validateCertificates(p *problems) {
 	f += ".vault"
 	if v.Server == "" {
 		p.add(f+".server", "must name Vault's https URL")
-	} else if u, err := url.Parse(v.Server); err != nil || u.Scheme != "https" || u.Host == "" {
+	} else if !isHTTPSURL(v.Server) {
 		p.add(f+".server", "%q is not an https URL; certificates and tokens must not travel in the clear", v.Server)
 	}
 	if v.Path == "" {

@@ -54,7 +54,7 @@ func (m *Mesh) applyProfile() error {
 	p, ok := profiles.Get(m.Spec.Profile)
 	if !ok {
 		var p problems
-		p.add("spec.profile", "unknown profile %q; built-in profiles are %q", m.Spec.Profile, profiles.Names())
+		validateProfile(&p, m.Spec.Profile)
 		return p.err()
 	}
 	var doc struct {

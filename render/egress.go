@@ -62,9 +62,7 @@ func (s *MeshSpec) validateEgress(p *problems) {
 		return
 	}
 	s.validateFollowedRevision(p, "spec.egress.revision", e.Revision)
-	if e.Namespace != DefaultIstiodNamespace {
-		validateNamespaceName(p, "spec.egress.namespace", e.Namespace)
-	}
+	validateNamespaceName(p, "spec.egress.namespace", e.Namespace)
 	validateReplicas(p, "spec.egress.replicas", e.Replicas, 1)
 	validateResources(p, "spec.egress.resources", e.Resources)
 	validateRollingUpdate(p, "spec.egress.rollingUpdate", e.RollingUpdate)

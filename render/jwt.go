@@ -3,7 +3,6 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 
 	securityapi "istio.io/api/security/v1beta1"
@@ -82,7 +81,7 @@ func validateJWT(p *problems, field string, j *JWT) {
 			p.add(f, "takes jwksUri or jwks, not both")
 		}
 		if r.JWKSURI != "" {
-			if u, err := url.Parse(r.JWKSURI); err != nil || u.Scheme != "https" || u.Host == "" {
+			if !isHTTPSURL(r.JWKSURI) {
 				p.add(f+".jwksUri", "%q is not an https URL; keys fetched without TLS could be anyone's", r.JWKSURI)
 			}
 		}

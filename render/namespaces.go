@@ -80,8 +80,8 @@ func (s *MeshSpec) validateNamespaces(p *problems) {
 			}
 		case ns.Revision == "":
 			p.add(f+".revision", "must name a revision or tag (or set istioInjection)")
-		case s.resolve(ns.Revision) == nil:
-			p.add(f+".revision", "%q is neither a revision nor a tag; revisions are %q, tags %q", ns.Revision, s.revisionNames(), sortedKeys(s.Tags))
+		default:
+			s.validateFollowedRevision(p, f+".revision", ns.Revision)
 		}
 	}
 	if len(s.Tags) > 0 && !s.injecting() {

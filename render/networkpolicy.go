@@ -155,11 +155,11 @@ func gatewayNetworkPolicy(s *MeshSpec, meta objects.Meta, namespace, name string
 	for _, p := range ports {
 		targets = append(targets, p.TargetPort)
 	}
-	rules := []networkingv1.NetworkPolicyIngressRule{netpol.Rule(from, targets...)}
 	if from == nil {
 		// Load balancers check the status port from outside.
-		rules[0].Ports = netpol.Rule(nil, append(targets, gateway.StatusPort)...).Ports
+		targets = append(targets, gateway.StatusPort)
 	}
+	rules := []networkingv1.NetworkPolicyIngressRule{netpol.Rule(from, targets...)}
 	if ns := s.NetworkPolicy.MonitoringNamespace; ns != "" {
 		rules = append(rules, netpol.Rule(netpol.Namespace(ns), portMerged, portEnvoyStats))
 	}

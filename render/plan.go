@@ -37,17 +37,22 @@ func plan(m *Mesh, p *problems) []Component {
 // like any problem rather than rendered wrong.
 func checkComponents(p *problems, components []Component) {
 	seen := map[string]bool{}
-	levels := map[string]*Component{} // namespace -> the first component that owns it
-	for i := range components {
-		c := &components[i]
+	// owner is, for each namespace, the first component that owns it and
+	// the level it gives it.
+	type owner struct {
+		field string
+		level PodSecurity
+	}
+	owners := map[string]owner{}
+	for _, c := range components {
 		for _, ns := range c.Namespaces {
-			first, ok := levels[ns.Name]
+			first, ok := owners[ns.Name]
 			if !ok {
-				levels[ns.Name] = c
+				owners[ns.Name] = owner{c.Field, ns.PodSecurity}
 				continue
 			}
-			if want := levelOf(first, ns.Name); want != ns.PodSecurity {
-				p.add(c.Field, "namespace %q is Pod Security %s for %s but %s for %s; they cannot share it", ns.Name, want, first.Field, ns.PodSecurity, c.Field)
+			if first.level != ns.PodSecurity {
+				p.add(c.Field, "namespace %q is Pod Security %s for %s but %s for %s; they cannot share it", ns.Name, first.level, first.field, ns.PodSecurity, c.Field)
 			}
 		}
 	}
@@ -66,14 +71,4 @@ func checkComponents(p *problems, components []Component) {
 			p.add("(plan)", "component %q has no build function", c.Name)
 		}
 	}
-}
-
-// levelOf is the Pod Security level c gives namespace ns.
-func levelOf(c *Component, ns string) PodSecurity {
-	for _, n := range c.Namespaces {
-		if n.Name == ns {
-			return n.PodSecurity
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -51,11 +52,7 @@ func (m *Mesh) validateFields(p *problems) {
 		p.add("metadata.name", "must not be empty")
 	}
 	s := &m.Spec
-	if s.Profile != ProfileDefault {
-		if _, ok := profiles.Get(s.Profile); !ok {
-			p.add("spec.profile", "unknown profile %q; built-in profiles are %q", s.Profile, profiles.Names())
-		}
-	}
+	validateProfile(p, s.Profile)
 	s.validateRevisions(p)
 	s.Registry.validate(p)
 	p.checkEnum("spec.mtls.mode", "MTLS.Mode", s.MTLS.Mode)
@@ -155,4 +152,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// validateProfile reports a profile that is neither the default nor a
+// built-in one.
+func validateProfile(p *problems, name string) {
+	if _, ok := profiles.Get(name); !ok && name != ProfileDefault {
+		p.add("spec.profile", "unknown profile %q; built-in profiles are %q", name, profiles.Names())
+	}
+}
+
+// isHTTPSURL says whether s is an absolute https URL with a host.
+func isHTTPSURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }
