@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -509,6 +510,41 @@ func TestIssuersComeBeforeCertificates(t *testing.T) {
 		for id, w := range want {
 			if where[id] != w {
 				t.Errorf("%s: %s is in %q, want %q", kind, id, where[id], w)
+			}
+		}
+	}
+}
+
+// TestComponentsNameTheImagesTheirPodsPull holds each component's Images
+// to what its objects run and inject, in every example.
+func TestComponentsNameTheImagesTheirPodsPull(t *testing.T) {
+	for name, m := range exampleMeshes(t) {
+		c, err := prepare(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		objs, err := Render(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		byComponent := map[string][]Object{}
+		for _, o := range objs {
+			byComponent[o.Component] = append(byComponent[o.Component], o)
+		}
+		for _, comp := range c.components {
+			refs, err := Images(byComponent[comp.Name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pulled []string
+			for _, ref := range refs {
+				// hub/name:tag or hub/name@digest
+				base := path.Base(ref)
+				pulled = append(pulled, base[:strings.IndexAny(base, ":@")])
+			}
+			pulled = slices.Compact(slices.Sorted(slices.Values(pulled)))
+			if declared := slices.Sorted(slices.Values(comp.Images)); !slices.Equal(pulled, declared) {
+				t.Errorf("%s: component %s declares images %q, its objects pull %q", name, comp.Name, declared, pulled)
 			}
 		}
 	}
