@@ -12,13 +12,16 @@ import (
 
 // TestReflectivePrintingMatchesJSON checks that the fast reflective
 // printer gives exactly what printing the object's JSON gives, for every
-// object of several meshes.
+// object of several meshes and of every example.
 func TestReflectivePrintingMatchesJSON(t *testing.T) {
 	meshes := map[string]Mesh{
 		"default":  {},
 		"seed":     seedMesh([]string{"a", "b"}),
 		"revision": {Spec: MeshSpec{Revision: "1-30-3", Registry: Registry{Variant: "distroless"}}},
 		"minimal":  {Spec: MeshSpec{Profile: ProfileMinimal, MTLS: MTLS{Mode: MTLSPermissive}}},
+	}
+	for name, m := range exampleMeshes(t) {
+		meshes["examples/"+name] = m
 	}
 	for name, m := range meshes {
 		t.Run(name, func(t *testing.T) {

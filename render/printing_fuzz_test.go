@@ -2,6 +2,8 @@ package render_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,14 +22,32 @@ import (
 )
 
 // printedTypes are every Go type meshrender prints with
-// yamlenc.AppendManifest: what the components build for a mesh that uses
-// every component, and the GitOps writer's objects.
+// yamlenc.AppendManifest: what the components build for a zonal mesh with
+// an exposure class and for every example (among them istio-cni, egress,
+// network isolation, JWT and certificates), and the GitOps writer's
+// objects.
 func printedTypes(t testing.TB) []reflect.Type {
-	everything := render.Mesh{Spec: render.MeshSpec{
+	zonal := render.Mesh{Spec: render.MeshSpec{
 		Zones:           []string{"a", "b"},
 		ExposureClasses: []render.ExposureClass{{Name: "internet"}},
 	}}
-	all := append(render.BuiltTypes(t, everything),
+	all := render.BuiltTypes(t, zonal)
+	examples, err := filepath.Glob(filepath.Join("..", "examples", "*", "mesh.yaml"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, path := range examples {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := render.Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		all = append(all, render.BuiltTypes(t, m)...)
+	}
+	all = append(all,
 		reflect.TypeFor[gitops.GitRepository](), reflect.TypeFor[gitops.FluxKustomization](),
 		reflect.TypeFor[gitops.Application](), reflect.TypeFor[gitops.ConfigManagementPlugin](),
 		reflect.TypeFor[types.Kustomization](), reflect.TypeFor[corev1.ConfigMap]())
