@@ -330,16 +330,9 @@ func (s *MeshSpec) validateFollowedRevision(p *problems, field, ref string) {
 
 // quotedList is "a", "b" or "c".
 func quotedList(items []string) string {
-	out := ""
+	quoted := make([]string, len(items))
 	for i, it := range items {
-		switch {
-		case i == 0:
-		case i == len(items)-1:
-			out += " or "
-		default:
-			out += ", "
-		}
-		out += fmt.Sprintf("%q", it)
+		quoted[i] = fmt.Sprintf("%q", it)
 	}
-	return out
+	return oneOf(quoted)
 }
