@@ -28,7 +28,7 @@ type CNI struct {
 
 // DefaultCNINamespace is where istio-cni runs unless spec.cni.namespace
 // says otherwise.
-const DefaultCNINamespace = "kube-system"
+const DefaultCNINamespace = cni.DefaultNamespace
 
 func (c *CNI) setDefaults() {
 	if c.Enabled == nil {

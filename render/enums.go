@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshrender/meshrender/profiles"
+	"github.com/meshrender/meshrender/render/internal/certmanager"
 )
 
 // Values accepted by enumerated fields.
@@ -24,7 +25,7 @@ var enums = map[string][]string{
 	"MeshSpec.Version":                          IstioReleases,
 	"Revision.Version":                          IstioReleases,
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
-	"CertificateIssuer.Kind":                    {"ClusterIssuer", "Issuer"},
+	"CertificateIssuer.Kind":                    {certmanager.KindClusterIssuer, certmanager.KindIssuer},
 	"GatewayCertificate.PrivateKeyAlgorithm":    {"ECDSA", "RSA", "Ed25519"},
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,
