@@ -30,11 +30,18 @@ const (
 )
 
 // EnvNames are the environment variables meshrender sets on a gateway's
-// proxy; extra variables may not set them again.
-var EnvNames = []string{
-	"PILOT_CERT_PROVIDER", "CA_ADDR", "PROXY_CONFIG", "NODE_NAME", "POD_NAME", "POD_NAMESPACE", "INSTANCE_IP", "HOST_IP",
-	"ISTIO_CPU_LIMIT", "SERVICE_ACCOUNT", "ISTIO_META_WORKLOAD_NAME", "ISTIO_META_OWNER", "ISTIO_META_MESH_ID", "TRUST_DOMAIN",
-	"ISTIO_META_UNPRIVILEGED_POD", "ISTIO_META_CLUSTER_ID", "ISTIO_META_NODE_NAME",
+// proxy; extra variables may not set them again. They are read off the
+// proxy's own list, so the two cannot drift apart.
+var EnvNames = envNames()
+
+// envNames lists the variables env sets, in its order. Which variables
+// it sets does not depend on the values, so empty ones do.
+func envNames() []string {
+	var names []string
+	for _, e := range (builder{}).env() {
+		names = append(names, e.Name)
+	}
+	return names
 }
 
 // sdsSecretsGroup is the API group of the secrets a gateway reads.

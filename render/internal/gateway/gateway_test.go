@@ -10,11 +10,22 @@ import (
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
-// TestEnvNamesAreTheProxysOwn keeps EnvNames, the variables extra env may
-// not set again, equal to what the proxy container sets.
+// TestEnvNamesAreTheProxysOwn: EnvNames, the variables extra env may not
+// set again, are the proxy's own variables whatever the values, each
+// once, and extra env follows them in its order.
 func TestEnvNamesAreTheProxysOwn(t *testing.T) {
-	v := Values{Name: IngressName, Namespace: "ns", Selector: map[string]string{"app": IngressName}, Revision: "default",
-		Workload: objects.Workload{MinReplicas: 1, MaxReplicas: 2, Env: []corev1.EnvVar{{Name: "EXTRA", Value: "1"}}}}
+	if len(EnvNames) == 0 {
+		t.Fatal("EnvNames is empty")
+	}
+	for i, name := range EnvNames {
+		if slices.Contains(EnvNames[:i], name) {
+			t.Errorf("EnvNames has %s twice", name)
+		}
+	}
+	extra := []corev1.EnvVar{{Name: "EXTRA", Value: "1"}, {Name: "ANOTHER", Value: "2"}}
+	v := Values{Name: IngressName, Namespace: "ns", Selector: map[string]string{"app": IngressName}, Revision: "canary",
+		DiscoveryAddress: "istiod-canary.istio-system.svc:15012", TrustDomain: "example.org", ProxyConfig: `{"concurrency":2}`,
+		Workload: objects.Workload{MinReplicas: 1, MaxReplicas: 2, Env: extra}}
 	var env []string
 	for _, o := range Objects(v) {
 		if d, ok := o.(*appsv1.Deployment); ok {
@@ -23,7 +34,7 @@ func TestEnvNamesAreTheProxysOwn(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(env[:len(env)-1], EnvNames) || env[len(env)-1] != "EXTRA" {
-		t.Errorf("the proxy's env is %v; EnvNames is %v, and extra env goes last", env, EnvNames)
+	if want := append(slices.Clone(EnvNames), "EXTRA", "ANOTHER"); !slices.Equal(env, want) {
+		t.Errorf("the proxy's env is %v, want EnvNames and then the extra env: %v", env, want)
 	}
 }
