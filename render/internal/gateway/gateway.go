@@ -70,7 +70,8 @@ type Values struct {
 	// Zone pins the gateway to one zone; empty spreads it over Zones.
 	Zone  string
 	Zones []string
-	// Revision is the istio.io/rev value of the control plane.
+	// Revision is the istio.io/rev value of the control plane: its
+	// revision, or "default" for the default one; never empty.
 	Revision string
 	objects.Workload
 	Service Service
@@ -84,7 +85,8 @@ type Values struct {
 	Ports               []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
-	// TrustDomain is the mesh's trust domain; empty means cluster.local.
+	// TrustDomain is the mesh's trust domain, as the renderer resolves
+	// it (cluster.local unless the mesh config says otherwise).
 	TrustDomain string
 	// ProxyConfig is the mesh's default proxy config as JSON. A gateway
 	// gets it in PROXY_CONFIG, as istiod's gateway injection template
@@ -272,7 +274,7 @@ func (b builder) deployment() *appsv1.Deployment {
 // gateway's pods: its control plane's revision, or upstream's "latest" for
 // the default one.
 func canonicalRevision(rev string) string {
-	if rev == "" || rev == "default" {
+	if rev == "default" {
 		return "latest"
 	}
 	return rev
@@ -352,10 +354,6 @@ func (b builder) proxy() corev1.Container {
 
 func (b builder) env() []corev1.EnvVar {
 	v := b.v
-	trustDomain := v.TrustDomain
-	if trustDomain == "" {
-		trustDomain = objects.TrustDomain
-	}
 	env := []corev1.EnvVar{
 		objects.Env("PILOT_CERT_PROVIDER", "istiod"),
 		objects.Env("CA_ADDR", v.DiscoveryAddress),
@@ -369,8 +367,8 @@ func (b builder) env() []corev1.EnvVar {
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("ISTIO_META_WORKLOAD_NAME", v.Name),
 		objects.Env("ISTIO_META_OWNER", "kubernetes://apis/apps/v1/namespaces/"+v.Namespace+"/deployments/"+v.Name),
-		objects.Env("ISTIO_META_MESH_ID", trustDomain),
-		objects.Env("TRUST_DOMAIN", trustDomain),
+		objects.Env("ISTIO_META_MESH_ID", v.TrustDomain),
+		objects.Env("TRUST_DOMAIN", v.TrustDomain),
 		objects.Env("ISTIO_META_UNPRIVILEGED_POD", "true"),
 		objects.Env("ISTIO_META_CLUSTER_ID", objects.ClusterID),
 		objects.FieldEnv("ISTIO_META_NODE_NAME", "spec.nodeName"),
