@@ -105,12 +105,12 @@ type Values struct {
 	Meta objects.Meta
 	// Namespace is where the agent, its ServiceAccount and ConfigMap go,
 	// and what the cluster bindings name: DefaultNamespace unless the
-	// renderer decides otherwise; empty means DefaultNamespace. The
-	// package never renders the namespace itself.
+	// renderer decides otherwise. The package never renders the
+	// namespace itself.
 	Namespace string
 	// Revision is the istio.io/rev label value of the control plane the
-	// agent was installed with: its revision, or "default" for none;
-	// empty means "default". It names no object.
+	// agent was installed with: its revision, or "default" for none. It
+	// names no object.
 	Revision string
 	// Image is the full install-cni image reference, hub/install-cni:tag
 	// or hub/install-cni@digest.
@@ -165,12 +165,6 @@ func DefaultResources() corev1.ResourceRequirements {
 // ServiceAccount, two ClusterRoles and their bindings, the ConfigMap and
 // the DaemonSet. Four of them are cluster-scoped.
 func Objects(v Values) []objects.Object {
-	if v.Namespace == "" {
-		v.Namespace = DefaultNamespace
-	}
-	if v.Revision == "" {
-		v.Revision = "default"
-	}
 	if v.CNIBinDir == "" {
 		v.CNIBinDir = DefaultCNIBinDir
 	}
@@ -191,7 +185,7 @@ func Objects(v Values) []objects.Object {
 	}
 }
 
-// builder builds the objects of one defaulted Values.
+// builder builds the objects of one Values.
 type builder struct {
 	v Values
 }

@@ -81,7 +81,8 @@ var clusterScoped = []string{"ClusterRole", "ClusterRoleBinding"}
 
 // TestValid checks every object as the renderer checks patched ones.
 func TestValid(t *testing.T) {
-	for _, v := range []Values{referenceValues(), {Image: "docker.io/istio/install-cni:1.30.3", Tag: "1.30.3"}} {
+	minimal := Values{Namespace: DefaultNamespace, Revision: "default", Image: "docker.io/istio/install-cni:1.30.3", Tag: "1.30.3"}
+	for _, v := range []Values{referenceValues(), minimal} {
 		for _, o := range Objects(v) {
 			kind := o.GetObjectKind().GroupVersionKind().Kind
 			for _, msg := range objcheck.Check(kind, o, !slices.Contains(clusterScoped, kind)) {
@@ -95,17 +96,13 @@ func TestValid(t *testing.T) {
 // object lives in and every binding names; cluster-scoped objects have
 // none.
 func TestNamespace(t *testing.T) {
-	for _, tt := range []struct{ set, want string }{
-		{"", DefaultNamespace},
-		{"kube-system", "kube-system"},
-		{"istio-cni", "istio-cni"},
-	} {
-		t.Run(tt.want, func(t *testing.T) {
+	for _, ns := range []string{DefaultNamespace, "istio-cni"} {
+		t.Run(ns, func(t *testing.T) {
 			v := referenceValues()
-			v.Namespace = tt.set
+			v.Namespace = ns
 			for _, o := range Objects(v) {
 				kind := o.GetObjectKind().GroupVersionKind().Kind
-				want := tt.want
+				want := ns
 				if slices.Contains(clusterScoped, kind) {
 					want = ""
 				}
@@ -114,8 +111,8 @@ func TestNamespace(t *testing.T) {
 				}
 				if b, ok := o.(*rbacv1.ClusterRoleBinding); ok {
 					for _, s := range b.Subjects {
-						if s.Namespace != tt.want {
-							t.Errorf("%s subject %s is in namespace %q, want %q", b.Name, s.Name, s.Namespace, tt.want)
+						if s.Namespace != ns {
+							t.Errorf("%s subject %s is in namespace %q, want %q", b.Name, s.Name, s.Namespace, ns)
 						}
 					}
 				}
@@ -133,12 +130,12 @@ func TestNamespace(t *testing.T) {
 // TestLabels holds the labels each object carries besides the standard
 // ones: upstream's functional labels, never Helm's bookkeeping.
 func TestLabels(t *testing.T) {
-	for _, rev := range []struct{ set, want string }{{"1-30-3", "1-30-3"}, {"default", "default"}, {"", "default"}} {
-		t.Run(rev.want, func(t *testing.T) {
+	for _, rev := range []string{"1-30-3", "default"} {
+		t.Run(rev, func(t *testing.T) {
 			v := referenceValues()
-			v.Revision = rev.set
+			v.Revision = rev
 			r := render(t, v)
-			app := map[string]string{"app": "istio-cni", "istio.io/rev": rev.want}
+			app := map[string]string{"app": "istio-cni", "istio.io/rev": rev}
 			tests := []struct {
 				name      string
 				got, want map[string]string
@@ -147,9 +144,9 @@ func TestLabels(t *testing.T) {
 				{"ClusterRole istio-cni", r.role.Labels, app},
 				{"ClusterRole istio-cni-repair-role", r.repairRole.Labels, app},
 				{"ClusterRoleBinding istio-cni", r.binding.Labels, app},
-				{"ClusterRoleBinding istio-cni-repair-rolebinding", r.repairBinding.Labels, map[string]string{"k8s-app": "istio-cni-repair", "istio.io/rev": rev.want}},
+				{"ClusterRoleBinding istio-cni-repair-rolebinding", r.repairBinding.Labels, map[string]string{"k8s-app": "istio-cni-repair", "istio.io/rev": rev}},
 				{"ConfigMap", r.config.Labels, app},
-				{"DaemonSet", r.ds.Labels, map[string]string{"k8s-app": "istio-cni-node", "istio.io/rev": rev.want}},
+				{"DaemonSet", r.ds.Labels, map[string]string{"k8s-app": "istio-cni-node", "istio.io/rev": rev}},
 				{"pod", r.ds.Spec.Template.Labels, map[string]string{"k8s-app": "istio-cni-node", "sidecar.istio.io/inject": "false", "istio.io/dataplane-mode": "none"}},
 			}
 			for _, tt := range tests {
