@@ -53,19 +53,16 @@ const ImageName = "install-cni"
 // DefaultNamespace is where upstream and meshrender install the agent.
 const DefaultNamespace = "kube-system"
 
-// Host directories. The CNI binary and configuration directories depend
-// on the platform's CNI; the others are Istio's own.
+// Host directories. The CNI binary and configuration directories are the
+// chart's defaults, right for most clusters' CNI; the others are Istio's
+// own.
 const (
-	// DefaultCNIBinDir is where the kubelet looks for CNI binaries on most
-	// clusters (chart value cniBinDir).
-	DefaultCNIBinDir = "/opt/cni/bin"
-	// GKECNIBinDir is the CNI binary directory on GKE nodes, which the
-	// chart picks when the Kubernetes version says -gke and cniBinDir is
-	// unset.
-	GKECNIBinDir = "/home/kubernetes/bin"
-	// DefaultCNIConfDir holds the primary CNI's network configuration,
-	// into which the plugin is chained (chart value cniConfDir).
-	DefaultCNIConfDir = "/etc/cni/net.d"
+	// cniBinDir is where the kubelet looks for CNI binaries (chart value
+	// cniBinDir).
+	cniBinDir = "/opt/cni/bin"
+	// cniConfDir holds the primary CNI's network configuration, into
+	// which the plugin is chained (chart value cniConfDir).
+	cniConfDir = "/etc/cni/net.d"
 
 	// socketDir holds the socket between the plugin, which the container
 	// runtime runs, and the agent.
@@ -126,13 +123,6 @@ type Values struct {
 	// requests 100m CPU and 100Mi; DefaultResources adds meshrender's
 	// memory limit.
 	Resources corev1.ResourceRequirements
-	// CNIBinDir is the host directory the kubelet runs CNI binaries from,
-	// such as GKECNIBinDir; empty means DefaultCNIBinDir.
-	CNIBinDir string
-	// CNIConfDir is the host directory of the primary CNI's network
-	// configuration, such as /var/lib/rancher/k3s/agent/etc/cni/net.d on
-	// k3s; empty means DefaultCNIConfDir.
-	CNIConfDir string
 }
 
 // DefaultMemoryLimit is the memory limit DefaultResources sets.
@@ -165,12 +155,6 @@ func DefaultResources() corev1.ResourceRequirements {
 // ServiceAccount, two ClusterRoles and their bindings, the ConfigMap and
 // the DaemonSet. Four of them are cluster-scoped.
 func Objects(v Values) []objects.Object {
-	if v.CNIBinDir == "" {
-		v.CNIBinDir = DefaultCNIBinDir
-	}
-	if v.CNIConfDir == "" {
-		v.CNIConfDir = DefaultCNIConfDir
-	}
 	b := builder{v: v}
 	return []objects.Object{
 		b.serviceAccount(),

@@ -187,28 +187,18 @@ func TestSettings(t *testing.T) {
 		set   func(*Values)
 		check func(t *testing.T, r rendered)
 	}{
-		{"GKE bin dir", func(v *Values) { v.CNIBinDir = GKECNIBinDir }, func(t *testing.T, r rendered) {
-			if got := hostPath(r.ds, volumeBin); got != "/home/kubernetes/bin" {
-				t.Errorf("cni-bin-dir is %s", got)
-			}
-			if got := mountPath(r.ds, volumeBin); got != "/host/opt/cni/bin" {
-				t.Errorf("cni-bin-dir is mounted at %s; the agent looks in /host/opt/cni/bin", got)
-			}
-		}},
-		{"k3s conf dir", func(v *Values) { v.CNIConfDir = "/var/lib/rancher/k3s/agent/etc/cni/net.d" }, func(t *testing.T, r rendered) {
-			if got := hostPath(r.ds, volumeNet); got != "/var/lib/rancher/k3s/agent/etc/cni/net.d" {
-				t.Errorf("cni-net-dir is %s", got)
-			}
-			if got := mountPath(r.ds, volumeNet); got != "/host/etc/cni/net.d" {
-				t.Errorf("cni-net-dir is mounted at %s; the agent looks in /host/etc/cni/net.d", got)
-			}
-		}},
-		{"default dirs", func(v *Values) {}, func(t *testing.T, r rendered) {
-			if got := hostPath(r.ds, volumeBin); got != DefaultCNIBinDir {
-				t.Errorf("cni-bin-dir is %s", got)
-			}
-			if got := hostPath(r.ds, volumeNet); got != DefaultCNIConfDir {
-				t.Errorf("cni-net-dir is %s", got)
+		{"host dirs", func(v *Values) {}, func(t *testing.T, r rendered) {
+			// The chart's defaults, mounted where the agent looks.
+			for _, d := range []struct{ volume, host, mount string }{
+				{volumeBin, "/opt/cni/bin", "/host/opt/cni/bin"},
+				{volumeNet, "/etc/cni/net.d", "/host/etc/cni/net.d"},
+			} {
+				if got := hostPath(r.ds, d.volume); got != d.host {
+					t.Errorf("%s is %s, want %s", d.volume, got, d.host)
+				}
+				if got := mountPath(r.ds, d.volume); got != d.mount {
+					t.Errorf("%s is mounted at %s; the agent looks in %s", d.volume, got, d.mount)
+				}
 			}
 		}},
 		{"digest image and tag", func(v *Values) {

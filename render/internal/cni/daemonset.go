@@ -164,9 +164,9 @@ func (b builder) volumes() []corev1.Volume {
 		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: typ}}}
 	}
 	return []corev1.Volume{
-		host(volumeBin, b.v.CNIBinDir, nil),
+		host(volumeBin, cniBinDir, nil),
 		host(volumeProc, "/proc", new(corev1.HostPathDirectory)),
-		host(volumeNet, b.v.CNIConfDir, nil),
+		host(volumeNet, cniConfDir, nil),
 		host(volumeSocket, socketDir, nil),
 		// DirectoryOrCreate: the runtime may create the directory only when
 		// the node's first pod network starts, and the agent must not wait.

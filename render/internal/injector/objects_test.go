@@ -31,11 +31,8 @@ func everything() Values {
 	v.Namespace = "mesh-system"
 	v.Variant = "distroless"
 	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + strings.Repeat("ab", 32)
-	v.ImagePullPolicy = corev1.PullIfNotPresent
 	v.ProxyResources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}
 	v.SeccompRuntimeDefault = true
-	v.ClusterDomain = "example.internal"
-	v.MeshID = "mesh1"
 	return v
 }
 

@@ -48,9 +48,6 @@ type Values struct {
 	// gateways istiod deploys (global.imagePullSecrets). Always applied:
 	// none means none.
 	PullSecrets []string
-	// ImagePullPolicy of injected containers (global.imagePullPolicy).
-	// Empty leaves it out, so Kubernetes' default applies.
-	ImagePullPolicy corev1.PullPolicy
 	// CNI says the Istio CNI node agent sets up pod networking
 	// (pilot.cni.enabled). Injected pods then get the istio-validation
 	// init container, which runs as the proxy user without NET_ADMIN or
@@ -70,14 +67,6 @@ type Values struct {
 	// CNI on, injected pods then pass Pod Security "restricted" unless an
 	// annotation asks for root (TPROXY interception, NET_BIND_SERVICE).
 	SeccompRuntimeDefault bool
-	// ClusterDomain is the cluster's DNS domain
-	// (global.proxy.clusterDomain), which sidecars search. Empty keeps
-	// cluster.local.
-	ClusterDomain string
-	// MeshID identifies the mesh to proxies (global.meshID, the proxies'
-	// ISTIO_META_MESH_ID). Empty keeps the chart's "": proxies then use the
-	// mesh config's trust domain, which is what istiod does too.
-	MeshID string
 }
 
 // setting is one chart value the Values set: a path in the values
@@ -111,9 +100,6 @@ func (v Values) settings() []setting {
 	opt("global.tag", v.Tag)
 	opt("global.proxy.image", v.ProxyImage)
 	opt("global.proxy_init.image", v.ProxyImage)
-	opt("global.imagePullPolicy", string(v.ImagePullPolicy))
-	opt("global.proxy.clusterDomain", v.ClusterDomain)
-	opt("global.meshID", v.MeshID)
 	if v.ProxyResources != nil {
 		s = append(s, setting{"global.proxy.resources", generic(v.ProxyResources)})
 	}

@@ -84,9 +84,6 @@ func TestOptionalSettings(t *testing.T) {
 	v := referenceValues()
 	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	v.Variant = "distroless"
-	v.ImagePullPolicy = corev1.PullIfNotPresent
-	v.ClusterDomain = "example.internal"
-	v.MeshID = "mesh1"
 	v.ProxyResources = &corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 	}
@@ -99,9 +96,6 @@ func TestOptionalSettings(t *testing.T) {
 		{[]string{"global", "proxy", "image"}, v.ProxyImage},
 		{[]string{"global", "proxy_init", "image"}, v.ProxyImage},
 		{[]string{"global", "variant"}, "distroless"},
-		{[]string{"global", "imagePullPolicy"}, "IfNotPresent"},
-		{[]string{"global", "proxy", "clusterDomain"}, "example.internal"},
-		{[]string{"global", "meshID"}, "mesh1"},
 		// Replaced whole: the default limits are gone.
 		{[]string{"global", "proxy", "resources"}, map[string]any{"requests": map[string]any{"cpu": "50m", "memory": "64Mi"}}},
 		{[]string{"global", "proxy", "seccompProfile"}, map[string]any{"type": "RuntimeDefault"}},
