@@ -174,7 +174,8 @@ type builder struct {
 	v Values
 }
 
-// labels returns an object's labels: meshrender's standard labels with
+// meta returns an object's metadata: the name, the namespace ("" for a
+// cluster-scoped object), and meshrender's standard labels with
 // app.kubernetes.io/name istio-cni, upstream's functional labels extra and
 // istio.io/rev.
 //
@@ -184,24 +185,14 @@ type builder struct {
 // (helm.sh/chart, release, install.operator.istio.io/owning-resource,
 // operator.istio.io/component) are not rendered: nothing selects on them,
 // and they would claim an owner that did not render the object.
-func (b builder) labels(extra map[string]string) map[string]string {
-	return b.v.Meta.Labels(Name, objects.Merge(extra, map[string]string{objects.LabelRev: b.v.Revision}))
-}
-
-// meta is the metadata of a namespaced object; clusterMeta of a
-// cluster-scoped one.
-func (b builder) meta(name string, extra map[string]string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: b.v.Namespace, Labels: b.labels(extra)}
-}
-
-func (b builder) clusterMeta(name string, extra map[string]string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Labels: b.labels(extra)}
+func (b builder) meta(name, namespace string, extra map[string]string) metav1.ObjectMeta {
+	return b.v.Meta.ObjectMeta(name, namespace, Name, objects.Merge(extra, map[string]string{objects.LabelRev: b.v.Revision}))
 }
 
 func (b builder) serviceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:         metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta:       b.meta(Name, map[string]string{"app": Name}),
+		ObjectMeta:       b.meta(Name, b.v.Namespace, map[string]string{"app": Name}),
 		ImagePullSecrets: objects.PullSecrets(b.v.PullSecrets),
 	}
 }
@@ -229,7 +220,7 @@ func repairRules() []rbacv1.PolicyRule {
 func (b builder) clusterRole(name string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-		ObjectMeta: b.clusterMeta(name, map[string]string{"app": Name}),
+		ObjectMeta: b.meta(name, "", map[string]string{"app": Name}),
 		Rules:      rules,
 	}
 }
@@ -237,7 +228,7 @@ func (b builder) clusterRole(name string, rules []rbacv1.PolicyRule) *rbacv1.Clu
 func (b builder) clusterRoleBinding(name, role string, extra map[string]string) *rbacv1.ClusterRoleBinding {
 	return &rbacv1.ClusterRoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-		ObjectMeta: b.clusterMeta(name, extra),
+		ObjectMeta: b.meta(name, "", extra),
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: Name, Namespace: b.v.Namespace}},
 	}
@@ -265,7 +256,7 @@ const ambientEnablementSelector = `- podSelector:
 func (b builder) configMap() *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: b.meta(ConfigMapName, map[string]string{"app": Name}),
+		ObjectMeta: b.meta(ConfigMapName, b.v.Namespace, map[string]string{"app": Name}),
 		Data: map[string]string{
 			"CURRENT_AGENT_VERSION":                  b.v.Tag,
 			"AMBIENT_ENABLED":                        "false",

@@ -31,7 +31,7 @@ func (b builder) daemonSet() *appsv1.DaemonSet {
 	maxUnavailable := intstr.FromInt32(1)
 	return &appsv1.DaemonSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-		ObjectMeta: b.meta(DaemonSetName, selector()),
+		ObjectMeta: b.meta(DaemonSetName, b.v.Namespace, selector()),
 		Spec: appsv1.DaemonSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: selector()},
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{

@@ -64,11 +64,11 @@ type builder struct {
 	n Names
 }
 
-// labels are istiod's labels for its ConfigMaps, as istiod's mesh config
-// ConfigMap has them; the chart's Helm and operator bookkeeping labels
-// are left out.
-func (c builder) labels(extra map[string]string) map[string]string {
-	return c.v.Meta.Labels("istiod", objects.Merge(map[string]string{objects.LabelRev: c.n.RevLabel()}, extra))
+// meta is an object's metadata, namespace "" for a cluster-scoped one,
+// with istiod's labels as istiod's mesh config ConfigMap has them; the
+// chart's Helm and operator bookkeeping labels are left out.
+func (c builder) meta(name, namespace string, extra map[string]string) metav1.ObjectMeta {
+	return c.v.Meta.ObjectMeta(name, namespace, "istiod", objects.Merge(map[string]string{objects.LabelRev: c.n.RevLabel()}, extra))
 }
 
 // injectorConfigMap holds the templates and the values they read. istiod
@@ -76,7 +76,7 @@ func (c builder) labels(extra map[string]string) map[string]string {
 func (c builder) injectorConfigMap() *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: c.n.ConfigMap(), Namespace: c.v.Namespace, Labels: c.labels(nil)},
+		ObjectMeta: c.meta(c.n.ConfigMap(), c.v.Namespace, nil),
 		Data: map[string]string{
 			"config": injectionConfig(),
 			"values": c.v.injectorValues(),
@@ -101,12 +101,11 @@ const valuesDescription = "This ConfigMap contains the Istio chart values the si
 // what meshrender changed; nothing claims a chart value that has no
 // effect.
 func (c builder) valuesConfigMap() *corev1.ConfigMap {
+	meta := c.meta(c.n.ValuesConfigMap(), c.v.Namespace, nil)
+	meta.Annotations = map[string]string{"kubernetes.io/description": valuesDescription}
 	return &corev1.ConfigMap{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: c.n.ValuesConfigMap(), Namespace: c.v.Namespace, Labels: c.labels(nil),
-			Annotations: map[string]string{"kubernetes.io/description": valuesDescription},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: meta,
 		Data: map[string]string{
 			"original-values": c.v.overrides(),
 			"merged-values":   c.v.injectorValues(),
@@ -145,12 +144,9 @@ func (c builder) webhookConfiguration(name, rev string, extraLabels map[string]s
 		hooks = append(hooks, c.defaultHooks()...)
 	}
 	return &admissionv1.MutatingWebhookConfiguration{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   name,
-			Labels: c.labels(objects.Merge(map[string]string{"app": "sidecar-injector"}, extraLabels)),
-		},
-		Webhooks: hooks,
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: c.meta(name, "", objects.Merge(map[string]string{"app": "sidecar-injector"}, extraLabels)),
+		Webhooks:   hooks,
 	}
 }
 
