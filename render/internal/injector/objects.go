@@ -56,7 +56,10 @@ func (n Names) webhookConfiguration(base string) string {
 // ConfigMap, the values ConfigMap and the webhook configuration.
 func Objects(v Values) []objects.Object {
 	c := builder{v: v, n: names(v)}
-	return []objects.Object{c.injectorConfigMap(), c.valuesConfigMap(), c.webhook()}
+	// Both ConfigMaps hold the same values; decoding and printing the
+	// chart's defaults once is enough.
+	values := v.injectorValues()
+	return []objects.Object{c.injectorConfigMap(values), c.valuesConfigMap(values), c.webhook()}
 }
 
 type builder struct {
@@ -71,15 +74,16 @@ func (c builder) meta(name, namespace string, extra map[string]string) metav1.Ob
 	return c.v.Meta.ObjectMeta(name, namespace, "istiod", objects.Merge(map[string]string{objects.LabelRev: c.n.RevLabel()}, extra))
 }
 
-// injectorConfigMap holds the templates and the values they read. istiod
-// watches it and picks up changes without a restart.
-func (c builder) injectorConfigMap() *corev1.ConfigMap {
+// injectorConfigMap holds the templates and the values they read, the
+// injector values. istiod watches it and picks up changes without a
+// restart.
+func (c builder) injectorConfigMap(values string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: c.meta(c.n.ConfigMap(), c.v.Namespace, nil),
 		Data: map[string]string{
 			"config": injectionConfig(),
-			"values": c.v.injectorValues(),
+			"values": values,
 		},
 	}
 }
@@ -100,7 +104,7 @@ const valuesDescription = "This ConfigMap contains the Istio chart values the si
 // sets over the chart's defaults. Anything that compares the two sees
 // what meshrender changed; nothing claims a chart value that has no
 // effect.
-func (c builder) valuesConfigMap() *corev1.ConfigMap {
+func (c builder) valuesConfigMap(values string) *corev1.ConfigMap {
 	meta := c.meta(c.n.ValuesConfigMap(), c.v.Namespace, nil)
 	meta.Annotations = map[string]string{"kubernetes.io/description": valuesDescription}
 	return &corev1.ConfigMap{
@@ -108,7 +112,7 @@ func (c builder) valuesConfigMap() *corev1.ConfigMap {
 		ObjectMeta: meta,
 		Data: map[string]string{
 			"original-values": c.v.overrides(),
-			"merged-values":   c.v.injectorValues(),
+			"merged-values":   values,
 		},
 	}
 }
