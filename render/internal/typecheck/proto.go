@@ -123,22 +123,10 @@ func (p *pathNode) String() string {
 }
 
 type protoChecker struct {
-	problems []Problem
+	problems
 	limit    int             // the recursion limit
 	deepTold bool            // a value nests past it, said once
 	heights  map[uintptr]int // nesting of the mappings and lists met so far
-}
-
-func (c *protoChecker) add(at *pathNode, format string, args ...any) {
-	path := at.String()
-	if path == "" {
-		path = "(document)"
-	}
-	c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *protoChecker) mismatch(at *pathNode, want string, got any) {
-	c.add(at, "must be %s, got %s", want, Describe(got))
 }
 
 // message checks one message value, as protojson's unmarshalMessage: depth
@@ -531,14 +519,6 @@ func (c *protoChecker) integer(v any, at *pathNode, bits int, signed bool) {
 	}
 	if err != nil {
 		c.outOfRange(at, v, bits, signed)
-	}
-}
-
-func (c *protoChecker) outOfRange(at *pathNode, v any, bits int, signed bool) {
-	if signed {
-		c.add(at, "%s does not fit: it must be between %d and %d", Describe(v), int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
-	} else {
-		c.add(at, "%s does not fit: it must be between 0 and %d", Describe(v), uint64(math.MaxUint64)>>(64-bits))
 	}
 }
 

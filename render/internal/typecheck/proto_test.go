@@ -812,7 +812,7 @@ func generateScalar(r *rand.Rand, fd protoreflect.FieldDescriptor) any {
 }
 
 // meshConfigJSON holds a MeshConfig as raw JSON, as a config type would.
-type meshConfigJSON struct{ raw json.RawMessage }
+type meshConfigJSON json.RawMessage
 
 func (*meshConfigJSON) ProtoJSONDescriptor() protoreflect.MessageDescriptor { return meshConfigDesc }
 
@@ -837,7 +837,6 @@ func TestProtoJSONDescriptor(t *testing.T) {
 			t.Errorf("ProtoJSONDescriptor(%v) = %v, want %v", tt.t, got, tt.want)
 		}
 	}
-	_ = meshConfigJSON{raw: nil}
 }
 
 func TestReadAlike(t *testing.T) {

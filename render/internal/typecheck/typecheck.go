@@ -35,19 +35,39 @@ type Problem struct {
 // v itself; "" for a whole document.
 func Check(v any, t reflect.Type, path string) []Problem {
 	c := &checker{}
-	c.value(v, t, path)
+	c.value(v, t, &pathNode{root: path})
 	return c.problems
 }
 
-type checker struct {
-	problems []Problem
-}
+// problems collects what Check and CheckMessage find. Both report
+// through it, so a misfit reads the same in a Go field and in a protobuf
+// one.
+type problems []Problem
 
-func (c *checker) add(path, format string, args ...any) {
+func (p *problems) add(at *pathNode, format string, args ...any) {
+	path := at.String()
 	if path == "" {
 		path = "(document)"
 	}
-	c.problems = append(c.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	*p = append(*p, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// mismatch reports a value of the wrong kind.
+func (p *problems) mismatch(at *pathNode, want string, got any) {
+	p.add(at, "must be %s, got %s", want, Describe(got))
+}
+
+// outOfRange reports an integer, got, that does not fit in bits.
+func (p *problems) outOfRange(at *pathNode, got any, bits int, signed bool) {
+	if signed {
+		p.add(at, "%s does not fit: it must be between %d and %d", Describe(got), int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
+	} else {
+		p.add(at, "%s does not fit: it must be between 0 and %d", Describe(got), uint64(math.MaxUint64)>>(64-bits))
+	}
+}
+
+type checker struct {
+	problems
 }
 
 var (
@@ -55,82 +75,82 @@ var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
-func (c *checker) value(v any, t reflect.Type, path string) {
+func (c *checker) value(v any, t reflect.Type, at *pathNode) {
 	if v == nil {
 		return // null leaves a field as it is, as encoding/json does
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch {
+	switch md := ProtoJSONDescriptor(t); {
 	case t == quantityType:
-		c.quantity(v, path)
+		c.quantity(v, at)
 		return
-	case ProtoJSONDescriptor(t) != nil:
+	case md != nil:
 		// Before the Unmarshaler case: a holder of a message unmarshals
 		// with protojson, which stops at the first error.
-		c.problems = append(c.problems, CheckMessage(v, ProtoJSONDescriptor(t), path)...)
+		c.problems = append(c.problems, CheckMessage(v, md, at.String())...)
 		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
-		c.unmarshaler(v, t, path)
+		c.unmarshaler(v, t, at)
 		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		c.object(v, t, path)
+		c.object(v, t, at)
 	case reflect.Map:
 		m, ok := v.(map[string]any)
 		if !ok {
-			c.mismatch(path, "a mapping", v)
+			c.mismatch(at, "a mapping", v)
 			return
 		}
 		for _, k := range sortedKeys(m) {
-			c.value(m[k], t.Elem(), fmt.Sprintf("%s[%s]", path, k))
+			c.value(m[k], t.Elem(), at.key(k))
 		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
 			if _, ok := v.(string); !ok {
-				c.mismatch(path, "a base64 string", v)
+				c.mismatch(at, "a base64 string", v)
 			}
 			return
 		}
 		list, ok := v.([]any)
 		if !ok {
-			c.mismatch(path, "a list", v)
+			c.mismatch(at, "a list", v)
 			return
 		}
 		for i, item := range list {
-			c.value(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			c.value(item, t.Elem(), at.item(i))
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
-			c.mismatch(path, "a string", v)
+			c.mismatch(at, "a string", v)
 		}
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
-			c.mismatch(path, "true or false", v)
+			c.mismatch(at, "true or false", v)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		c.integer(v, path, t.Bits(), true)
+		c.integer(v, at, t.Bits(), true)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		c.integer(v, path, t.Bits(), false)
+		c.integer(v, at, t.Bits(), false)
 	case reflect.Float32, reflect.Float64:
 		if _, ok := v.(json.Number); !ok {
-			c.mismatch(path, "a number", v)
+			c.mismatch(at, "a number", v)
 		}
 	case reflect.Interface:
 		// Anything goes.
 	default:
-		c.add(path, "cannot be set in a config")
+		c.add(at, "cannot be set in a config")
 	}
 }
 
 // object checks a mapping against a struct's JSON fields: every key must
 // be a field (matched exactly, case included, as strict decoding does).
-func (c *checker) object(v any, t reflect.Type, path string) {
+func (c *checker) object(v any, t reflect.Type, at *pathNode) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		c.mismatch(path, "a mapping", v)
+		c.mismatch(at, "a mapping", v)
 		return
 	}
 	fields := jsonFields(t)
@@ -138,12 +158,12 @@ func (c *checker) object(v any, t reflect.Type, path string) {
 	for _, f := range fields {
 		known[f.name] = true
 		if fv, ok := m[f.name]; ok {
-			c.value(fv, f.typ, join(path, f.name))
+			c.value(fv, f.typ, at.child(f.name))
 		}
 	}
 	for _, k := range sortedKeys(m) {
 		if !known[k] {
-			c.add(join(path, k), "unknown field")
+			c.add(at.child(k), "unknown field")
 		}
 	}
 }
@@ -194,10 +214,10 @@ func jsonFields(t reflect.Type) []jsonField {
 	return out
 }
 
-func (c *checker) integer(v any, path string, bits int, signed bool) {
+func (c *checker) integer(v any, at *pathNode, bits int, signed bool) {
 	n, ok := v.(json.Number)
 	if !ok {
-		c.mismatch(path, "an integer", v)
+		c.mismatch(at, "an integer", v)
 		return
 	}
 	if signed {
@@ -206,7 +226,7 @@ func (c *checker) integer(v any, path string, bits int, signed bool) {
 			return
 		}
 		if isRange(err) {
-			c.add(path, "%s does not fit: it must be between %d and %d", n, int64(-1)<<(bits-1), int64(1)<<(bits-1)-1)
+			c.outOfRange(at, n, bits, signed)
 			return
 		}
 	} else {
@@ -215,11 +235,11 @@ func (c *checker) integer(v any, path string, bits int, signed bool) {
 			return
 		}
 		if _, serr := strconv.ParseInt(string(n), 10, 64); isRange(err) || serr == nil || isRange(serr) {
-			c.add(path, "%s does not fit: it must be between 0 and %d", n, uint64(math.MaxUint64)>>(64-bits))
+			c.outOfRange(at, n, bits, signed)
 			return
 		}
 	}
-	c.add(path, "must be a whole number, got %s", n)
+	c.add(at, "must be a whole number, got %s", n)
 }
 
 func isRange(err error) bool {
@@ -227,7 +247,7 @@ func isRange(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-func (c *checker) quantity(v any, path string) {
+func (c *checker) quantity(v any, at *pathNode) {
 	var s string
 	switch q := v.(type) {
 	case string:
@@ -235,30 +255,25 @@ func (c *checker) quantity(v any, path string) {
 	case json.Number:
 		s = string(q)
 	default:
-		c.mismatch(path, "a quantity such as 500m or 2Gi", v)
+		c.mismatch(at, "a quantity such as 500m or 2Gi", v)
 		return
 	}
 	if _, err := resource.ParseQuantity(s); err != nil {
-		c.add(path, "%s is not a quantity such as 500m or 2Gi", Quote(s))
+		c.add(at, "%s is not a quantity such as 500m or 2Gi", Quote(s))
 	}
 }
 
 // unmarshaler checks a value of a type that decodes itself by decoding
 // it, and reports the type's own error.
-func (c *checker) unmarshaler(v any, t reflect.Type, path string) {
+func (c *checker) unmarshaler(v any, t reflect.Type, at *pathNode) {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		c.add(path, "%v", err)
+		c.add(at, "%v", err)
 		return
 	}
 	if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
-		c.add(path, "%s", strings.TrimPrefix(err.Error(), "json: "))
+		c.add(at, "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-}
-
-// mismatch reports a value of the wrong kind.
-func (c *checker) mismatch(path, want string, got any) {
-	c.add(path, "must be %s, got %s", want, Describe(got))
 }
 
 // Describe names a JSON value the way an error message shows it: a short
@@ -309,13 +324,6 @@ func PrefixOf(s string, n int) string {
 		cut--
 	}
 	return s[:cut]
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -35,17 +35,6 @@ type outer struct {
 
 var _ = outer{hidden: ""}
 
-func decode(t *testing.T, doc string) any {
-	t.Helper()
-	d := json.NewDecoder(strings.NewReader(doc))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		doc  string
@@ -70,8 +59,12 @@ func TestCheck(t *testing.T) {
 		{`[1]`, []string{`(document): must be a mapping, got a list`}},
 	}
 	for _, tt := range tests {
+		v, err := decodeJSON([]byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
 		var got []string
-		for _, p := range Check(decode(t, tt.doc), reflect.TypeFor[outer](), "") {
+		for _, p := range Check(v, reflect.TypeFor[outer](), "") {
 			got = append(got, p.Path+": "+p.Message)
 		}
 		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
@@ -87,7 +80,11 @@ func TestCheckAgreesWithDecoding(t *testing.T) {
 		`{"kind": "K", "items": [{"n": 7}], "q": 1.5, "quotas": {"x": "1k"}}`,
 		`{"any": {"deep": [null, true]}, "raw": "AAEC"}`,
 	} {
-		if p := Check(decode(t, doc), reflect.TypeFor[outer](), ""); len(p) > 0 {
+		v, err := decodeJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := Check(v, reflect.TypeFor[outer](), ""); len(p) > 0 {
 			t.Fatalf("%s: %v", doc, p)
 		}
 		dec := json.NewDecoder(bytes.NewReader([]byte(doc)))
