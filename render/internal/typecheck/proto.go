@@ -139,7 +139,7 @@ func (c *protoChecker) message(v any, md protoreflect.MessageDescriptor, at *pat
 		c.tooDeep(at)
 		return
 	}
-	if wk := wellKnown(md); wk != "" {
+	if wk := WellKnown(md); wk != "" {
 		c.wellKnown(v, md, wk, at, depth)
 		return
 	}
@@ -670,9 +670,11 @@ func intString(lit string) (string, intProblem) {
 	return num, whole
 }
 
-// wellKnown names the JSON form of a well-known type protojson maps
-// specially, or "" for an ordinary message.
-func wellKnown(md protoreflect.MessageDescriptor) string {
+// WellKnown names the JSON form protojson gives a well-known type: the
+// type's own name (Any, Timestamp, Duration, Struct, ListValue, Value,
+// FieldMask, Empty), "wrapper" for the wrapper types (BoolValue,
+// StringValue and the like), or "" for an ordinary message.
+func WellKnown(md protoreflect.MessageDescriptor) string {
 	name := md.FullName()
 	if name.Parent() != "google.protobuf" {
 		return ""
@@ -916,7 +918,7 @@ func (c *protoChecker) anyMessage(v any, at *pathNode, depth int) {
 		return
 	}
 	emd := mt.Descriptor()
-	wk := wellKnown(emd)
+	wk := WellKnown(emd)
 	if wk == "" {
 		// As a message field of its own, but with "@type" left out, and
 		// (as protojson) without checking required fields.

@@ -721,7 +721,7 @@ func generate(r *rand.Rand, md protoreflect.MessageDescriptor, depth int) any {
 	if r.IntN(12) == 0 || depth > 6 {
 		return oddValues[r.IntN(len(oddValues))]
 	}
-	switch wellKnown(md) {
+	switch WellKnown(md) {
 	case "":
 	case "Duration", "Timestamp", "FieldMask", "wrapper", "Value":
 		return oddValues[r.IntN(len(oddValues))]

@@ -177,13 +177,10 @@ func (g *generator) schemaFor(t reflect.Type) map[string]any {
 	panic(fmt.Sprintf("schema: no mapping for %s", t))
 }
 
-// ref returns a reference to a shared definition, building it once.
+// ref returns a reference to a shared definition, building it once. The
+// Go types' definitions and the messages' share one map, g.proto's.
 func (g *generator) ref(name string, build func() map[string]any) map[string]any {
-	if _, ok := g.defs[name]; !ok {
-		g.defs[name] = nil // breaks cycles
-		g.defs[name] = build()
-	}
-	return map[string]any{"$ref": "#/definitions/" + name}
+	return g.proto.ref(name, build)
 }
 
 // object is the schema of a struct: its JSON fields, no others.
@@ -205,11 +202,7 @@ func (g *generator) object(t reflect.Type) map[string]any {
 			s["enum"] = values
 		}
 		if d := g.docs[key]; d != "" {
-			if _, isRef := s["$ref"]; isRef {
-				s = map[string]any{"allOf": []any{s}, "description": d}
-			} else {
-				s["description"] = d
-			}
+			s = describe(s, d)
 		}
 		props[name] = s
 		if opts == "" && f.Type.Kind() != reflect.Pointer && f.Type.Kind() != reflect.Struct {

@@ -17,14 +17,6 @@ import (
 	"github.com/meshrender/meshrender/render/internal/typecheck"
 )
 
-// MessageSchema returns the JSON Schema (draft-07) of a protobuf message
-// in its protojson form, as a reference into defs, where it adds the
-// definitions it needs. It is ProtoSchemas{Defs: defs}.Message(md): no
-// documentation, each field described by its proto name and type.
-func MessageSchema(md protoreflect.MessageDescriptor, defs map[string]any) map[string]any {
-	return (&ProtoSchemas{Defs: defs}).Message(md)
-}
-
 // ProtoSchemas builds JSON Schemas of protobuf messages in the form
 // protojson reads: fields under their JSON (lowerCamelCase) names and no
 // others, every message a shared definition named by its full name (such
@@ -66,12 +58,24 @@ func (p *ProtoSchemas) GoType(t reflect.Type) map[string]any {
 	return nil
 }
 
+// ref returns a reference to the definition name in Defs, building it
+// the first time.
 func (p *ProtoSchemas) ref(name string, build func() map[string]any) map[string]any {
 	if _, ok := p.Defs[name]; !ok {
 		p.Defs[name] = nil // breaks cycles
 		p.Defs[name] = build()
 	}
 	return map[string]any{"$ref": "#/definitions/" + name}
+}
+
+// describe gives schema s the description d. Draft-07 ignores the
+// siblings of a $ref, so a reference is wrapped in allOf first.
+func describe(s map[string]any, d string) map[string]any {
+	if _, isRef := s["$ref"]; isRef {
+		s = map[string]any{"allOf": []any{s}}
+	}
+	s["description"] = d
+	return s
 }
 
 func (p *ProtoSchemas) object(md protoreflect.MessageDescriptor) map[string]any {
@@ -81,10 +85,7 @@ func (p *ProtoSchemas) object(md protoreflect.MessageDescriptor) map[string]any 
 		fd := fields.Get(i)
 		s := p.field(fd)
 		if d := p.fieldDoc(fd); d != "" {
-			if _, isRef := s["$ref"]; isRef {
-				s = map[string]any{"allOf": []any{s}}
-			}
-			s["description"] = d
+			s = describe(s, d)
 		}
 		props[fd.JSONName()] = s
 	}
@@ -265,18 +266,14 @@ const durationPattern = `^[-+]?((0|[1-9][0-9]*)(\.[0-9]{0,9})?|\.[0-9]{0,9})s$`
 // form of its own, or nil for an ordinary message.
 func (p *ProtoSchemas) wellKnown(md protoreflect.MessageDescriptor) map[string]any {
 	name := md.FullName()
-	if name.Parent() != "google.protobuf" {
-		return nil
-	}
-	switch name.Name() {
+	switch typecheck.WellKnown(md) {
 	case "Duration":
 		return map[string]any{"type": "string", "pattern": durationPattern,
 			"description": "A duration: seconds with at most 9 decimals, then s, such as 5s, 1.5s or 0.001s; within ±315576000000s."}
 	case "Timestamp":
 		return map[string]any{"type": "string", "format": "date-time",
 			"description": "A time in RFC 3339 form, such as 2025-01-02T15:04:05Z, between years 1 and 9999."}
-	case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
-		"FloatValue", "DoubleValue", "StringValue", "BytesValue":
+	case "wrapper":
 		s := scalar(md.Fields().ByName("value").Kind())
 		s["description"] = fmt.Sprintf("A %s (protobuf %s; unset when left out).", md.Fields().ByName("value").Kind(), name)
 		return s

@@ -67,9 +67,9 @@ func messages(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]
 // value, and every reference a definition.
 func TestMessageSchemaCoversMeshConfig(t *testing.T) {
 	defs := map[string]any{}
-	ref := MessageSchema(meshConfigDesc, defs)
+	ref := (&ProtoSchemas{Defs: defs}).Message(meshConfigDesc)
 	if want := "#/definitions/istio.mesh.v1alpha1.MeshConfig"; ref["$ref"] != want {
-		t.Fatalf("MessageSchema = %v, want a $ref to %s", ref, want)
+		t.Fatalf("Message = %v, want a $ref to %s", ref, want)
 	}
 	data, err := json.Marshal(defs)
 	if err != nil {
