@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -82,21 +83,9 @@ func TestSHA256SUMS(t *testing.T) {
 		}
 		got[name] = sum
 	}
-	if !mapsEqual(got, istioSums) {
+	if !maps.Equal(got, istioSums) {
 		t.Errorf("SHA256SUMS = %v, want %v", got, istioSums)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSourceNamesEveryFile(t *testing.T) {

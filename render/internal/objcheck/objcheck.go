@@ -7,7 +7,9 @@
 package objcheck
 
 import (
+	"maps"
 	"slices"
+	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -195,7 +197,7 @@ const maxConfigMapBytes = 1 << 20
 func configMap(c *corev1.ConfigMap) field.ErrorList {
 	var errs field.ErrorList
 	size := 0
-	for _, k := range sortedKeys(c.Data) {
+	for _, k := range slices.Sorted(maps.Keys(c.Data)) {
 		for _, msg := range validation.IsConfigMapKey(k) {
 			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, msg))
 		}
@@ -256,7 +258,7 @@ func binding(ref rbacv1.RoleRef, subjects []rbacv1.Subject) field.ErrorList {
 
 func webhook(name string, cc admissionv1.WebhookClientConfig, sideEffects *admissionv1.SideEffectClass, versions []string, seen map[string]bool, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if len(validation.IsDNS1123Subdomain(name)) > 0 || len(slices.DeleteFunc([]rune(name), func(r rune) bool { return r != '.' })) < 2 {
+	if len(validation.IsDNS1123Subdomain(name)) > 0 || strings.Count(name, ".") < 2 {
 		errs = append(errs, field.Invalid(p.Child("name"), name, "must be a fully qualified name with at least three segments"))
 	}
 	if seen[name] {
@@ -273,13 +275,4 @@ func webhook(name string, cc admissionv1.WebhookClientConfig, sideEffects *admis
 		errs = append(errs, field.Required(p.Child("admissionReviewVersions"), ""))
 	}
 	return errs
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -173,7 +174,7 @@ func (c *protoChecker) fields(m map[string]any, md protoreflect.MessageDescripto
 	byField := map[protoreflect.FieldDescriptor][]string{}
 	var order []protoreflect.FieldDescriptor
 	var badKeys [][2]string // key, problem: told after the fields
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if skipType && k == "@type" {
 			continue
 		}
@@ -349,7 +350,7 @@ func (c *protoChecker) mapField(v any, fd protoreflect.FieldDescriptor, at *path
 // and values. Keys that parse to the same key are duplicates.
 func (c *protoChecker) mapEntries(m map[string]any, kd, vd protoreflect.FieldDescriptor, at *pathNode, depth int, partial bool) {
 	seen := map[string]string{}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		norm, ok := mapKey(k, kd.Kind())
 		switch {
 		case !ok:
@@ -707,7 +708,7 @@ func (c *protoChecker) wellKnown(v any, md protoreflect.MessageDescriptor, wk st
 			c.mismatch(at, "an empty mapping", v)
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			c.add(at.child(k), "unknown field")
 		}
 	case "Struct":
@@ -893,7 +894,7 @@ func (c *protoChecker) anyMessage(v any, at *pathNode, depth int) {
 	}
 	// protojson first skims the object for "@type", skipping other
 	// values with its recursion limit on their nesting.
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != "@type" && c.nesting(m[k]) > depth {
 			c.tooDeep(at.child(k))
 		}
@@ -931,7 +932,7 @@ func (c *protoChecker) anyMessage(v any, at *pathNode, depth int) {
 	}
 	// A well-known type's JSON form is under "value", checked at this
 	// level (protojson does not count it as one more).
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
 		case "@type":
 		case "value":

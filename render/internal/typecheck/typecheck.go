@@ -10,6 +10,7 @@ package typecheck
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -104,7 +105,7 @@ func (c *checker) value(v any, t reflect.Type, at *pathNode) {
 			c.mismatch(at, "a mapping", v)
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			c.value(m[k], t.Elem(), at.key(k))
 		}
 	case reflect.Slice, reflect.Array:
@@ -161,7 +162,7 @@ func (c *checker) object(v any, t reflect.Type, at *pathNode) {
 			c.value(fv, f.typ, at.child(f.name))
 		}
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !known[k] {
 			c.add(at.child(k), "unknown field")
 		}
@@ -324,13 +325,4 @@ func PrefixOf(s string, n int) string {
 		cut--
 	}
 	return s[:cut]
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
