@@ -107,8 +107,10 @@ func TestConfigMapsAreUpstreams(t *testing.T) {
 		name, cm, values, rev string
 		v                     Values
 	}{
-		{"reference", "istio-sidecar-injector-1-30-3", "reference-values.json", "1-30-3", withMeta(referenceValues())},
-		{"default", "istio-sidecar-injector", "default-values.json", "default", withMeta(defaultValues())},
+		{"reference", "istio-sidecar-injector-1-30-3", testdata(t, "reference-values.json"), "1-30-3", withMeta(referenceValues())},
+		// istio/values.json is istioctl's values key for the default
+		// profile (istio/SOURCE).
+		{"default", "istio-sidecar-injector", file(defaultValuesFile), "default", withMeta(defaultValues())},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cm := find[*corev1.ConfigMap](t, Objects(c.v), c.cm)
@@ -121,8 +123,8 @@ func TestConfigMapsAreUpstreams(t *testing.T) {
 			if sha([]byte(cm.Data["config"])) != upstreamConfigSHA256 {
 				t.Error("config differs from istioctl's")
 			}
-			if cm.Data["values"] != testdata(t, c.values) {
-				t.Errorf("values differ from istioctl's:\n%s", firstDiff(cm.Data["values"], testdata(t, c.values)))
+			if cm.Data["values"] != c.values {
+				t.Errorf("values differ from istioctl's:\n%s", firstDiff(cm.Data["values"], c.values))
 			}
 			if cm.Labels["istio.io/rev"] != c.rev || cm.Labels["app.kubernetes.io/name"] != "istiod" {
 				t.Errorf("labels %v", cm.Labels)
@@ -157,16 +159,23 @@ func TestNames(t *testing.T) {
 	for _, c := range []struct {
 		rev, ns                             string
 		configMap, values, webhook, service string
+		// hooks is how many webhooks call the service: the revision's two,
+		// and for the default control plane two more for the labels
+		// that name no revision.
+		hooks int
 	}{
-		{"", "istio-system", "istio-sidecar-injector", "values", "istio-sidecar-injector", "istiod"},
-		{"1-30-3", "istio-system", "istio-sidecar-injector-1-30-3", "values-1-30-3", "istio-sidecar-injector-1-30-3", "istiod-1-30-3"},
-		{"", "mesh", "istio-sidecar-injector", "values", "istio-sidecar-injector-mesh", "istiod"},
-		{"canary", "mesh", "istio-sidecar-injector-canary", "values-canary", "istio-sidecar-injector-canary-mesh", "istiod-canary"},
+		{"", "istio-system", "istio-sidecar-injector", "values", "istio-sidecar-injector", "istiod", 4},
+		{"1-30-3", "istio-system", "istio-sidecar-injector-1-30-3", "values-1-30-3", "istio-sidecar-injector-1-30-3", "istiod-1-30-3", 2},
+		{"", "mesh", "istio-sidecar-injector", "values", "istio-sidecar-injector-mesh", "istiod", 4},
+		{"canary", "mesh", "istio-sidecar-injector-canary", "values-canary", "istio-sidecar-injector-canary-mesh", "istiod-canary", 2},
 	} {
 		objs := Objects(Values{Meta: testMeta, Namespace: c.ns, Revision: c.rev})
 		find[*corev1.ConfigMap](t, objs, c.configMap)
 		find[*corev1.ConfigMap](t, objs, c.values)
 		w := find[*admissionv1.MutatingWebhookConfiguration](t, objs, c.webhook)
+		if len(w.Webhooks) != c.hooks {
+			t.Errorf("%s/%s: %d webhooks, want %d", c.ns, c.rev, len(w.Webhooks), c.hooks)
+		}
 		for _, h := range w.Webhooks {
 			if s := h.ClientConfig.Service; s.Name != c.service || s.Namespace != c.ns {
 				t.Errorf("%s/%s: webhook %s calls %s/%s, want %s/%s", c.ns, c.rev, h.Name, s.Namespace, s.Name, c.ns, c.service)
