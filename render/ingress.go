@@ -494,7 +494,7 @@ func ingressComponents(m *Mesh, p *problems) []Component {
 				Type: g.service.Type, ExternalTrafficPolicy: g.service.ExternalTrafficPolicy,
 				Annotations: g.service.Annotations, LoadBalancerClass: g.service.LoadBalancerClass,
 			},
-			Internal: true, StatusPortInService: true,
+			Ingress:          true,
 			Ports:            gatewayPorts(s.Ingress.Ports),
 			DiscoveryAddress: cp.names(s).DiscoveryAddress(),
 			TrustDomain:      td,

@@ -75,14 +75,13 @@ type Values struct {
 	Revision string
 	objects.Workload
 	Service Service
-	// Internal adds a ClusterIP Service that keeps clients in the cluster
-	// in their zone.
-	Internal bool
-	// StatusPortInService lists the status port first among the Service's
-	// ports, so load balancers' health checks reach it, as upstream's
-	// ingress does; upstream's egress leaves it out.
-	StatusPortInService bool
-	Ports               []Port
+	// Ingress marks the gateway clients outside the cluster reach through
+	// a load balancer, as upstream's ingress: its Service lists the status
+	// port first for the balancer's health checks, and a second, ClusterIP
+	// Service keeps clients inside the cluster in their zone. Upstream's
+	// egress has neither.
+	Ingress bool
+	Ports   []Port
 	// DiscoveryAddress is istiod's xDS and CA address.
 	DiscoveryAddress string
 	// TrustDomain is the mesh's trust domain, as the renderer resolves
@@ -120,7 +119,7 @@ func Objects(v Values) []objects.Object {
 		b.roleBinding(),
 		b.service(),
 	}
-	if v.Internal {
+	if v.Ingress {
 		objs = append(objs, b.internalService())
 	}
 	objs = append(objs,
@@ -180,7 +179,7 @@ func (b builder) roleBinding() *rbacv1.RoleBinding {
 
 func (b builder) servicePorts() []corev1.ServicePort {
 	var ports []corev1.ServicePort
-	if b.v.StatusPortInService {
+	if b.v.Ingress {
 		ports = append(ports, corev1.ServicePort{Name: "status-port", Port: StatusPort, TargetPort: intstr.FromInt32(StatusPort), Protocol: corev1.ProtocolTCP})
 	}
 	for _, p := range b.v.Ports {
@@ -307,7 +306,7 @@ func (b builder) proxy() corev1.Container {
 	v := b.v
 	tcp := corev1.ProtocolTCP
 	var ports []corev1.ContainerPort
-	if v.StatusPortInService {
+	if v.Ingress {
 		ports = append(ports, corev1.ContainerPort{Name: "status-port", ContainerPort: StatusPort, Protocol: tcp})
 	}
 	seen := map[int32]bool{StatusPort: true}
