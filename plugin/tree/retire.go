@@ -205,8 +205,9 @@ func sameContent(a, b *dirfd.Dir, name string, ai, bi dirfd.Info) bool {
 	}
 }
 
-// moveNoReplace moves name from one directory to another, failing rather
-// than replacing anything there.
+// moveNoReplace moves name in from to toName in to, failing with an error
+// that is fs.ErrExist rather than replacing anything there. info is the
+// entry's, as lstat gave it.
 func moveNoReplace(from *dirfd.Dir, name string, to *dirfd.Dir, toName string, info dirfd.Info) error {
 	err := from.RenameNoReplace(name, to, toName)
 	if err != dirfd.ErrUnsupported {

@@ -14,17 +14,12 @@ import (
 // tree's root as scanned, nil when there was none.
 func swap(parent *dirfd.Dir, n siblings, id string, staged dirfd.Info, old *dirfd.Info, lk *lock) (string, error) {
 	stagingName := n.staging(id)
-	appeared := fmt.Errorf("%s appeared while meshrender wrote it; run again", parent.Join(n.base))
 	if old == nil {
-		err := parent.RenameNoReplace(stagingName, parent, n.base)
-		if err == dirfd.ErrUnsupported {
-			if _, err := parent.Lstat(n.base); !errors.Is(err, fs.ErrNotExist) {
-				return "", appeared
-			}
-			err = parent.Rename(stagingName, parent, n.base)
-		}
+		// Nothing to swap with: the staging tree takes the name, unless
+		// something took it first.
+		err := moveNoReplace(parent, stagingName, parent, n.base, staged)
 		if errors.Is(err, fs.ErrExist) {
-			return "", appeared
+			return "", fmt.Errorf("%s appeared while meshrender wrote it; run again", parent.Join(n.base))
 		}
 		return "", err
 	}
