@@ -61,7 +61,14 @@ func runChild() int {
 // into dir, with more environment.
 func child(t *testing.T, dir string, paths []string, env ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(testBinary(t), "-test.run=^$")
+	return childCommand(testBinary(t), dir, paths, env...)
+}
+
+// childCommand is child with the test binary, bin, found beforehand: a
+// goroutine other than the test's may not stop the test, as testBinary
+// does when it fails.
+func childCommand(bin, dir string, paths []string, env ...string) *exec.Cmd {
+	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "MESHRENDER_TREE_DIR="+dir, "MESHRENDER_TREE_FILES="+strings.Join(paths, ","))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Dir = filepath.Dir(dir)

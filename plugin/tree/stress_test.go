@@ -37,6 +37,19 @@ func TestStressConcurrentAndKilledWriters(t *testing.T) {
 	stressKilled.Store(0)
 
 	parent := t.TempDir()
+	exchanges := canExchange(t, parent)
+	// reaches reports whether every write reaches step: all do but the
+	// one of the two swaps the child does not use.
+	reaches := func(step string, renames bool) bool {
+		switch step {
+		case "exchanged":
+			return exchanges && !renames
+		case "moved-aside":
+			return !exchanges || renames
+		}
+		return true
+	}
+	bin := testBinary(t) // here, where a failure may stop the test
 	out, sentinel := filepath.Join(parent, "out"), filepath.Join(parent, "sentinel")
 	if err := Write(out, files(sets[0]...)); err != nil {
 		t.Fatal(err)
@@ -66,14 +79,18 @@ func TestStressConcurrentAndKilledWriters(t *testing.T) {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			env := []string{"MESHRENDER_TREE_WAIT=1m", "MESHRENDER_TREE_COUNT=2"}
-			if c%2 == 1 {
+			renames := c%2 == 1
+			if renames {
 				env = append(env, "MESHRENDER_TREE_RENAMES=1")
 			}
-			randomKill := c%3 == 0
+			randomKill, mustDie := c%3 == 0, false
 			if !randomKill {
-				env = append(env, "MESHRENDER_TREE_DIE_AT="+steps[(c/3)%len(steps)])
+				step := steps[(c/3)%len(steps)]
+				env = append(env, "MESHRENDER_TREE_DIE_AT="+step)
+				mustDie = reaches(step, renames)
 			}
-			if err := runStressChild(t, out, sets[c%len(sets)], env, randomKill); err != nil {
+			cmd := childCommand(bin, out, sets[c%len(sets)], env...)
+			if err := runStressChild(cmd, randomKill, mustDie); err != nil {
 				errs <- fmt.Errorf("child %d (%s): %w", c, strings.Join(env, " "), err)
 			}
 		})
@@ -105,15 +122,13 @@ func TestStressConcurrentAndKilledWriters(t *testing.T) {
 	}
 }
 
-// runStressChild runs one child writer. A child told where to die must
-// die there, unless it never got that far (a swap with no previous step
-// of that name); one killed at random may also finish first; any other
-// end is an error.
 // How the children ended, for the log.
 var stressFinished, stressKilled atomic.Int64
 
-func runStressChild(t *testing.T, out string, paths []string, env []string, randomKill bool) error {
-	cmd := child(t, out, paths, env...)
+// runStressChild runs cmd, one child writer. A child told where to die
+// must die there when mustDie says every write reaches that step; one
+// killed at random may also finish first; any other end is an error.
+func runStressChild(cmd *exec.Cmd, randomKill, mustDie bool) error {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -127,6 +142,9 @@ func runStressChild(t *testing.T, out string, paths []string, env []string, rand
 	switch {
 	case err == nil:
 		stressFinished.Add(1)
+		if mustDie {
+			return errors.New("it finished, yet every write reaches the step it was told to die at")
+		}
 		return nil
 	case errors.As(err, &exit):
 		if ws := exit.Sys().(syscall.WaitStatus); ws.Signaled() && ws.Signal() == syscall.SIGKILL {
