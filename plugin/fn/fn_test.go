@@ -203,6 +203,8 @@ func TestEveryInputGetsAResourceList(t *testing.T) {
 		{"a list", "- a\n- b\n", "the input is a list, not a ResourceList", ""},
 		{"items not a list", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: b}\n" + mesh, "items is a mapping, not a list of objects", ""},
 		{"malformed", "items:\n- a: [", "the input is not YAML", ""},
+		{"a line above the first item that belongs to none", "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  kind: ConfigMap\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: x}}\n" + mesh,
+			"the input is not YAML", ""},
 		{"empty", "  \n", "the input is empty", ""},
 	}
 	for _, tt := range tests {
@@ -248,15 +250,20 @@ func TestItemsComeBackByteForByte(t *testing.T) {
         two
         lines
 `
-	for name, in := range map[string]string{
-		"compact": inputList(item, "    profile: minimal\n"),
-		"wide":    strings.Replace(inputList(indentLines(item), "    profile: minimal\n"), "items:\n", "items:\n", 1),
+	for name, c := range map[string]struct{ in, want string }{
+		"compact": {inputList(item, "    profile: minimal\n"), item},
+		"wide":    {strings.Replace(inputList(indentLines(item), "    profile: minimal\n"), "items:\n", "items:\n", 1), item},
+		// Lines above the first item go with it.
+		"a blank line first":        {inputList("\n"+item, "    profile: minimal\n"), "\n" + item},
+		"a line of spaces first":    {inputList("   \n"+item, "    profile: minimal\n"), "   \n" + item},
+		"an indented comment first": {inputList("  # the list\n"+item, "    profile: minimal\n"), "  # the list\n" + item},
+		"wide, a blank line first":  {inputList("\n"+indentLines(item), "    profile: minimal\n"), "\n" + item},
 	} {
-		out, err := execute(t, in)
+		out, err := execute(t, c.in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out, "items:\n"+item+"- apiVersion: apiextensions.k8s.io/v1\n") {
+		if !strings.Contains(out, "items:\n"+c.want+"- apiVersion: apiextensions.k8s.io/v1\n") {
 			t.Errorf("%s: the item did not come back byte for byte:\n%.700s", name, out)
 		}
 		again, err := execute(t, out)

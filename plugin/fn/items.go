@@ -96,7 +96,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	block := lines[start+1 : end]
 	// Wide layout ("  - ") becomes compact ("- ") by one shift of two.
 	for _, l := range block {
-		if t := strings.TrimLeft(l, " "); t == "" || strings.HasPrefix(t, "#") {
+		if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\n') {
 			for i, l := range block {
@@ -105,8 +105,11 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 		}
 		break
 	}
+	// current is the item being cut, empty until the first one starts;
+	// pending are the lines that go with the next item.
 	var current, pending []string
 	for _, l := range block {
+		blank := strings.TrimSpace(l) == ""
 		switch {
 		case startsItem(l):
 			if len(current) > 0 {
@@ -116,7 +119,15 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 			pending = nil
 		case strings.HasPrefix(l, "#"):
 			pending = append(pending, l) // a comment above the next item
-		case strings.TrimSpace(l) == "" || strings.HasPrefix(l, " "):
+		case len(current) == 0:
+			// Above the first item only blank lines and comments may
+			// come; they go with it, as an item of their own would not
+			// parse and would lose the list its layout.
+			if !blank && !strings.HasPrefix(strings.TrimLeft(l, " "), "#") {
+				return "", nil, false // lines that belong to no item
+			}
+			pending = append(pending, l)
+		case blank || strings.HasPrefix(l, " "):
 			current = append(current, pending...)
 			pending = nil
 			current = append(current, l)
@@ -126,7 +137,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	}
 	current = append(current, pending...)
 	if len(current) > 0 {
-		if !startsItem(current[0]) && !slices.ContainsFunc(current, startsItem) {
+		if !slices.ContainsFunc(current, startsItem) {
 			return "", nil, false // lines that belong to no item
 		}
 		items = append(items, strings.Join(current, ""))
