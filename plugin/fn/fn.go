@@ -138,12 +138,14 @@ func configIdentity(cfg *yaml.RNode) (*yaml.ResourceIdentifier, string) {
 // identity of an object for ownership.
 type identity struct{ apiVersion, kind, namespace, name string }
 
-func nodeIdentity(n *yaml.RNode) (identity, bool) {
+// nodeIdentity is n's identity; with no metadata to read, it is empty,
+// and checkItems refuses the item.
+func nodeIdentity(n *yaml.RNode) identity {
 	meta, err := n.GetMeta()
-	if err != nil || meta.Kind == "" {
-		return identity{}, false
+	if err != nil {
+		return identity{}
 	}
-	return identity{meta.APIVersion, meta.Kind, meta.Namespace, meta.Name}, true
+	return identity{meta.APIVersion, meta.Kind, meta.Namespace, meta.Name}
 }
 
 func namespacedName(id identity) string {
@@ -181,10 +183,8 @@ func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, er
 	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]int{}, dropped: map[int]bool{}}
 	placed := make([]bool, len(objs))
 	for i, it := range items {
+		// checkItems passed every item: each has an apiVersion and kind.
 		id, labels := it.id, it.labels
-		if !it.hasIdentity {
-			continue
-		}
 		// An earlier run's application namespace carries only the
 		// annotation that marks it.
 		ours := render.Owns(labels, instance) || it.annotations[render.AnnotationNamespaceLabels] == instance

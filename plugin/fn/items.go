@@ -24,14 +24,13 @@ type item struct {
 	kind *yaml.Node
 	// What merging needs to know, read once.
 	id          identity
-	hasIdentity bool
 	labels      map[string]string
 	annotations map[string]string
 }
 
 // describe reads what merging needs from the item's parsed form.
 func (it *item) describe(n *yaml.RNode) {
-	it.id, it.hasIdentity = nodeIdentity(n)
+	it.id = nodeIdentity(n)
 	it.labels = n.GetLabels()
 	it.annotations = n.GetAnnotations()
 }
