@@ -81,7 +81,7 @@ func Run(in io.Reader, out io.Writer) error {
 	}
 	w := &writer{out: out}
 	w.start(rl.apiVersion)
-	if p == nil || len(results) > 0 {
+	if p == nil { // set only when nothing failed
 		for _, it := range rl.items {
 			w.item(it)
 		}
