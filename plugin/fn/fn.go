@@ -163,14 +163,16 @@ type placement struct {
 	objs     []render.Object
 	replaces map[int]int // item -> the object that replaces it
 	// labels are someone else's items, application namespaces, that get
-	// the labels of the object meshrender renders for them.
-	labels   map[int]int
+	// the labels of the namespace meshrender renders for them, parsed.
+	labels   map[int]*yaml.RNode
 	dropped  map[int]bool
 	appended []int // objects with no item to replace, in install order
 }
 
 // place works out the placement from identities alone: no rendered object
-// is parsed until it is written.
+// is parsed until it is written, but for a namespace the input holds
+// someone else's item of, whose annotations tell whether it is an
+// application namespace; that one is parsed once, here.
 func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, error) {
 	index := make(map[identity]int, len(objs))
 	for i, o := range objs {
@@ -180,7 +182,7 @@ func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, er
 	if meta, err := cfg.GetMeta(); err == nil && meta.Name != "" {
 		instance = meta.Name
 	}
-	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]int{}, dropped: map[int]bool{}}
+	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]*yaml.RNode{}, dropped: map[int]bool{}}
 	placed := make([]bool, len(objs))
 	for i, it := range items {
 		// checkItems passed every item: each has an apiVersion and kind.
@@ -189,14 +191,13 @@ func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, er
 		// annotation that marks it.
 		ours := render.Owns(labels, instance) || it.annotations[render.AnnotationNamespaceLabels] == instance
 		if j, rendersIt := index[id]; rendersIt && !placed[j] {
-			switch {
-			case ours || render.SharedByMeshes(labels):
+			if ours || render.SharedByMeshes(labels) {
 				p.replaces[i] = j
-			case labelsOnly(objs[j]):
+			} else if ns := labelsOnly(objs[j]); ns != nil {
 				// An application namespace the input holds: it keeps
 				// everything but the injection label meshrender sets.
-				p.labels[i] = j
-			default:
+				p.labels[i] = ns
+			} else {
 				// Someone else's object of the same name: replacing it
 				// would lose their content, keeping it would leave the
 				// mesh incomplete.
@@ -223,8 +224,8 @@ func (p *placement) write(w *writer) error {
 		if p.dropped[i] {
 			continue
 		}
-		if j, ok := p.labels[i]; ok {
-			n, err := withInjectionLabel(it, p.objs[j])
+		if ns, ok := p.labels[i]; ok {
+			n, err := withInjectionLabel(it, ns)
 			if err != nil {
 				return err
 			}
@@ -264,25 +265,25 @@ func (p *placement) write(w *writer) error {
 	return nil
 }
 
-// labelsOnly reports whether o is an object meshrender sets only the
-// labels of: an application namespace.
-func labelsOnly(o render.Object) bool {
+// labelsOnly returns o, parsed, if it is an object meshrender sets only
+// the labels of, an application namespace; otherwise nil. The caller
+// keeps the parsed namespace, to take the labels from.
+func labelsOnly(o render.Object) *yaml.RNode {
 	if o.Kind != "Namespace" {
-		return false
+		return nil
 	}
 	n, err := parseObject(o)
-	return err == nil && render.LabelsOnly(n.GetAnnotations())
+	if err != nil || !render.LabelsOnly(n.GetAnnotations()) {
+		return nil
+	}
+	return n
 }
 
 // withInjectionLabel is an application namespace of the input with the
-// injection label of the one meshrender renders for it: that label set,
-// the other removed, everything else of the item as it was.
-func withInjectionLabel(it *item, o render.Object) (*yaml.RNode, error) {
+// injection label of rendered, the one meshrender renders for it: that
+// label set, the other removed, everything else of the item as it was.
+func withInjectionLabel(it *item, rendered *yaml.RNode) (*yaml.RNode, error) {
 	n, err := it.parse()
-	if err != nil {
-		return nil, err
-	}
-	rendered, err := parseObject(o)
 	if err != nil {
 		return nil, err
 	}
