@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -60,9 +59,7 @@ func TestFilesAddedDuringAWriteAreKept(t *testing.T) {
 	if err := Write(out, files("a.yaml", "b.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
-		t.Errorf("left beside the tree: %v", got)
-	}
+	onlyBeside(t, parent, "out")
 }
 
 func TestAPreviousTreeSetAsideIsRetiredWithoutLoss(t *testing.T) {
@@ -90,7 +87,5 @@ func TestAPreviousTreeSetAsideIsRetiredWithoutLoss(t *testing.T) {
 	if _, ok := got["gone.yaml"]; ok {
 		t.Error("a file the manifest owned came back")
 	}
-	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
-		t.Errorf("left beside the tree: %v", got)
-	}
+	onlyBeside(t, parent, "out")
 }

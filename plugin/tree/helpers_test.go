@@ -84,6 +84,27 @@ func mustWrite(t *testing.T, p, content string, perm os.FileMode) {
 	}
 }
 
+// checkSame fails t for each of paths whose state (see state) differs
+// between before and after.
+func checkSame(t *testing.T, before, after map[string]string, paths []string) {
+	t.Helper()
+	for _, p := range paths {
+		if after[p] != before[p] {
+			t.Errorf("%s is not the same:\n  was %s\n  now %s", p, before[p], after[p])
+		}
+	}
+}
+
+// onlyBeside fails t unless parent holds the entries want, sorted, and
+// nothing more: no staging tree, previous tree or lock file left beside
+// the tree.
+func onlyBeside(t *testing.T, parent string, want ...string) {
+	t.Helper()
+	if got := names(t, parent); !slices.Equal(got, want) {
+		t.Errorf("left beside the tree: %v", got)
+	}
+}
+
 // names lists dir's entries.
 func names(t *testing.T, dir string) []string {
 	t.Helper()

@@ -54,12 +54,7 @@ func TestPeoplesFilesStayTheSameFiles(t *testing.T) {
 		if err := Write(out, fs); err != nil {
 			t.Fatal(err)
 		}
-		after := state(t, out)
-		for _, p := range people {
-			if after[p] != before[p] {
-				t.Errorf("%s is not the same:\n  was %s\n  now %s", p, before[p], after[p])
-			}
-		}
+		checkSame(t, before, state(t, out), people)
 	}
 	if got := state(t, filepath.Join(parent, "elsewhere"))["notes.txt"]; got != before["gateways/z1/notes.txt"] {
 		t.Errorf("the other link of a hard-linked file changed: %s", got)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,15 +102,8 @@ func TestAKillAtAnyStepLeavesACompleteTree(t *testing.T) {
 			if got := snapshot(t, out); !maps.Equal(got, wantNew) {
 				t.Errorf("the next run wrote %s, want %s", keys(got), keys(wantNew))
 			}
-			after := state(t, out)
-			for _, p := range ppl {
-				if after[p] != before[p] {
-					t.Errorf("%s is not the same:\n  was %s\n  now %s", p, before[p], after[p])
-				}
-			}
-			if got := names(t, parent); !slices.Equal(got, []string{"out", "sentinel"}) {
-				t.Errorf("left beside the tree: %v", got)
-			}
+			checkSame(t, before, state(t, out), ppl)
+			onlyBeside(t, parent, "out", "sentinel")
 		})
 	}
 }

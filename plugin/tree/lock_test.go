@@ -3,7 +3,6 @@ package tree
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,9 +73,7 @@ func TestASecondRunWaitsThenNamesTheLock(t *testing.T) {
 	if err := (Options{LockWait: time.Minute}).Write(dir, files("b.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
-		t.Errorf("left beside the tree: %v", got)
-	}
+	onlyBeside(t, parent, "out")
 }
 
 func TestLockFileIsNeverInTheTree(t *testing.T) {
@@ -90,9 +87,7 @@ func TestLockFileIsNeverInTheTree(t *testing.T) {
 	if got := keys(snapshot(t, dir)); got != ".meshrender-files a.yaml" {
 		t.Errorf("tree: %s", got)
 	}
-	if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
-		t.Errorf("left beside the tree: %v", got)
-	}
+	onlyBeside(t, parent, "out")
 }
 
 func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,18 +107,11 @@ func TestStressConcurrentAndKilledWriters(t *testing.T) {
 	if got := snapshot(t, out); !maps.Equal(got, want) {
 		t.Errorf("the tree is %s\nwant %s", keys(got), keys(want))
 	}
-	after := state(t, out)
-	for _, p := range ppl {
-		if after[p] != before[p] {
-			t.Errorf("%s is not the same:\n  was %s\n  now %s", p, before[p], after[p])
-		}
-	}
+	checkSame(t, before, state(t, out), ppl)
 	if d := diffState(sentinelBefore, state(t, sentinel)); d != "" {
 		t.Errorf("the directory beside the tree changed:\n%s", d)
 	}
-	if got := names(t, parent); !slices.Equal(got, []string{"out", "sentinel"}) {
-		t.Errorf("left beside the tree: %v", got)
-	}
+	onlyBeside(t, parent, "out", "sentinel")
 }
 
 // How the children ended, for the log.

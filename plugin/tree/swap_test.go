@@ -4,12 +4,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 )
+
+// newRepo returns a writer and, in its base, a directory repo its user
+// owns, with the path of a tree out in it, not made yet.
+func newRepo(t *testing.T) (w *writer, parent, out string) {
+	t.Helper()
+	w = newWriter(t)
+	parent = filepath.Join(w.base, "repo")
+	if err := os.Mkdir(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.own()
+	return w, parent, filepath.Join(parent, "out")
+}
 
 func TestReadOnlyDirectoriesDoNotWedgeLaterRuns(t *testing.T) {
 	for _, c := range []struct {
@@ -22,13 +34,7 @@ func TestReadOnlyDirectoriesDoNotWedgeLaterRuns(t *testing.T) {
 		{"all", map[string]os.FileMode{".": 0o555, "docs": 0o555, "gw": 0o500}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := newWriter(t)
-			parent := filepath.Join(w.base, "repo")
-			out := filepath.Join(parent, "out")
-			if err := os.Mkdir(parent, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			w.own()
+			w, parent, out := newRepo(t)
 			if err := w.write(out, "gw/a.yaml", "b.yaml"); err != nil {
 				t.Fatal(err)
 			}
@@ -53,9 +59,7 @@ func TestReadOnlyDirectoriesDoNotWedgeLaterRuns(t *testing.T) {
 			if data, err := os.ReadFile(filepath.Join(out, "docs", "ro.txt")); err != nil || string(data) != "mine" {
 				t.Errorf("a person's file: %q, %v", data, err)
 			}
-			if got := names(t, parent); !slices.Equal(got, []string{"out"}) {
-				t.Errorf("left beside the tree: %v", got)
-			}
+			onlyBeside(t, parent, "out")
 		})
 	}
 }
@@ -64,13 +68,7 @@ func TestATreeTheWriterCannotRemoveIsRefusedBeforeTheSwap(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("making a directory another user owns needs root")
 	}
-	w := newWriter(t)
-	parent := filepath.Join(w.base, "repo")
-	out := filepath.Join(parent, "out")
-	if err := os.Mkdir(parent, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w.own()
+	w, parent, out := newRepo(t)
 	if err := w.write(out, "a.yaml"); err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +87,7 @@ func TestATreeTheWriterCannotRemoveIsRefusedBeforeTheSwap(t *testing.T) {
 
 func TestFailuresBeforeTheSwapLeaveTheTreeAsItWas(t *testing.T) {
 	t.Run("read-only parent", func(t *testing.T) {
-		w := newWriter(t)
-		parent := filepath.Join(w.base, "repo")
-		out := filepath.Join(parent, "out")
-		if err := os.Mkdir(parent, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		w.own()
+		w, parent, out := newRepo(t)
 		if err := w.write(out, "a.yaml"); err != nil {
 			t.Fatal(err)
 		}
