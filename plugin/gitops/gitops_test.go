@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -30,25 +31,6 @@ func testMesh() render.Mesh {
 	}
 }
 
-// readDir returns every file under dir with its content, by slash path.
-func readDir(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // writeTree writes a flavor's tree for m into a fresh repository checkout
 // and returns the checkout.
 func writeTree(t *testing.T, m render.Mesh, flavor Flavor) string {
@@ -65,11 +47,11 @@ func writeTree(t *testing.T, m render.Mesh, flavor Flavor) string {
 func TestRewriteChangesNothing(t *testing.T) {
 	for flavor := range testOptions {
 		repo := writeTree(t, testMesh(), flavor)
-		first := readDir(t, repo)
+		first := testfiles.Read(t, repo)
 		if err := Write(repo, testMesh(), testOptions[flavor]); err != nil {
 			t.Fatal(err)
 		}
-		if second := readDir(t, repo); !cmp.Equal(first, second) {
+		if second := testfiles.Read(t, repo); !cmp.Equal(first, second) {
 			t.Errorf("%s: rewriting changed the tree:\n%s", flavor, cmp.Diff(first, second))
 		}
 	}
@@ -93,13 +75,13 @@ func TestPrunesExactly(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			before := readDir(t, repo)
+			before := testfiles.Read(t, repo)
 			m.Spec.Zones = m.Spec.Zones[:2]
 			m.Spec.Ingress.ZoneOverrides = nil
 			if err := Write(repo, m, testOptions[flavor]); err != nil {
 				t.Fatal(err)
 			}
-			after := readDir(t, repo)
+			after := testfiles.Read(t, repo)
 			for p, data := range mine {
 				if after[p] != data {
 					t.Errorf("a person's file %s was changed or removed", p)
@@ -122,7 +104,7 @@ func TestPrunesExactly(t *testing.T) {
 			}
 			// Everything else is exactly what a fresh write of the smaller
 			// mesh holds.
-			fresh := readDir(t, writeTree(t, m, flavor))
+			fresh := testfiles.Read(t, writeTree(t, m, flavor))
 			for p, data := range fresh {
 				if after[p] != data {
 					t.Errorf("%s differs from a fresh write of the smaller mesh", p)
@@ -151,11 +133,11 @@ func TestFailureLeavesTreeIntact(t *testing.T) {
 	if err := os.WriteFile(blocker, []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := readDir(t, repo)
+	before := testfiles.Read(t, repo)
 	if err := Write(repo, testMesh(), testOptions[Flux]); err == nil {
 		t.Fatal("writing over a person's file succeeded")
 	}
-	if after := readDir(t, repo); !cmp.Equal(before, after) {
+	if after := testfiles.Read(t, repo); !cmp.Equal(before, after) {
 		t.Errorf("a failed write changed the tree:\n%s", cmp.Diff(before, after))
 	}
 	entries, _ := os.ReadDir(filepath.Join(repo, "clusters"))

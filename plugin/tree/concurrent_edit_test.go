@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
 )
 
 func TestFilesAddedDuringAWriteAreKept(t *testing.T) {
@@ -37,7 +39,7 @@ func TestFilesAddedDuringAWriteAreKept(t *testing.T) {
 	if !errors.As(err, &left) || len(left.Paths) != 1 || !strings.HasSuffix(left.Paths[0], "/b.yaml") {
 		t.Fatalf("err = %v, want a LeftoverError naming b.yaml", err)
 	}
-	got := snapshot(t, out)
+	got := testfiles.Read(t, out)
 	for p, want := range map[string]string{"late.txt": "late", "newdir/late.txt": "late too", "README.md": "second", "b.yaml": "content of b.yaml\n"} {
 		if got[p] != want {
 			t.Errorf("%s = %q, want %q", p, got[p], want)
@@ -80,7 +82,7 @@ func TestAPreviousTreeSetAsideIsRetiredWithoutLoss(t *testing.T) {
 	if err := Write(out, files("a.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	got := snapshot(t, out)
+	got := testfiles.Read(t, out)
 	if got["docs/only-here.txt"] != "only here" || got["README.md"] != "mine" {
 		t.Errorf("tree: %s", keys(got))
 	}

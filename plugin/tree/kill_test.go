@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
 )
 
 // people adds a person's files to out: a file, a file hard-linked with
@@ -32,7 +34,7 @@ func people(t *testing.T, out, sentinel string) []string {
 func expect(t *testing.T, out string, fs []File, people []string) map[string]string {
 	t.Helper()
 	want := map[string]string{}
-	now := snapshot(t, out)
+	now := testfiles.Read(t, out)
 	for _, p := range people {
 		want[p] = now[p]
 	}
@@ -92,14 +94,14 @@ func TestAKillAtAnyStepLeavesACompleteTree(t *testing.T) {
 			// Only two renames leave a moment without the tree; then the
 			// next run puts the previous tree back.
 			if c.step != "moved-aside" {
-				if got := snapshot(t, out); !maps.Equal(got, wantOld) && !maps.Equal(got, wantNew) {
+				if got := testfiles.Read(t, out); !maps.Equal(got, wantOld) && !maps.Equal(got, wantNew) {
 					t.Errorf("after the kill the tree is neither the old nor the new one: %s", keys(got))
 				}
 			}
 			if err := Write(out, files(newPaths...)); err != nil {
 				t.Fatal(err)
 			}
-			if got := snapshot(t, out); !maps.Equal(got, wantNew) {
+			if got := testfiles.Read(t, out); !maps.Equal(got, wantNew) {
 				t.Errorf("the next run wrote %s, want %s", keys(got), keys(wantNew))
 			}
 			checkSame(t, before, state(t, out), ppl)
@@ -129,7 +131,7 @@ func TestTheRightPreviousTreeGoesBack(t *testing.T) {
 	testHook = nil
 	// Then a run is killed between two renames: the tree is missing, and
 	// there are two previous trees beside it.
-	want := snapshot(t, out)
+	want := testfiles.Read(t, out)
 	killed(t, child(t, out, []string{"a.yaml", "b.yaml", "c.yaml"}, "MESHRENDER_TREE_DIE_AT=moved-aside", "MESHRENDER_TREE_RENAMES=1"))
 	if _, err := os.Lstat(out); !os.IsNotExist(err) {
 		t.Fatalf("after a kill between two renames the tree is there: %v", err)
@@ -138,7 +140,7 @@ func TestTheRightPreviousTreeGoesBack(t *testing.T) {
 	if err := Write(out, files("a.yaml", "b.yaml")); !errors.As(err, &left) {
 		t.Fatalf("err = %v, want a LeftoverError for the person's b.yaml", err)
 	}
-	if got := snapshot(t, out); !maps.Equal(got, want) {
+	if got := testfiles.Read(t, out); !maps.Equal(got, want) {
 		t.Errorf("tree: %s, want %s", keys(got), keys(want))
 	}
 	if data, err := os.ReadFile(left.Paths[0]); err != nil || string(data) != "a person's b" {

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
 )
 
 func TestParallelRunsKeepPeoplesFiles(t *testing.T) {
@@ -84,7 +86,7 @@ func TestLockFileIsNeverInTheTree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := keys(snapshot(t, dir)); got != ".meshrender-files a.yaml" {
+	if got := keys(testfiles.Read(t, dir)); got != ".meshrender-files a.yaml" {
 		t.Errorf("tree: %s", got)
 	}
 	onlyBeside(t, parent, "out")
@@ -121,7 +123,7 @@ func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {
 			t.Errorf("writing a* and out changed %s", p)
 		}
 	}
-	if got := keys(snapshot(t, filepath.Join(parent, "a*"))); got != ".meshrender-files a.yaml" {
+	if got := keys(testfiles.Read(t, filepath.Join(parent, "a*"))); got != ".meshrender-files a.yaml" {
 		t.Errorf("a*: %s", got)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
 )
 
 // TestStressConcurrentAndKilledWriters runs many writers on one tree at
@@ -104,7 +106,7 @@ func TestStressConcurrentAndKilledWriters(t *testing.T) {
 	if err := Write(out, files(sets[0]...)); err != nil {
 		t.Fatalf("the clean run after the storm: %v", err)
 	}
-	if got := snapshot(t, out); !maps.Equal(got, want) {
+	if got := testfiles.Read(t, out); !maps.Equal(got, want) {
 		t.Errorf("the tree is %s\nwant %s", keys(got), keys(want))
 	}
 	checkSame(t, before, state(t, out), ppl)

@@ -7,26 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// snapshot returns every file under dir with its content.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+)
 
 func keys(m map[string]string) string {
 	var k []string
@@ -56,11 +39,11 @@ func TestWriteRewriteAndPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := snapshot(t, dir)
+	before := testfiles.Read(t, dir)
 	if err := Write(dir, files("crds/a.yaml", "gateways/z1/gw.yaml", "gateways/z2/gw.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshot(t, dir); keys(after) != keys(before) {
+	if after := testfiles.Read(t, dir); keys(after) != keys(before) {
 		t.Fatalf("rewriting the same files changed the tree:\n%s\n%s", keys(before), keys(after))
 	} else {
 		for p, c := range before {
@@ -73,7 +56,7 @@ func TestWriteRewriteAndPrune(t *testing.T) {
 	if err := Write(dir, files("crds/a.yaml", "gateways/z1/gw.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	got := snapshot(t, dir)
+	got := testfiles.Read(t, dir)
 	want := ".meshrender-files README.md crds/a.yaml gateways/z1/gw.yaml gateways/z2/notes.txt"
 	if keys(got) != want {
 		t.Errorf("after pruning: %s\nwant: %s", keys(got), want)
@@ -98,12 +81,12 @@ func TestFailureLeavesTreeIntact(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
+	before := testfiles.Read(t, dir)
 	err := Write(dir, files("a.yaml", "b.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "was not written by meshrender") {
 		t.Fatalf("overwriting a person's file: err = %v", err)
 	}
-	after := snapshot(t, dir)
+	after := testfiles.Read(t, dir)
 	if keys(after) != keys(before) || after["b.yaml"] != "mine" {
 		t.Errorf("a failed write changed the tree: %s", keys(after))
 	}
@@ -167,7 +150,7 @@ func TestRelativePathsAndTheWorkingDirectory(t *testing.T) {
 	if err := Write("out", files("a.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if got := keys(snapshot(t, dir)); got != "out/.meshrender-files out/a.yaml" {
+	if got := keys(testfiles.Read(t, dir)); got != "out/.meshrender-files out/a.yaml" {
 		t.Errorf("tree: %s", got)
 	}
 }
