@@ -47,8 +47,8 @@ func expect(t *testing.T, out string, fs []File, people []string) map[string]str
 	return want
 }
 
-// killed runs cmd and reports whether it died of SIGKILL.
-func killed(t *testing.T, cmd *exec.Cmd) bool {
+// killed runs cmd and fails t unless it died of SIGKILL.
+func killed(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -59,7 +59,6 @@ func killed(t *testing.T, cmd *exec.Cmd) bool {
 	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	return true
 }
 
 func TestAKillAtAnyStepLeavesACompleteTree(t *testing.T) {
