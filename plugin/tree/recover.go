@@ -55,10 +55,9 @@ func recoverStale(parent *dirfd.Dir, n siblings, lk *lock, left *leftovers) erro
 		}
 	}
 	if len(aside) > 0 {
-		tree, err := parent.OpenDir(n.base)
-		if err != nil {
-			tree = nil // nothing to compare with: retire keeps all but owned files
-		}
+		// nil when it cannot be opened: with nothing to compare with,
+		// retire keeps all but owned files.
+		tree, _ := parent.OpenDir(n.base)
 		for _, name := range aside {
 			left.add(retire(parent, name, tree, nil))
 		}
