@@ -56,7 +56,7 @@ func TestNeverFollowsLinks(t *testing.T) {
 	if err := d.Link("link", d, "link2"); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := d.Lstat("link")
+	a := lstat(t, d, "link")
 	b, err := d.Lstat("link2")
 	if err != nil || !a.SameFile(b) || b.Type != Symlink {
 		t.Errorf("Link of a link: %+v %+v %v", a, b, err)
@@ -104,8 +104,7 @@ func TestExchange(t *testing.T) {
 	if err := d.Mkdir("other", 0o700); err != nil {
 		t.Fatal(err)
 	}
-	real, _ := d.Lstat("real")
-	other, _ := d.Lstat("other")
+	real, other := lstat(t, d, "real"), lstat(t, d, "other")
 	err := d.Exchange("real", d, "other")
 	if runtime.GOOS != "linux" {
 		if err != ErrUnsupported {
@@ -119,12 +118,21 @@ func TestExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := d.Lstat("real")
-	b, _ := d.Lstat("other")
-	if !a.SameFile(other) || !b.SameFile(real) {
+	if a, b := lstat(t, d, "real"), lstat(t, d, "other"); !a.SameFile(other) || !b.SameFile(real) {
 		t.Error("Exchange did not swap the names")
 	}
 	if err := d.RenameNoReplace("real", d, "other"); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("RenameNoReplace onto an existing name = %v", err)
 	}
+}
+
+// lstat is d.Lstat(name), which must succeed: two failed calls give equal
+// empty Infos, which would pass for the same file.
+func lstat(t *testing.T, d *Dir, name string) Info {
+	t.Helper()
+	info, err := d.Lstat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }
