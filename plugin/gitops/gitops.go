@@ -71,7 +71,8 @@ func (o Options) withDefaults() Options {
 	if o.BasePath == "" {
 		o.BasePath = DefaultBasePath
 	}
-	o.BasePath = strings.Trim(path.Clean(filepath.ToSlash(o.BasePath)), "/")
+	// Cleaning keeps a leading slash, for Validate to refuse.
+	o.BasePath = path.Clean(filepath.ToSlash(o.BasePath))
 	return o
 }
 

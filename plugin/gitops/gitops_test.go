@@ -169,6 +169,8 @@ func TestRejectsBadOptions(t *testing.T) {
 		"scp url":        {Flavor: Flux, RepoURL: "git@example.com:platform/clusters.git"},
 		"bad flavor":     {Flavor: "jenkins", RepoURL: "https://x"},
 		"escaping base":  {Flavor: Flux, RepoURL: "https://x", BasePath: "../up"},
+		"root base":      {Flavor: Flux, RepoURL: "https://x", BasePath: "/"},
+		"absolute base":  {Flavor: Flux, RepoURL: "https://x", BasePath: "/srv/clusters"},
 		"plugin on flux": {Flavor: Flux, RepoURL: "https://x", ArgoCDPlugin: true},
 	} {
 		repo := t.TempDir()
