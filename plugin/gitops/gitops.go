@@ -79,7 +79,11 @@ func (o Options) withDefaults() Options {
 // Validate reports options that cannot make a tree, such as a repository
 // URL Flux would reject or a base path outside the repository.
 func (o Options) Validate() error {
-	o = o.withDefaults()
+	return o.withDefaults().validate()
+}
+
+// validate is Validate of options already defaulted.
+func (o Options) validate() error {
 	var problems []string
 	if o.Flavor != Flux && o.Flavor != ArgoCD {
 		problems = append(problems, fmt.Sprintf("flavor must be %s or %s, got %q", Flux, ArgoCD, o.Flavor))
@@ -106,7 +110,7 @@ func (o Options) Validate() error {
 // repo, under <base>/<mesh name>/. Nothing is written unless m is valid.
 func Write(repo string, m render.Mesh, opts Options) error {
 	opts = opts.withDefaults()
-	if err := opts.Validate(); err != nil {
+	if err := opts.validate(); err != nil {
 		return err
 	}
 	mesh, err := render.Prepare(m)
@@ -123,11 +127,11 @@ func Write(repo string, m render.Mesh, opts Options) error {
 	if err != nil {
 		return err
 	}
-	files, err := Files(mesh.Metadata.Name, objs, opts)
+	tf, err := files(mesh.Metadata.Name, objs, opts)
 	if err != nil {
 		return err
 	}
-	return tree.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), files)
+	return tree.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), tf)
 }
 
 // longestSuffix is the longest suffix a mesh name gets in a GitOps object
@@ -170,9 +174,14 @@ func fluxWebhookOverlay() render.Overlay {
 // kustomization.yaml listing its files and sub-folders.
 func Files(name string, objs []render.Object, opts Options) ([]tree.File, error) {
 	opts = opts.withDefaults()
-	if err := opts.Validate(); err != nil {
+	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	return files(name, objs, opts)
+}
+
+// files is Files with opts defaulted and valid.
+func files(name string, objs []render.Object, opts Options) ([]tree.File, error) {
 	var files []tree.File
 	resources := map[string][]string{} // folder -> its files and sub-folders, in order
 	var folders []string
