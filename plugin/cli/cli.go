@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -45,15 +46,25 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 && stdinIsPiped(stdin) {
 		// kustomize and kpt run exec functions without arguments. With
-		// nothing on stdin this is not such a run: show the help.
-		data, err := io.ReadAll(io.LimitReader(stdin, fn.MaxInputBytes+1))
-		if err != nil {
-			return fmt.Errorf("meshrender: reading stdin: %w", err)
-		}
-		if len(bytes.TrimSpace(data)) > 0 {
-			// The function answers anything, too much included, with a
-			// ResourceList.
-			return runFunction(bytes.NewReader(data), stdout)
+		// nothing but white space on stdin this is not such a run: show
+		// the help. Only the leading white space is held here; the
+		// function reads the rest itself, within its own bound.
+		in := bufio.NewReader(io.LimitReader(stdin, fn.MaxInputBytes+1))
+		var lead []byte
+		for {
+			b, err := in.ReadByte()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("meshrender: reading stdin: %w", err)
+			}
+			lead = append(lead, b)
+			if !isSpace(b) {
+				// The function answers anything, too much included, with
+				// a ResourceList.
+				return runFunction(io.MultiReader(bytes.NewReader(lead), in), stdout)
+			}
 		}
 		args = []string{"--help"}
 	}
@@ -61,6 +72,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	return root.Execute()
 }
+
+// isSpace reports the white space YAML allows around a document.
+func isSpace(b byte) bool { return strings.IndexByte(" \t\n\r\v\f", b) >= 0 }
 
 // exitCode reports err on stderr and returns the exit code for it.
 func exitCode(err error, stderr io.Writer) int {

@@ -175,6 +175,11 @@ func TestBareInvocationRunsTheFunction(t *testing.T) {
 	if !strings.HasPrefix(out, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n") || !strings.Contains(out, "kind: CustomResourceDefinition") {
 		t.Errorf("output is not a ResourceList with the mesh:\n%.300s", out)
 	}
+	// Blank lines before the list are the function's to read, not a
+	// reason to show the help.
+	if code, again, errOut := run(t, "\n \n"+rl); code != ExitOK || again != out {
+		t.Errorf("after blank lines: exit %d, stderr %q, same output %t", code, errOut, again == out)
+	}
 	code, _, errOut = run(t, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", "fn")
 	if code != ExitInvalid || !strings.Contains(errOut, "no function config") {
 		t.Errorf("without a function config: exit %d, stderr %q", code, errOut)
