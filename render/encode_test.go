@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
@@ -25,19 +24,8 @@ func TestReflectivePrintingMatchesJSON(t *testing.T) {
 	}
 	for name, m := range meshes {
 		t.Run(name, func(t *testing.T) {
-			c, err := prepare(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			typed, err := c.build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, co := range typed {
-				if _, printed := co.obj.(*objects.Printed); printed {
-					continue
-				}
-				raw, err := json.Marshal(co.obj)
+			for _, obj := range typedObjects(t, m) {
+				raw, err := json.Marshal(obj)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -45,12 +33,12 @@ func TestReflectivePrintingMatchesJSON(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := yamlenc.AppendManifest(nil, co.obj)
+				got, err := yamlenc.AppendManifest(nil, obj)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s %s: reflective printing differs (-json +reflective):\n%s", co.obj.GetObjectKind().GroupVersionKind().Kind, co.obj.GetName(), diff)
+					t.Errorf("%s %s: reflective printing differs (-json +reflective):\n%s", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), diff)
 				}
 			}
 		})

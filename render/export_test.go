@@ -20,6 +20,16 @@ func AddPlanner(t testing.TB, f func(m *Mesh) []Component) {
 // BuiltTypes returns the Go type of every object the mesh builds, except
 // those printed ahead of time.
 func BuiltTypes(t testing.TB, m Mesh) []reflect.Type {
+	var out []reflect.Type
+	for _, obj := range typedObjects(t, m) {
+		out = append(out, reflect.TypeOf(obj).Elem())
+	}
+	return out
+}
+
+// typedObjects are the objects the mesh builds from their Go types, not
+// those printed ahead of time.
+func typedObjects(t testing.TB, m Mesh) []TypedObject {
 	t.Helper()
 	c, err := prepare(m)
 	if err != nil {
@@ -29,10 +39,10 @@ func BuiltTypes(t testing.TB, m Mesh) []reflect.Type {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []reflect.Type
+	var out []TypedObject
 	for _, b := range typed {
 		if _, printed := b.obj.(*objects.Printed); !printed {
-			out = append(out, reflect.TypeOf(b.obj).Elem())
+			out = append(out, b.obj)
 		}
 	}
 	return out
