@@ -15,7 +15,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/render"
@@ -43,12 +42,10 @@ type inventory struct {
 
 func stepInventory(t *testing.T, stream []byte) inventory {
 	t.Helper()
-	inv := inventory{docs: apiserver.SplitYAML(stream), keep: map[objectID]bool{}}
-	for _, d := range inv.docs {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(d, &u.Object); err != nil {
-			t.Fatal(err)
-		}
+	inv := inventory{keep: map[objectID]bool{}}
+	var objs []*unstructured.Unstructured
+	inv.docs, objs = decodeObjects(t, stream)
+	for _, u := range objs {
 		id := objectID{u.GetAPIVersion(), u.GetKind(), u.GetNamespace(), u.GetName()}
 		inv.ids = append(inv.ids, id)
 		// Kept only when both tools are told so: Flux by its prune

@@ -102,7 +102,7 @@ func TestExamplesApplyToAPIServer(t *testing.T) {
 			if bytes.Contains(stream, []byte("\napiVersion: cert-manager.io/")) {
 				installCertManager(t, c)
 			}
-			docs := apiserver.SplitYAML(stream)
+			docs := splitDocs(stream)
 			applyTwice(t, c, docs)
 			t.Logf("%d objects applied twice", len(docs))
 		})
@@ -131,7 +131,7 @@ func TestKustomizeOutputsApplyToAPIServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			docs := apiserver.SplitYAML(data)
+			docs := splitDocs(data)
 			applyTwice(t, newCluster(t), docs)
 		})
 	}

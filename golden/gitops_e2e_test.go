@@ -62,7 +62,7 @@ func installCRDs(t *testing.T, c *apiserver.Client, crds ...thirdparty.CRD) {
 	}
 	var docs [][]byte
 	for _, data := range files {
-		docs = append(docs, apiserver.SplitYAML(data)...)
+		docs = append(docs, splitDocs(data)...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -94,7 +94,7 @@ func TestGitOpsToolObjectsApply(t *testing.T) {
 			installCRDs(t, c, tt.crds...)
 			docs := [][]byte{namespaceDoc(tt.namespace)}
 			for _, f := range tt.folders {
-				docs = append(docs, apiserver.SplitYAML(kustomizeBuild(t, filepath.Join("gitops", string(flavor), cluster, f)))...)
+				docs = append(docs, splitDocs(kustomizeBuild(t, filepath.Join("gitops", string(flavor), cluster, f)))...)
 			}
 			applyTwice(t, c, docs)
 		})
@@ -111,7 +111,7 @@ func TestGitOpsLayersInstallInOrder(t *testing.T) {
 			istio := filepath.Join("gitops", string(flavor), "clusters", "seed-eu1", "istio")
 			var docs [][]byte
 			for _, layer := range []string{"crds", "control-plane", "gateways"} {
-				built := apiserver.SplitYAML(kustomizeBuild(t, filepath.Join(istio, layer)))
+				built := splitDocs(kustomizeBuild(t, filepath.Join(istio, layer)))
 				if len(built) == 0 {
 					t.Fatalf("layer %s is empty", layer)
 				}
@@ -156,7 +156,7 @@ func TestGitOpsSecurityLayersInstallInOrder(t *testing.T) {
 			installCertManager(t, c)
 			var docs [][]byte
 			for _, layer := range layers {
-				docs = append(docs, apiserver.SplitYAML(kustomizeBuild(t, filepath.Join(root, "istio", layer)))...)
+				docs = append(docs, splitDocs(kustomizeBuild(t, filepath.Join(root, "istio", layer)))...)
 			}
 			applyTwice(t, c, docs)
 		})

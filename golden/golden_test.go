@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshrender/meshrender/golden/internal/strictdecode"
 	"github.com/meshrender/meshrender/golden/internal/thirdparty"
@@ -183,8 +184,12 @@ func TestPrintingIsAFixedPoint(t *testing.T) {
 	}
 }
 
-// splitDocs cuts a rendered stream at its "---" lines; a "---" inside a
-// block scalar is indented and stays.
+// splitDocs cuts a YAML stream into its documents. A document
+// separator is a line that is "---", alone or followed by white space or
+// a comment; a "---" inside a block scalar is indented, and one followed
+// by anything else is content. Every document keeps its bytes, its final
+// newline included, so it prints back to itself; documents of nothing but
+// white space are dropped.
 func splitDocs(stream []byte) [][]byte {
 	var docs [][]byte
 	var doc []byte
@@ -195,7 +200,7 @@ func splitDocs(stream []byte) [][]byte {
 		doc = nil
 	}
 	for _, line := range bytes.SplitAfter(stream, []byte("\n")) {
-		if string(line) == "---\n" {
+		if isDocumentSeparator(line) {
 			flush()
 			continue
 		}
@@ -203,6 +208,68 @@ func splitDocs(stream []byte) [][]byte {
 	}
 	flush()
 	return docs
+}
+
+// isDocumentSeparator says whether a line, with or without its line
+// break, is a "---" marker: nothing after it but white space or a comment.
+func isDocumentSeparator(line []byte) bool {
+	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("---"))
+	if !ok {
+		return false
+	}
+	if len(rest) == 0 {
+		return true
+	}
+	if rest[0] != ' ' && rest[0] != '\t' {
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+// decodeObjects splits a YAML stream into its documents and decodes each
+// into an unstructured object: objs[i] is docs[i].
+func decodeObjects(t *testing.T, stream []byte) (docs [][]byte, objs []*unstructured.Unstructured) {
+	t.Helper()
+	docs = splitDocs(stream)
+	for i, doc := range docs {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, head(doc))
+		}
+		objs = append(objs, u)
+	}
+	return docs, objs
+}
+
+// TestSplitDocs pins where a stream is cut: at separator lines only, with
+// every document's bytes kept.
+func TestSplitDocs(t *testing.T) {
+	for _, tt := range []struct {
+		name, stream string
+		want         []string
+	}{
+		{"separators", "a: 1\n---\nb: 2\n", []string{"a: 1\n", "b: 2\n"}},
+		{"leading separator", "---\na: 1\n---\nb: 2\n", []string{"a: 1\n", "b: 2\n"}},
+		{"no final newline", "a: 1\n---\nb: 2", []string{"a: 1\n", "b: 2"}},
+		{"separator at the end", "a: 1\n---", []string{"a: 1\n"}},
+		{"separator with a comment", "a: 1\n--- # next\nb: 2\n", []string{"a: 1\n", "b: 2\n"}},
+		{"separator with trailing space", "a: 1\n---  \t\nb: 2\n", []string{"a: 1\n", "b: 2\n"}},
+		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []string{"a: 1\r\n", "b: 2\r\n"}},
+		{"--- inside a block scalar", "a: |\n  x\n  ---\n  y\n---\nb: 2\n", []string{"a: |\n  x\n  ---\n  y\n", "b: 2\n"}},
+		{"--- followed by text", "a: 1\n---foo\nb: 2\n", []string{"a: 1\n---foo\nb: 2\n"}},
+		{"empty documents", "---\n\n---\na: 1\n---\n---\n", []string{"a: 1\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, d := range splitDocs([]byte(tt.stream)) {
+				got = append(got, string(d))
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("splitDocs(%q) (-want +got):\n%s", tt.stream, d)
+			}
+		})
+	}
 }
 
 func head(doc []byte) string {

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	psapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/render"
 )
@@ -54,11 +53,8 @@ func TestPodTemplatesMeetPodSecurity(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			levels := map[string]psapi.Level{}
 			var workloads []*unstructured.Unstructured
-			for _, doc := range splitDocs(renderExample(t, e)) {
-				u := &unstructured.Unstructured{}
-				if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-					t.Fatal(err)
-				}
+			_, objs := decodeObjects(t, renderExample(t, e))
+			for _, u := range objs {
 				switch u.GetKind() {
 				case "Namespace":
 					if render.LabelsOnly(u.GetAnnotations()) {

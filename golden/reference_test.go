@@ -68,13 +68,8 @@ func referenceObjects(t *testing.T) []*unstructured.Unstructured {
 		if e.Name != "reference" {
 			continue
 		}
-		for _, doc := range splitDocs(renderExample(t, e)) {
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, u)
-		}
+		_, objs := decodeObjects(t, renderExample(t, e))
+		out = append(out, objs...)
 	}
 	if len(out) == 0 {
 		t.Fatal("no reference example")

@@ -48,14 +48,8 @@ type renderedMesh struct {
 
 func parseRendered(t *testing.T, stream []byte) *renderedMesh {
 	t.Helper()
-	r := &renderedMesh{docs: apiserver.SplitYAML(stream)}
-	for _, d := range r.docs {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(d, &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		r.objs = append(r.objs, u)
-	}
+	r := &renderedMesh{}
+	r.docs, r.objs = decodeObjects(t, stream)
 	return r
 }
 

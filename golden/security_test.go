@@ -51,11 +51,8 @@ func (s source) String() string {
 func readCluster(t *testing.T, stream []byte) *cluster {
 	t.Helper()
 	c := &cluster{namespaces: map[string]map[string]string{}}
-	for _, doc := range splitDocs(stream) {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-			t.Fatal(err)
-		}
+	_, objs := decodeObjects(t, stream)
+	for _, u := range objs {
 		switch u.GetKind() {
 		case "Namespace":
 			c.addNamespace(u.GetName(), u.GetLabels())
@@ -311,11 +308,8 @@ func TestJWTPoliciesSelectTheirGateways(t *testing.T) {
 	type selector struct{ kind, namespace string }
 	var gateways []pod
 	policies := map[selector]map[string]string{}
-	for _, doc := range splitDocs(out) {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-			t.Fatal(err)
-		}
+	docs, objs := decodeObjects(t, out)
+	for _, u := range objs {
 		switch u.GetKind() {
 		case "Deployment":
 			if u.GetName() == "istio-ingressgateway" {
@@ -362,7 +356,7 @@ func TestJWTPoliciesSelectTheirGateways(t *testing.T) {
 	// The policies are Istio's: the DENY rule turns away requests without
 	// a principal, but for the open paths.
 	denies := 0
-	for _, doc := range splitDocs(out) {
+	for _, doc := range docs {
 		if !strings.HasPrefix(string(doc), "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n") {
 			continue
 		}

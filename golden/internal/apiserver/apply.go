@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -262,16 +261,4 @@ func established(u *unstructured.Unstructured) bool {
 		m, _ := c.(map[string]any)
 		return m["type"] == "Established" && m["status"] == "True"
 	})
-}
-
-// SplitYAML cuts a YAML stream into documents.
-func SplitYAML(stream []byte) [][]byte {
-	var docs [][]byte
-	for _, d := range strings.Split(string(stream), "\n---") {
-		d = strings.TrimPrefix(strings.TrimPrefix(d, "---"), "\n")
-		if strings.TrimSpace(d) != "" {
-			docs = append(docs, []byte(d))
-		}
-	}
-	return docs
 }
