@@ -40,6 +40,10 @@ type inventory struct {
 	keep map[objectID]bool
 }
 
+// managedBy selects what meshrender renders: every object but the
+// application namespaces, which are their teams'.
+const managedBy = "app.kubernetes.io/managed-by=meshrender"
+
 func stepInventory(t *testing.T, stream []byte) inventory {
 	t.Helper()
 	inv := inventory{keep: map[objectID]bool{}}
@@ -53,6 +57,10 @@ func stepInventory(t *testing.T, stream []byte) inventory {
 		a := u.GetAnnotations()
 		if a["kustomize.toolkit.fluxcd.io/prune"] == "disabled" && slices.Contains(strings.Split(a["argocd.argoproj.io/sync-options"], ","), "Prune=false") {
 			inv.keep[id] = true
+		}
+		// The rollback finds what a step left behind by this label.
+		if key, value, _ := strings.Cut(managedBy, "="); !inv.keep[id] && u.GetLabels()[key] != value {
+			t.Fatalf("%s is not labelled %s", id, managedBy)
 		}
 	}
 	return inv
@@ -88,7 +96,8 @@ func applyStep(ctx context.Context, t *testing.T, c *apiserver.Client, prev, nex
 // revision of the step has its istiod and no other does, every tag's
 // webhooks select its label and call its revision's istiod, and the
 // gateways run their revision's release. The rollback ends where the
-// upgrade started, byte for byte.
+// upgrade started, byte for byte, with nothing a later step rendered
+// left on the server.
 func TestCanaryUpgrade(t *testing.T) {
 	steps := Steps(examples(t), "canary")
 	if len(steps) < 6 {
@@ -115,6 +124,8 @@ func TestCanaryUpgrade(t *testing.T) {
 	}
 	var prev inventory
 	var start map[objectID][]byte
+	// kinds are the kinds any step renders.
+	kinds := map[objectID]bool{}
 	for n, i := range order {
 		step := steps[i]
 		direction := "upgrade"
@@ -123,6 +134,9 @@ func TestCanaryUpgrade(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("%02d-%s-%s", n+1, direction, strings.TrimPrefix(step.Name, "canary/")), func(t *testing.T) {
 			next := stepInventory(t, renderExample(t, step))
+			for _, id := range next.ids {
+				kinds[objectID{APIVersion: id.APIVersion, Kind: id.Kind}] = true
+			}
 			applyStep(ctx, t, c, prev, next)
 			checkCanaryStep(ctx, t, c, exampleMesh(t, step), next)
 			if n == 0 {
@@ -133,13 +147,38 @@ func TestCanaryUpgrade(t *testing.T) {
 	}
 	t.Run("rollback ends where the upgrade started", func(t *testing.T) {
 		end := snapshot(ctx, t, c, prev.ids)
-		for _, id := range slices.SortedFunc(maps.Keys(start), func(a, b objectID) int { return strings.Compare(a.String(), b.String()) }) {
+		for _, id := range sortedIDs(start) {
 			if !bytes.Equal(start[id], end[id]) {
 				t.Errorf("%s differs after the rollback:\nbefore: %s\nafter:  %s", id, start[id], end[id])
 			}
 		}
-		if len(end) != len(start) {
-			t.Errorf("%d objects after the rollback, %d before", len(end), len(start))
+		// Nothing a later step rendered is left: the server holds
+		// exactly step 0's objects of meshrender's.
+		want := map[objectID]bool{}
+		for _, id := range prev.ids {
+			if !prev.keep[id] {
+				want[id] = true
+			}
+		}
+		got := map[objectID]bool{}
+		for kind := range kinds {
+			objs, err := c.List(ctx, kind.APIVersion, kind.Kind, managedBy)
+			if err != nil {
+				t.Fatalf("listing %s: %v", kind.Kind, err)
+			}
+			for _, u := range objs {
+				got[objectID{kind.APIVersion, kind.Kind, u.GetNamespace(), u.GetName()}] = true
+			}
+		}
+		for _, id := range sortedIDs(got) {
+			if !want[id] {
+				t.Errorf("%s is left after the rollback; the first step does not render it", id)
+			}
+		}
+		for _, id := range sortedIDs(want) {
+			if !got[id] {
+				t.Errorf("%s, which the first step renders, is not among the server's objects labelled %s", id, managedBy)
+			}
 		}
 	})
 	t.Run("a namespace that leaves the mesh stays", func(t *testing.T) {
@@ -158,6 +197,11 @@ func TestCanaryUpgrade(t *testing.T) {
 			t.Errorf("namespace payments lost its team's label: %v", ns.GetLabels())
 		}
 	})
+}
+
+// sortedIDs are the keys of m, in order.
+func sortedIDs[V any](m map[objectID]V) []objectID {
+	return slices.SortedFunc(maps.Keys(m), func(a, b objectID) int { return strings.Compare(a.String(), b.String()) })
 }
 
 // checkCanaryStep checks the cluster after a step.

@@ -206,6 +206,20 @@ func (c *Client) Get(ctx context.Context, apiVersion, kind, namespace, name stri
 	return res.Get(ctx, name, metav1.GetOptions{})
 }
 
+// List reads the objects of a kind that match a label selector, in every
+// namespace, as the server holds them.
+func (c *Client) List(ctx context.Context, apiVersion, kind, labelSelector string) ([]unstructured.Unstructured, error) {
+	res, err := c.resourceOf(apiVersion, kind, metav1.NamespaceAll)
+	if err != nil {
+		return nil, err
+	}
+	list, err := res.List(ctx, metav1.ListOptions{LabelSelector: labelSelector})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
 // resourceOf is the resource of a kind, in a namespace if it has them.
 func (c *Client) resourceOf(apiVersion, kind, namespace string) (dynamic.ResourceInterface, error) {
 	u := &unstructured.Unstructured{}
