@@ -1,12 +1,17 @@
 package golden
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/plugin/gitops"
 	"github.com/meshrender/meshrender/render"
@@ -98,4 +103,176 @@ func keys(m map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// toolLayerOrder reads the order of a tree's layers from its Flux
+// Kustomizations or Argo CD Applications (layerOrder).
+func toolLayerOrder(t *testing.T, flavor gitops.Flavor, root string) []string {
+	t.Helper()
+	layers, err := layerOrder(flavor, root)
+	if err != nil {
+		t.Fatalf("%s: %v", flavor, err)
+	}
+	return layers
+}
+
+// layerOrder reads the order in which the tool applies the layers of the
+// tree at root, a cluster's folder: Argo CD by its Applications' sync
+// waves, Flux after every Kustomization a layer's dependsOn names. Layers
+// of one rank are ordered by name. Every layer the tool's objects name
+// must be ranked and be a folder under istio/; a dependency that is none
+// of them, or a cycle, is an error, since the tool would never apply the
+// layer.
+func layerOrder(flavor gitops.Flavor, root string) ([]string, error) {
+	dir := filepath.Join(root, string(flavor))
+	if flavor == gitops.ArgoCD {
+		dir = filepath.Join(dir, "apps")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*-istio-*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no layer objects in %s", dir)
+	}
+	layerOf := func(name string) string {
+		_, layer, _ := strings.Cut(name, "-istio-")
+		return layer
+	}
+	rank := map[string]int{}
+	deps := map[string][]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var o struct {
+			Metadata struct {
+				Name        string
+				Annotations map[string]string
+			}
+			Spec struct {
+				DependsOn []struct{ Name string } `json:"dependsOn"`
+			}
+		}
+		if err := yaml.Unmarshal(data, &o); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		layer := layerOf(o.Metadata.Name)
+		if _, dup := deps[layer]; dup || layer == "" {
+			return nil, fmt.Errorf("%s: %q is no layer of its own", f, o.Metadata.Name)
+		}
+		if fi, err := os.Stat(filepath.Join(root, "istio", layer)); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s: layer %s has no folder under istio/", f, layer)
+		}
+		deps[layer] = []string{}
+		if flavor == gitops.ArgoCD {
+			n, err := strconv.Atoi(o.Metadata.Annotations["argocd.argoproj.io/sync-wave"])
+			if err != nil {
+				return nil, fmt.Errorf("%s: sync wave: %w", f, err)
+			}
+			rank[layer] = n
+			continue
+		}
+		for _, d := range o.Spec.DependsOn {
+			deps[layer] = append(deps[layer], layerOf(d.Name))
+		}
+	}
+	if flavor == gitops.Flux {
+		// A layer comes after the last of its dependencies.
+		var visit func(layer string, path []string) (int, error)
+		visit = func(layer string, path []string) (int, error) {
+			if r, ok := rank[layer]; ok {
+				return r, nil
+			}
+			if slices.Contains(path, layer) {
+				return 0, fmt.Errorf("the layers depend on each other: %s", strings.Join(append(path, layer), " -> "))
+			}
+			ds, ok := deps[layer]
+			if !ok {
+				return 0, fmt.Errorf("layer %s depends on %s, which is no layer of the tree", path[len(path)-1], layer)
+			}
+			r := 0
+			for _, d := range ds {
+				dr, err := visit(d, append(path, layer))
+				if err != nil {
+					return 0, err
+				}
+				r = max(r, dr+1)
+			}
+			rank[layer] = r
+			return r, nil
+		}
+		for _, layer := range slices.Sorted(maps.Keys(deps)) {
+			if _, err := visit(layer, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	layers := slices.Collect(maps.Keys(rank))
+	if len(layers) != len(files) {
+		return nil, fmt.Errorf("%d layers ranked of %d layer objects", len(layers), len(files))
+	}
+	slices.SortFunc(layers, func(a, b string) int {
+		if rank[a] != rank[b] {
+			return rank[a] - rank[b]
+		}
+		return strings.Compare(a, b)
+	})
+	return layers, nil
+}
+
+// TestLayerOrder reads the layer order of the regulated example's trees:
+// Flux's dependsOn chain and Argo CD's sync waves give the same order.
+// Trees of Flux Kustomizations with several dependencies, a dependency
+// that is no layer, and a cycle keep layerOrder honest.
+func TestLayerOrder(t *testing.T) {
+	want := []string{"crds", "control-plane", "data-plane", "gateways", "policies", "certificates"}
+	for flavor := range gitopsOptions {
+		repo := writeGitOps(t, exampleMesh(t, regulatedExample(t)), flavor)
+		got, err := layerOrder(flavor, filepath.Join(repo, "clusters", "regulated"))
+		if err != nil {
+			t.Fatalf("%s: %v", flavor, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s orders the regulated layers (-want +got):\n%s", flavor, d)
+		}
+	}
+
+	fluxTree := func(t *testing.T, dependsOn map[string][]string) string {
+		t.Helper()
+		root := t.TempDir()
+		for layer, deps := range dependsOn {
+			doc := "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: c-istio-" + layer + "}\nspec:\n  dependsOn:\n"
+			for _, d := range deps {
+				doc += "  - name: c-istio-" + d + "\n"
+			}
+			for _, f := range []string{filepath.Join("istio", layer, "kustomization.yaml"), filepath.Join("flux", "kustomization-c-istio-"+layer+".yaml")} {
+				if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, f), []byte(doc), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return root
+	}
+	got, err := layerOrder(gitops.Flux, fluxTree(t, map[string][]string{
+		"a": nil, "b": {"a"}, "c": {"b", "a"}, "d": {"a"}, "e": {"c", "d"},
+	}))
+	if d := cmp.Diff([]string{"a", "b", "d", "c", "e"}, got); err != nil || d != "" {
+		t.Errorf("layers with several dependencies: err %v (-want +got):\n%s", err, d)
+	}
+	for name, tt := range map[string]struct {
+		deps map[string][]string
+		want string
+	}{
+		"missing dependency": {map[string][]string{"a": nil, "b": {"a", "x"}}, "layer b depends on x, which is no layer of the tree"},
+		"cycle":              {map[string][]string{"a": {"c"}, "b": {"a"}, "c": {"b"}}, "the layers depend on each other: a -> c -> b -> a"},
+	} {
+		if got, err := layerOrder(gitops.Flux, fluxTree(t, tt.deps)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: layerOrder = %v, %v; want an error saying %q", name, got, err, tt.want)
+		}
+	}
 }
