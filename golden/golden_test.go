@@ -145,7 +145,9 @@ var registerCertManagerCRDs = sync.OnceValue(func() error {
 
 // TestStrictDecoding decodes every rendered object into its Go type, or
 // checks it against its CRD's schema, and fails on fields the type or
-// schema does not have.
+// schema does not have; the mesh ConfigMap's mesh config and mesh
+// networks are decoded into Istio's own messages, which istiod would
+// read without a word about a field it does not know.
 func TestStrictDecoding(t *testing.T) {
 	if err := registerCertManagerCRDs(); err != nil {
 		t.Fatal(err)
@@ -317,4 +319,70 @@ func TestStrictDecodingChecksCustomResources(t *testing.T) {
 			t.Errorf("Decode = %v, want an error naming %s", err, want)
 		}
 	}
+}
+
+// TestStrictDecodingChecksMeshConfig keeps the mesh config check honest:
+// a mesh ConfigMap overlaid with a field Istio does not know, which
+// istiod ignores silently, fails strict decoding, as does an unknown
+// field of the mesh networks; the same mesh config without it decodes.
+func TestStrictDecodingChecksMeshConfig(t *testing.T) {
+	const mesh = "defaultConfig:\\n  discoveryAddress: istiod.istio-system.svc:15012\\nrootNamespace: istio-system\\ntrustDomain: cluster.local\\n"
+	for _, tt := range []struct {
+		name, mesh string
+		// want are parts of the one error; protojson's own wording
+		// varies on purpose.
+		want []string
+	}{
+		{"known fields", mesh, nil},
+		{"unknown field", mesh + "enableTracingEverywhere: true\\n", []string{"ConfigMap istio data.mesh: ", `unknown field "enableTracingEverywhere"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := render.Decode([]byte(`apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: broken}
+spec:
+  overlays:
+  - target: {kind: ConfigMap, name: istio}
+    patch: |
+      - {op: replace, path: /data/mesh, value: "` + tt.mesh + `"}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := render.YAML(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			meshConfigMaps := 0
+			for _, doc := range splitDocs(out) {
+				if bytes.Contains(doc, []byte("\n  mesh: ")) {
+					meshConfigMaps++
+				}
+				if _, err := strictdecode.Decode(doc); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+			if meshConfigMaps != 1 {
+				t.Fatalf("%d mesh ConfigMaps rendered, want 1", meshConfigMaps)
+			}
+			if len(errs) != min(len(tt.want), 1) || !containsAll(strings.Join(errs, "\n"), tt.want) {
+				t.Errorf("strict decoding reported %q, want %d error saying %q", errs, min(len(tt.want), 1), tt.want)
+			}
+		})
+	}
+	networks := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: 'rootNamespace: istio-system'\n  meshNetworks: 'networks: {}\n\n    gateways: []'\n")
+	if _, err := strictdecode.Decode(networks); err == nil || !containsAll(err.Error(), []string{"ConfigMap istio data.meshNetworks: ", `unknown field "gateways"`}) {
+		t.Errorf("Decode = %v, want an error naming the mesh networks' unknown field gateways", err)
+	}
+}
+
+// containsAll says whether s contains every one of parts.
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	meshapi "istio.io/api/mesh/v1alpha1"
 	securityapi "istio.io/api/security/v1beta1"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -53,7 +54,20 @@ var istioSpecs = map[schema.GroupVersionKind]func() proto.Message{
 	{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}:   func() proto.Message { return &securityapi.AuthorizationPolicy{} },
 }
 
-// Decode decodes one YAML document strictly into its Go type.
+// meshConfigKeys are the keys of Istio's mesh ConfigMap, each a protobuf
+// message in YAML. istiod reads them leniently, ignoring a field it does
+// not know without a word, so Decode reads them strictly.
+var meshConfigKeys = []struct {
+	key        string
+	newMessage func() proto.Message
+}{
+	{"mesh", func() proto.Message { return &meshapi.MeshConfig{} }},
+	{"meshNetworks", func() proto.Message { return &meshapi.MeshNetworks{} }},
+}
+
+// Decode decodes one YAML document strictly into its Go type. The mesh
+// config and mesh networks in a ConfigMap's data.mesh and
+// data.meshNetworks are decoded strictly into Istio's messages too.
 func Decode(doc []byte) (any, error) {
 	raw, err := yaml.YAMLToJSONStrict(doc)
 	if err != nil {
@@ -78,7 +92,33 @@ func Decode(doc []byte) (any, error) {
 		return nil, fmt.Errorf("no Go type known for %s, and no CustomResourceDefinition registered", gvk)
 	}
 	obj := newObj()
-	return obj, strict(raw, obj)
+	if err := strict(raw, obj); err != nil {
+		return obj, err
+	}
+	if cm, ok := obj.(*corev1.ConfigMap); ok {
+		return obj, decodeMeshConfig(cm)
+	}
+	return obj, nil
+}
+
+// decodeMeshConfig decodes the Istio messages a ConfigMap holds, as
+// istiod would read them but failing on unknown fields.
+func decodeMeshConfig(cm *corev1.ConfigMap) error {
+	for _, k := range meshConfigKeys {
+		key := k.key
+		value, ok := cm.Data[key]
+		if !ok {
+			continue
+		}
+		raw, err := yaml.YAMLToJSONStrict([]byte(value))
+		if err != nil {
+			return fmt.Errorf("ConfigMap %s data.%s: %w", cm.Name, key, err)
+		}
+		if err := protojson.Unmarshal(raw, k.newMessage()); err != nil {
+			return fmt.Errorf("ConfigMap %s data.%s: %w", cm.Name, key, err)
+		}
+	}
+	return nil
 }
 
 func strict(raw []byte, into any) error {
