@@ -4,6 +4,7 @@ package golden
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,7 +121,14 @@ spec:
 `, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
-			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+			err := mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+			// No certificate because of the cluster ID, not for another
+			// reason.
+			if refused := `client claims to be in cluster "Elsewhere"`; !strings.Contains(mesh.istiod.Logs(), refused) {
+				t.Logf("the check reported: %v", err)
+				return fmt.Errorf("istiod's log does not say %s", refused)
+			}
+			return err
 		}, "a workload certificate: context deadline exceeded"},
 		{"gateway without proxy config", `
 spec:
