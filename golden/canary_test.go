@@ -3,8 +3,9 @@ package golden
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func TestCanaryWalkthroughIsCurrent(t *testing.T) {
 	if len(steps) == 0 {
 		t.Fatal("no canary steps")
 	}
-	trees := make([]map[string][]byte, len(steps))
+	trees := make([]map[string]string, len(steps))
 	for i, step := range steps {
 		trees[i] = fluxTree(t, step)
 	}
@@ -63,32 +64,18 @@ func TestCanaryWalkthroughIsCurrent(t *testing.T) {
 	}
 }
 
-// fluxTree is a step's Flux tree: path under the mesh's folder -> data.
-func fluxTree(t *testing.T, e Example) map[string][]byte {
+// fluxTree is a step's Flux tree: path under the mesh's folder -> data,
+// without the files meshrender keeps its own record in.
+func fluxTree(t *testing.T, e Example) map[string]string {
 	t.Helper()
-	repo := t.TempDir()
-	if err := gitops.Write(repo, exampleMesh(t, e), gitopsOptions[gitops.Flux]); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(repo, "clusters", "canary")
-	out := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == ".meshrender-files" {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		out[filepath.ToSlash(rel)], err = os.ReadFile(p)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	tree := readDir(t, filepath.Join(writeGitOps(t, exampleMesh(t, e), gitops.Flux), "clusters", "canary"))
+	maps.DeleteFunc(tree, func(p, _ string) bool { return path.Base(p) == ".meshrender-files" })
+	return tree
 }
 
 // treeDiff lists the files added to and removed from a tree and the
 // unified diff of every file changed, paths sorted.
-func treeDiff(before, after map[string][]byte) string {
+func treeDiff(before, after map[string]string) string {
 	var paths []string
 	for p := range before {
 		paths = append(paths, p)
@@ -108,15 +95,15 @@ func treeDiff(before, after map[string][]byte) string {
 			fmt.Fprintf(&listed, "+ added   %s\n", p)
 		case !inAfter:
 			fmt.Fprintf(&listed, "- removed %s\n", p)
-		case !bytes.Equal(a, b):
+		case a != b:
 			fmt.Fprintf(&changed, "--- a/%s\n+++ b/%s\n%s", p, p, unifiedDiff(lines(a), lines(b), 2))
 		}
 	}
 	return listed.String() + changed.String()
 }
 
-func lines(data []byte) []string {
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+func lines(data string) []string {
+	return strings.Split(strings.TrimSuffix(data, "\n"), "\n")
 }
 
 // unifiedDiff is the hunks of a unified diff of two lists of lines, with
@@ -196,8 +183,8 @@ func unifiedDiff(a, b []string, context int) string {
 
 // TestUnifiedDiff keeps the walkthrough's diffs honest.
 func TestUnifiedDiff(t *testing.T) {
-	a := lines([]byte("a\nb\nc\nd\ne\nf\ng\nh\n"))
-	b := lines([]byte("a\nb\nC\nd\ne\nf\ng\nh\ni\n"))
+	a := lines("a\nb\nc\nd\ne\nf\ng\nh\n")
+	b := lines("a\nb\nC\nd\ne\nf\ng\nh\ni\n")
 	want := "@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n@@ -7,2 +7,3 @@\n g\n h\n+i\n"
 	if got := unifiedDiff(a, b, 2); got != want {
 		t.Errorf("unifiedDiff =\n%s\nwant\n%s", got, want)

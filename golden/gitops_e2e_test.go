@@ -137,13 +137,9 @@ func TestGitOpsLayersInstallInOrder(t *testing.T) {
 // applies twice without a change or a warning.
 func TestGitOpsSecurityLayersInstallInOrder(t *testing.T) {
 	e := regulatedExample(t)
-	for flavor, opts := range gitopsOptions {
+	for flavor := range gitopsOptions {
 		t.Run(string(flavor), func(t *testing.T) {
-			repo := t.TempDir()
-			if err := gitops.Write(repo, exampleMesh(t, e), opts); err != nil {
-				t.Fatal(err)
-			}
-			root := filepath.Join(repo, "clusters", "regulated")
+			root := filepath.Join(writeGitOps(t, exampleMesh(t, e), flavor), "clusters", "regulated")
 			layers := toolLayerOrder(t, flavor, root)
 			if i, j := slices.Index(layers, "policies"), slices.Index(layers, "certificates"); i < 0 || j < 0 || i > j {
 				t.Fatalf("%s orders the layers %v: the issuer's (policies) must come before the certificates'", flavor, layers)

@@ -526,10 +526,7 @@ func (m *runningMesh) review(ctx context.Context, cc admissionregistrationv1.Web
 // would on its next sync, and checks that nothing changes: neither what
 // istiod patched into its webhook nor anything else.
 func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh render.Mesh, flavor gitops.Flavor) error {
-	repo := t.TempDir()
-	if err := gitops.Write(repo, mesh, gitopsOptions[flavor]); err != nil {
-		return err
-	}
+	repo := writeGitOps(t, mesh, flavor)
 	docs, err := treeObjects(filepath.Join(repo, "clusters"))
 	if err != nil {
 		return err
