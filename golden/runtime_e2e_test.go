@@ -91,9 +91,21 @@ func binary(t *testing.T, name string) string {
 // config field Istio does not know, which istiod ignores silently, is
 // caught without a cluster: TestStrictDecodingChecksMeshConfig.)
 func TestRuntimeChecksCatchBrokenRenders(t *testing.T) {
+	// check runs one runtime check on the running mesh; spec is the
+	// broken mesh's, decoded.
+	type check func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error
+	var checkFirstGateway check = func(ctx context.Context, t *testing.T, mesh *runningMesh, _ render.Mesh) error {
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+	}
+	var checkInjection check = func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error {
+		_, err := mesh.checkInjection(ctx, t, spec)
+		return err
+	}
 	tests := []struct {
 		name, mesh string
-		check      func(ctx context.Context, t *testing.T, mesh *runningMesh) error
+		check      check
 		// want is part of the failure the check must report.
 		want string
 	}{
@@ -103,7 +115,7 @@ spec:
   - target: {kind: ConfigMap, name: istio}
     patch: |
       - {op: replace, path: /data/mesh, value: "outboundTrafficPolicy:\n  mode: SOMETIMES\nrootNamespace: istio-system\n"}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh, _ render.Mesh) error {
 			return checkIstiodLogs(mesh.istiod.Logs())
 		}, "invalid mesh config"},
 		{"gateway in another cluster", `
@@ -118,10 +130,8 @@ spec:
             - name: istio-proxy
               env:
               - {name: ISTIO_META_CLUSTER_ID, value: Elsewhere}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
-			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			defer cancel()
-			err := mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error {
+			err := checkFirstGateway(ctx, t, mesh, spec)
 			// No certificate because of the cluster ID, not for another
 			// reason.
 			if refused := `client claims to be in cluster "Elsewhere"`; !strings.Contains(mesh.istiod.Logs(), refused) {
@@ -143,11 +153,7 @@ spec:
             - name: istio-proxy
               env:
               - {name: PROXY_CONFIG, $patch: delete}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
-			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			defer cancel()
-			return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
-		}, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-30-3.istio-system.svc:15012"},
+`, checkFirstGateway, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-30-3.istio-system.svc:15012"},
 		{"injector selecting no namespace of its revision", `
 spec:
   revision: 1-30-3
@@ -155,10 +161,7 @@ spec:
   - target: {kind: MutatingWebhookConfiguration}
     patch: |
       - {op: replace, path: /webhooks/0/namespaceSelector/matchExpressions/0/values/0, value: another}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
-			_, err := mesh.checkInjection(ctx, t, brokenMesh(t, "spec:\n  revision: 1-30-3\n"))
-			return err
-		}, "the injected pod: containers [web], want [init:istio-init init:istio-proxy web]"},
+`, checkInjection, "the injected pod: containers [web], want [init:istio-init init:istio-proxy web]"},
 		{"injector without the proxy config's hold", `
 spec:
   meshConfig:
@@ -167,22 +170,20 @@ spec:
   - target: {kind: ConfigMap, name: istio}
     patch: |
       - {op: replace, path: /data/mesh, value: "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nrootNamespace: istio-system\n"}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh) error {
-			_, err := mesh.checkInjection(ctx, t, brokenMesh(t, "spec:\n  meshConfig:\n    defaultConfig: {holdApplicationUntilProxyStarts: true}\n"))
-			return err
-		}, "the proxy config in effect.holdApplicationUntilProxyStarts: istiod has null, the rendered mesh config true"},
+`, checkInjection, "the proxy config in effect.holdApplicationUntilProxyStarts: istiod has null, the rendered mesh config true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			out, err := render.YAML(brokenMesh(t, tt.mesh))
+			spec := brokenMesh(t, tt.mesh)
+			out, err := render.YAML(*spec.DeepCopy())
 			if err != nil {
 				t.Fatal(err)
 			}
 			mesh := startMesh(ctx, t, out)
-			err = tt.check(ctx, t, mesh)
+			err = tt.check(ctx, t, mesh, spec)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("the runtime check on a broken render reported %v, want a failure saying %q", err, tt.want)
 			}
