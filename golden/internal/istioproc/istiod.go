@@ -112,11 +112,11 @@ func setEnv(env []string, name, value string) []string {
 // writeKubeconfig writes a kubeconfig for the API server with a token of
 // the given service account.
 func writeKubeconfig(ctx context.Context, server *rest.Config, kube kubernetes.Interface, namespace, serviceAccount, path string) error {
-	tok, err := kube.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, serviceAccount, &authenticationv1.TokenRequest{
+	token, err := serviceAccountToken(ctx, kube, namespace, serviceAccount, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: new(int64(24 * 3600))},
-	}, metav1.CreateOptions{})
+	})
 	if err != nil {
-		return fmt.Errorf("a token for ServiceAccount %s/%s: %w", namespace, serviceAccount, err)
+		return err
 	}
 	config := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -130,7 +130,7 @@ contexts:
 - name: test
   context: {cluster: test, user: %s}
 current-context: test
-`, server.Host, serviceAccount, tok.Status.Token, serviceAccount)
+`, server.Host, serviceAccount, token, serviceAccount)
 	return os.WriteFile(path, []byte(config), 0o600)
 }
 

@@ -302,9 +302,15 @@ func (p Pod) token(ctx context.Context, kube kubernetes.Interface, src *corev1.S
 	if src.Audience != "" {
 		req.Spec.Audiences = []string{src.Audience}
 	}
-	resp, err := kube.CoreV1().ServiceAccounts(p.Namespace).CreateToken(ctx, p.Template.Spec.ServiceAccountName, req, metav1.CreateOptions{})
+	return serviceAccountToken(ctx, kube, p.Namespace, p.Template.Spec.ServiceAccountName, req)
+}
+
+// serviceAccountToken asks the API server for a token of a service
+// account.
+func serviceAccountToken(ctx context.Context, kube kubernetes.Interface, namespace, serviceAccount string, req *authenticationv1.TokenRequest) (string, error) {
+	resp, err := kube.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, serviceAccount, req, metav1.CreateOptions{})
 	if err != nil {
-		return "", fmt.Errorf("a token for ServiceAccount %s/%s: %w", p.Namespace, p.Template.Spec.ServiceAccountName, err)
+		return "", fmt.Errorf("a token for ServiceAccount %s/%s: %w", namespace, serviceAccount, err)
 	}
 	return resp.Status.Token, nil
 }

@@ -10,6 +10,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
@@ -82,7 +83,7 @@ func decodeCustom(raw []byte, s crdSchema) (any, error) {
 		return nil, err
 	}
 	var problems []string
-	unknown := pruning.PruneWithOptions(deepCopyJSON(obj), s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	unknown := pruning.PruneWithOptions(runtime.DeepCopyJSON(obj), s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
 	for _, path := range unknown {
 		problems = append(problems, fmt.Sprintf("unknown field %q", path))
 	}
@@ -93,11 +94,4 @@ func decodeCustom(raw []byte, s crdSchema) (any, error) {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return obj, nil
-}
-
-func deepCopyJSON(obj map[string]any) map[string]any {
-	data, _ := json.Marshal(obj)
-	var out map[string]any
-	_ = json.Unmarshal(data, &out)
-	return out
 }

@@ -26,7 +26,6 @@ type CRD struct {
 // The CRDs the tests install.
 var (
 	FluxGitRepository = CRD{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"}
-	FluxOCIRepository = CRD{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"}
 	FluxKustomization = CRD{"github.com/fluxcd/kustomize-controller", "config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"}
 	ArgoCDApplication = CRD{"github.com/argoproj/argo-cd/v3", "manifests/crds/application-crd.yaml"}
 	ArgoCDAppProject  = CRD{"github.com/argoproj/argo-cd/v3", "manifests/crds/appproject-crd.yaml"}
