@@ -115,6 +115,17 @@ func TestCanaryUpgrade(t *testing.T) {
 		}
 	}
 
+	// Every step is rendered and decoded once, for the upgrade and the
+	// rollback. kinds are the kinds any step renders.
+	invs := make([]inventory, len(steps))
+	meshes := make([]render.Mesh, len(steps))
+	kinds := map[objectID]bool{}
+	for i, step := range steps {
+		invs[i], meshes[i] = stepInventory(t, renderExample(t, step)), exampleMesh(t, step)
+		for _, id := range invs[i].ids {
+			kinds[objectID{APIVersion: id.APIVersion, Kind: id.Kind}] = true
+		}
+	}
 	order := make([]int, 0, 2*len(steps)-1)
 	for i := range steps {
 		order = append(order, i)
@@ -124,8 +135,6 @@ func TestCanaryUpgrade(t *testing.T) {
 	}
 	var prev inventory
 	var start map[objectID][]byte
-	// kinds are the kinds any step renders.
-	kinds := map[objectID]bool{}
 	for n, i := range order {
 		step := steps[i]
 		direction := "upgrade"
@@ -133,12 +142,9 @@ func TestCanaryUpgrade(t *testing.T) {
 			direction = "rollback"
 		}
 		t.Run(fmt.Sprintf("%02d-%s-%s", n+1, direction, strings.TrimPrefix(step.Name, "canary/")), func(t *testing.T) {
-			next := stepInventory(t, renderExample(t, step))
-			for _, id := range next.ids {
-				kinds[objectID{APIVersion: id.APIVersion, Kind: id.Kind}] = true
-			}
+			next := invs[i]
 			applyStep(ctx, t, c, prev, next)
-			checkCanaryStep(ctx, t, c, exampleMesh(t, step), next)
+			checkCanaryStep(ctx, t, c, *meshes[i].DeepCopy(), next)
 			if n == 0 {
 				start = snapshot(ctx, t, c, next.ids)
 			}
@@ -182,7 +188,7 @@ func TestCanaryUpgrade(t *testing.T) {
 		}
 	})
 	t.Run("a namespace that leaves the mesh stays", func(t *testing.T) {
-		m := exampleMesh(t, steps[0])
+		m := *meshes[0].DeepCopy()
 		m.Spec.Namespaces = m.Spec.Namespaces[:1]
 		out, err := render.YAML(m)
 		if err != nil {

@@ -21,15 +21,32 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
 
+// rendered holds every example's rendering by name, made once for all
+// the tests of a run.
+var rendered struct {
+	sync.Mutex
+	byName map[string][]byte
+}
+
 // renderExample renders an example's mesh.yaml the way `meshrender render
-// -f` does.
+// -f` does. The rendering is made once per example; each caller gets a
+// copy of its own.
 func renderExample(t *testing.T, e Example) []byte {
 	t.Helper()
+	rendered.Lock()
+	defer rendered.Unlock()
+	if out, ok := rendered.byName[e.Name]; ok {
+		return bytes.Clone(out)
+	}
 	out, err := render.YAML(exampleMesh(t, e))
 	if err != nil {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
-	return out
+	if rendered.byName == nil {
+		rendered.byName = map[string][]byte{}
+	}
+	rendered.byName[e.Name] = out
+	return bytes.Clone(out)
 }
 
 func examples(t *testing.T) []Example {
