@@ -354,15 +354,7 @@ func snapshot(ctx context.Context, t *testing.T, c *apiserver.Client, ids []obje
 // release: canary by the new one, stable and istio-injection=enabled (the
 // default tag) by the old one.
 func TestRevisionTagsInjectWithTheirRevision(t *testing.T) {
-	var step Example
-	for _, e := range Steps(examples(t), "canary") {
-		if strings.HasSuffix(e.Name, "-canary-tagged") {
-			step = e
-		}
-	}
-	if step.Name == "" {
-		t.Fatal("no canary step that tags the new revision")
-	}
+	step := exampleNamed(t, "canary/3-canary-tagged")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	mesh := startMesh(ctx, t, renderExample(t, step))

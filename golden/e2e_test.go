@@ -3,13 +3,15 @@
 package golden
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/golden/internal/thirdparty"
@@ -97,15 +99,23 @@ func applyTwice(t *testing.T, c *apiserver.Client, docs [][]byte) {
 func TestExamplesApplyToAPIServer(t *testing.T) {
 	for _, e := range examples(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			stream := renderExample(t, e)
+			docs, objs := decodeObjects(t, renderExample(t, e))
 			c := newCluster(t)
-			if bytes.Contains(stream, []byte("\napiVersion: cert-manager.io/")) {
-				installCertManager(t, c)
-			}
-			docs := splitDocs(stream)
+			installCertManagerFor(t, c, objs)
 			applyTwice(t, c, docs)
 			t.Logf("%d objects applied twice", len(docs))
 		})
+	}
+}
+
+// installCertManagerFor installs cert-manager into a cluster if any of
+// the objects is one of its kinds.
+func installCertManagerFor(t *testing.T, c *apiserver.Client, objs []*unstructured.Unstructured) {
+	t.Helper()
+	if slices.ContainsFunc(objs, func(u *unstructured.Unstructured) bool {
+		return u.GroupVersionKind().Group == "cert-manager.io"
+	}) {
+		installCertManager(t, c)
 	}
 }
 

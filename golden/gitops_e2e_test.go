@@ -136,7 +136,7 @@ func TestGitOpsLayersInstallInOrder(t *testing.T) {
 // the issuer's layer comes before the certificates', and everything
 // applies twice without a change or a warning.
 func TestGitOpsSecurityLayersInstallInOrder(t *testing.T) {
-	e := regulatedExample(t)
+	e := exampleNamed(t, regulated)
 	for flavor := range gitopsOptions {
 		t.Run(string(flavor), func(t *testing.T) {
 			root := filepath.Join(writeGitOps(t, exampleMesh(t, e), flavor), "clusters", "regulated")

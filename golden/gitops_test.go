@@ -28,7 +28,7 @@ var gitopsOptions = map[gitops.Flavor]gitops.Options{
 
 func gitopsMesh(t *testing.T) render.Mesh {
 	t.Helper()
-	return exampleMesh(t, Example{Name: gitopsExample, Dir: filepath.Join("..", "examples", gitopsExample)})
+	return exampleMesh(t, exampleNamed(t, gitopsExample))
 }
 
 // readDir returns every file under dir with its content, by slash path.
@@ -229,7 +229,7 @@ func layerOrder(flavor gitops.Flavor, root string) ([]string, error) {
 func TestLayerOrder(t *testing.T) {
 	want := []string{"crds", "control-plane", "data-plane", "gateways", "policies", "certificates"}
 	for flavor := range gitopsOptions {
-		repo := writeGitOps(t, exampleMesh(t, regulatedExample(t)), flavor)
+		repo := writeGitOps(t, exampleMesh(t, exampleNamed(t, regulated)), flavor)
 		got, err := layerOrder(flavor, filepath.Join(repo, "clusters", "regulated"))
 		if err != nil {
 			t.Fatalf("%s: %v", flavor, err)

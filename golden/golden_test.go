@@ -61,6 +61,19 @@ func examples(t *testing.T) []Example {
 	return ex
 }
 
+// exampleNamed is the example of a name, such as regulated or
+// canary/3-canary-tagged.
+func exampleNamed(t *testing.T, name string) Example {
+	t.Helper()
+	for _, e := range examples(t) {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no example %s under ../examples", name)
+	return Example{}
+}
+
 // exampleMesh decodes an example's mesh.yaml.
 func exampleMesh(t *testing.T, e Example) render.Mesh {
 	t.Helper()

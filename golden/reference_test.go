@@ -63,18 +63,8 @@ func loadUpstreamReference(t *testing.T) upstreamReference {
 // referenceObjects renders examples/reference as unstructured objects.
 func referenceObjects(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	var out []*unstructured.Unstructured
-	for _, e := range examples(t) {
-		if e.Name != "reference" {
-			continue
-		}
-		_, objs := decodeObjects(t, renderExample(t, e))
-		out = append(out, objs...)
-	}
-	if len(out) == 0 {
-		t.Fatal("no reference example")
-	}
-	return out
+	_, objs := decodeObjects(t, renderExample(t, exampleNamed(t, "reference")))
+	return objs
 }
 
 // ingressMoved are the ingress gateway's objects, which meshrender renders

@@ -103,9 +103,7 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	t.Helper()
 	server, client := newServer(t)
 	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(), istiods: map[string]*istioproc.Istiod{}}
-	if bytes.Contains(stream, []byte("\napiVersion: cert-manager.io/")) {
-		installCertManager(t, client)
-	}
+	installCertManagerFor(t, client, m.rendered.objs)
 	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}

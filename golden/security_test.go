@@ -169,17 +169,8 @@ func portMatches(ports []networkingv1.NetworkPolicyPort, port int32) bool {
 	return false
 }
 
-// regulatedExample is the example with every part of the security layer.
-func regulatedExample(t *testing.T) Example {
-	t.Helper()
-	for _, e := range examples(t) {
-		if e.Name == "regulated" {
-			return e
-		}
-	}
-	t.Fatal("no example regulated")
-	return Example{}
-}
+// regulated is the example with every part of the security layer.
+const regulated = "regulated"
 
 // TestNetworkPoliciesLetInWhatIstioNeeds evaluates the rendered
 // NetworkPolicies as Kubernetes does, for the connections Istio needs and
@@ -189,7 +180,7 @@ func regulatedExample(t *testing.T) Example {
 // the ingress gateways reach the applications, the monitoring namespace
 // the metrics; and nothing else gets in.
 func TestNetworkPoliciesLetInWhatIstioNeeds(t *testing.T) {
-	c := readCluster(t, renderExample(t, regulatedExample(t)))
+	c := readCluster(t, renderExample(t, exampleNamed(t, regulated)))
 	c.addNamespace("monitoring", nil)
 	c.addNamespace("other", nil)
 	web := pod{name: "web", namespace: "shop", labels: map[string]string{"app": "web"}}
