@@ -189,11 +189,12 @@ func (a *Agent) Certificate(ctx context.Context) (*x509.Certificate, error) {
 	return cert, err
 }
 
-// Listeners waits until the stand-in Envoy has listeners from istiod and
-// returns their names.
-func (a *Agent) Listeners(ctx context.Context) ([]string, error) {
+// Listeners waits until the listeners the stand-in Envoy has from istiod
+// include every one of want, and returns their names. istiod may send
+// them in more than one push, so a first set without some is waited past.
+func (a *Agent) Listeners(ctx context.Context, want ...string) ([]string, error) {
 	var got struct{ Resources []string }
-	err := a.proc.waitFor(ctx, "listeners from istiod", func() error {
+	err := a.proc.waitFor(ctx, "listeners "+strings.Join(want, ", ")+" from istiod", func() error {
 		data, err := os.ReadFile(filepath.Join(a.envoyDir(), "listeners.json"))
 		if err != nil {
 			return err
@@ -203,6 +204,11 @@ func (a *Agent) Listeners(ctx context.Context) ([]string, error) {
 		}
 		if len(got.Resources) == 0 {
 			return errors.New("no listeners yet")
+		}
+		for _, l := range want {
+			if !slices.Contains(got.Resources, l) {
+				return fmt.Errorf("istiod sent listeners %v, without %s", got.Resources, l)
+			}
 		}
 		return nil
 	})
