@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -521,13 +519,25 @@ func (m *runningMesh) review(ctx context.Context, cc admissionregistrationv1.Web
 }
 
 // reapplyGitOps applies the mesh's GitOps tree for flavor as the tool
-// would on its next sync, and checks that nothing changes: neither what
-// istiod patched into its webhook nor anything else.
+// would on its next sync, each layer as kustomize builds it, in the
+// order the tool's objects give the layers, and checks that nothing
+// changes: neither what istiod patched into its webhook nor anything
+// else.
 func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh render.Mesh, flavor gitops.Flavor) error {
-	repo := writeGitOps(t, mesh, flavor)
-	docs, err := treeObjects(filepath.Join(repo, "clusters"))
+	clusters, err := filepath.Glob(filepath.Join(writeGitOps(t, mesh, flavor), "clusters", "*"))
 	if err != nil {
 		return err
+	}
+	if len(clusters) != 1 {
+		return fmt.Errorf("the %s tree has clusters %v, want one", flavor, clusters)
+	}
+	var docs [][]byte
+	for _, layer := range toolLayerOrder(t, flavor, clusters[0]) {
+		built := splitDocs(kustomizeBuild(t, filepath.Join(clusters[0], "istio", layer)))
+		if len(built) == 0 {
+			return fmt.Errorf("the %s tree's layer %s builds to nothing", flavor, layer)
+		}
+		docs = append(docs, built...)
 	}
 	opts := apiserver.ApplyOptions{FieldManager: "kustomize-controller",
 		// Flux creates an object annotated ssa: IfNotPresent and then
@@ -570,31 +580,6 @@ func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh rend
 		return fmt.Errorf("the %s tree holds %d of the %d rendered objects", flavor, len(results), len(m.rendered.docs))
 	}
 	return nil
-}
-
-// treeObjects reads every object file of a GitOps tree's istio/ layers.
-func treeObjects(dir string) ([][]byte, error) {
-	var docs [][]byte
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || d.Name() == "kustomization.yaml" || !strings.Contains(p, "/istio/") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		docs = append(docs, data)
-		return err
-	})
-	// Install order: CRDs before what needs them.
-	slices.SortStableFunc(docs, func(a, b []byte) int {
-		return boolInt(!bytes.Contains(a, []byte("kind: CustomResourceDefinition\n"))) - boolInt(!bytes.Contains(b, []byte("kind: CustomResourceDefinition\n")))
-	})
-	return docs, err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // checkGateway runs the gateway's proxy agent as its Deployment would and
