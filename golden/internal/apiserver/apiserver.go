@@ -121,6 +121,9 @@ func StartEtcd(binDir string) (*Etcd, error) {
 	}
 	e := &Etcd{URL: url, process: newProcess(cmd, dir, logs)}
 	if err := waitFor(30*time.Second, func() error {
+		if e.exited() {
+			return errExited
+		}
 		req, _ := http.NewRequest(http.MethodGet, url+"/health", nil)
 		return checkOK(http.DefaultClient, req)
 	}); err != nil {
