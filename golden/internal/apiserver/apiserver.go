@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,51 +22,22 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/meshrender/meshrender/golden/internal/ports"
+	"github.com/meshrender/meshrender/golden/internal/proc"
 )
 
 // Binaries names the executables this package needs, relative to the
 // repository's bin directory.
 var Binaries = []string{"etcd", "kube-apiserver"}
 
-// process is a server started from bin, with its files and log.
+// process is a server started from bin, with its files.
 type process struct {
-	cmd  *exec.Cmd
+	proc *proc.Process
 	dir  string
-	logs *os.File
-	done chan struct{} // closed when the process has exited
 }
 
-func newProcess(cmd *exec.Cmd, dir string, logs *os.File) process {
-	p := process{cmd: cmd, dir: dir, logs: logs, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	return p
-}
-
-// exited reports whether the process has ended.
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Stop ends the process and removes its files.
+// Stop ends the server and removes its files.
 func (p *process) Stop() {
-	if !p.exited() {
-		_ = p.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	}
-	p.logs.Close()
+	p.proc.Stop()
 	os.RemoveAll(p.dir)
 }
 
@@ -102,10 +72,6 @@ func StartEtcd(binDir string) (*Etcd, error) {
 		return nil, err
 	}
 	client, peer := freePort(), freePort()
-	logs, err := os.Create(filepath.Join(dir, "etcd.log"))
-	if err != nil {
-		return nil, err
-	}
 	url := "http://127.0.0.1:" + strconv.Itoa(client)
 	cmd := exec.Command(bin,
 		"--data-dir", filepath.Join(dir, "data"),
@@ -115,20 +81,21 @@ func StartEtcd(binDir string) (*Etcd, error) {
 		"--initial-cluster", "default=http://127.0.0.1:"+strconv.Itoa(peer),
 		"--unsafe-no-fsync", "--log-level", "warn",
 	)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd, filepath.Join(dir, "etcd.log"))
+	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
-	e := &Etcd{URL: url, process: newProcess(cmd, dir, logs)}
-	if err := waitFor(30*time.Second, func() error {
-		if e.exited() {
-			return errExited
-		}
+	e := &Etcd{URL: url, process: process{proc: p, dir: dir}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// A crashed etcd ends the wait at once.
+	if err := p.WaitFor(ctx, "etcd healthy", func() error {
 		req, _ := http.NewRequest(http.MethodGet, url+"/health", nil)
 		return checkOK(http.DefaultClient, req)
 	}); err != nil {
 		e.Stop()
-		return nil, fmt.Errorf("etcd did not start: %w\n%s", err, tail(logs.Name()))
+		return nil, fmt.Errorf("etcd did not start: %w", err)
 	}
 	return e, nil
 }
@@ -178,10 +145,6 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 	prefix := fmt.Sprintf("/cluster-%d-%d", os.Getpid(), prefixes.n)
 	prefixes.Unlock()
 	port := freePort()
-	logs, err := os.Create(filepath.Join(dir, "apiserver.log"))
-	if err != nil {
-		return nil, err
-	}
 	cmd := exec.Command(bin,
 		"--etcd-servers", etcd.URL, "--etcd-prefix", prefix,
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
@@ -198,49 +161,30 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 		"--enable-aggregator-routing",
 		"--v", "0",
 	)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd, filepath.Join(dir, "apiserver.log"))
+	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &Server{
-		process: newProcess(cmd, dir, logs),
+		process: process{proc: p, dir: dir},
 		Config: &rest.Config{
 			Host: "https://127.0.0.1:" + strconv.Itoa(port), BearerToken: token,
 			TLSClientConfig: rest.TLSClientConfig{Insecure: true}, QPS: 1000, Burst: 1000,
 		},
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
-	if err := waitFor(120*time.Second, func() error {
-		if s.exited() {
-			return errExited
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if err := p.WaitFor(ctx, "kube-apiserver ready", func() error {
 		req, _ := http.NewRequest(http.MethodGet, s.Config.Host+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		return checkOK(client, req)
 	}); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("kube-apiserver did not become ready: %w\n%s", err, tail(logs.Name()))
+		return nil, fmt.Errorf("kube-apiserver did not become ready: %w", err)
 	}
 	return s, nil
-}
-
-// errExited ends a wait: the process it waits for is gone.
-var errExited = errors.New("the process exited")
-
-func waitFor(timeout time.Duration, check func() error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	for {
-		if last = check(); last == nil || errors.Is(last, errExited) {
-			return last
-		}
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 func freePort() int {
@@ -265,12 +209,4 @@ func writeServiceAccountKey(path string) error {
 		return err
 	}
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
-}
-
-func tail(path string) string {
-	data, _ := os.ReadFile(path)
-	if len(data) > 4000 {
-		data = data[len(data)-4000:]
-	}
-	return string(data)
 }

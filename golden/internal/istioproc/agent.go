@@ -18,12 +18,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshrender/meshrender/golden/internal/ports"
+	"github.com/meshrender/meshrender/golden/internal/proc"
 )
 
 // Agent is a running pilot-agent with the stand-in Envoy under it.
 type Agent struct {
 	dir  string
-	proc *process
+	proc *proc.Process
 }
 
 // AgentOptions say which rendered proxy to run and where.
@@ -92,16 +93,17 @@ func StartAgent(ctx context.Context, opts AgentOptions) (*Agent, error) {
 	cmd.Dir = root
 	cmd.Env = env
 	cmd.SysProcAttr = mountNamespace()
-	if a.proc, err = start(cmd, filepath.Join(opts.Dir, "agent.log")); err != nil {
+	if a.proc, err = proc.Start(cmd, filepath.Join(opts.Dir, "agent.log")); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
 // mountNamespace starts the helper in a mount namespace of its own; one
-// who is not root gets a user namespace too, in which they are.
+// who is not root gets a user namespace too, in which they are. It runs
+// in a process group of its own, which Stop ends with the Envoy under it.
 func mountNamespace() *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
+	attr := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS, Setpgid: true}
 	if os.Geteuid() != 0 {
 		attr.Cloneflags |= syscall.CLONE_NEWUSER
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
@@ -160,7 +162,7 @@ func (a *Agent) envoyDir() string { return filepath.Join(a.dir, "envoy") }
 // and returns it.
 func (a *Agent) Bootstrap(ctx context.Context) (map[string]any, error) {
 	var bs map[string]any
-	err := a.proc.waitFor(ctx, "the Envoy bootstrap", func() error {
+	err := a.proc.WaitFor(ctx, "the Envoy bootstrap", func() error {
 		data, err := os.ReadFile(filepath.Join(a.envoyDir(), "bootstrap.json"))
 		if err != nil {
 			return err
@@ -174,7 +176,7 @@ func (a *Agent) Bootstrap(ctx context.Context) (map[string]any, error) {
 // CA and returns it.
 func (a *Agent) Certificate(ctx context.Context) (*x509.Certificate, error) {
 	var cert *x509.Certificate
-	err := a.proc.waitFor(ctx, "a workload certificate", func() error {
+	err := a.proc.WaitFor(ctx, "a workload certificate", func() error {
 		data, err := os.ReadFile(filepath.Join(a.certDir(), "cert-chain.pem"))
 		if err != nil {
 			return err
@@ -194,7 +196,7 @@ func (a *Agent) Certificate(ctx context.Context) (*x509.Certificate, error) {
 // them in more than one push, so a first set without some is waited past.
 func (a *Agent) Listeners(ctx context.Context, want ...string) ([]string, error) {
 	var got struct{ Resources []string }
-	err := a.proc.waitFor(ctx, "listeners "+strings.Join(want, ", ")+" from istiod", func() error {
+	err := a.proc.WaitFor(ctx, "listeners "+strings.Join(want, ", ")+" from istiod", func() error {
 		data, err := os.ReadFile(filepath.Join(a.envoyDir(), "listeners.json"))
 		if err != nil {
 			return err
@@ -216,7 +218,7 @@ func (a *Agent) Listeners(ctx context.Context, want ...string) ([]string, error)
 }
 
 // Logs returns what the agent has logged so far.
-func (a *Agent) Logs() string { return a.proc.logs() }
+func (a *Agent) Logs() string { return a.proc.Logs() }
 
 // Stop ends the agent and the stand-in Envoy.
-func (a *Agent) Stop() { a.proc.stop() }
+func (a *Agent) Stop() { a.proc.Stop() }

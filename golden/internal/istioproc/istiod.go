@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,6 +21,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/meshrender/meshrender/golden/internal/proc"
 )
 
 // Istiod is a running istiod.
@@ -32,7 +35,7 @@ type Istiod struct {
 	// Service is the rendered Service in front of it, istiod or
 	// istiod-<revision>.
 	Service string
-	proc    *process
+	proc    *proc.Process
 }
 
 // IstiodOptions say which rendered istiod to run and where.
@@ -96,7 +99,8 @@ func StartIstiod(ctx context.Context, opts IstiodOptions) (*Istiod, error) {
 	cmd := exec.Command(opts.Binary, args...)
 	cmd.Dir = root
 	cmd.Env = env
-	p, err := start(cmd, filepath.Join(opts.Dir, "istiod.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p, err := proc.Start(cmd, filepath.Join(opts.Dir, "istiod.log"))
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +160,7 @@ func webhookEndpoints(ctx context.Context, kube kubernetes.Interface, namespace,
 
 // WaitReady waits until istiod reports ready on /ready.
 func (i *Istiod) WaitReady(ctx context.Context) error {
-	return i.proc.waitFor(ctx, "istiod ready", func() error {
+	return i.proc.WaitFor(ctx, "istiod ready", func() error {
 		_, err := i.Get(ctx, "/ready")
 		return err
 	})
@@ -188,11 +192,11 @@ func (i *Istiod) Get(ctx context.Context, path string) ([]byte, error) {
 
 // WaitFor polls check until it succeeds, istiod exits or ctx ends.
 func (i *Istiod) WaitFor(ctx context.Context, what string, check func() error) error {
-	return i.proc.waitFor(ctx, what, check)
+	return i.proc.WaitFor(ctx, what, check)
 }
 
 // Logs returns what istiod has logged so far.
-func (i *Istiod) Logs() string { return i.proc.logs() }
+func (i *Istiod) Logs() string { return i.proc.Logs() }
 
 // Stop ends istiod.
-func (i *Istiod) Stop() { i.proc.stop() }
+func (i *Istiod) Stop() { i.proc.Stop() }
