@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/internal/testfiles"
 	"github.com/meshrender/meshrender/plugin/gitops"
 )
 
@@ -68,7 +69,7 @@ func TestCanaryWalkthroughIsCurrent(t *testing.T) {
 // without the files meshrender keeps its own record in.
 func fluxTree(t *testing.T, e Example) map[string]string {
 	t.Helper()
-	tree := readDir(t, filepath.Join(writeGitOps(t, exampleMesh(t, e), gitops.Flux), "clusters", "canary"))
+	tree := testfiles.Read(t, filepath.Join(writeGitOps(t, exampleMesh(t, e), gitops.Flux), "clusters", "canary"))
 	maps.DeleteFunc(tree, func(p, _ string) bool { return path.Base(p) == ".meshrender-files" })
 	return tree
 }

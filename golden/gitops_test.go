@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshrender/meshrender/internal/testfiles"
 	"github.com/meshrender/meshrender/plugin/gitops"
 	"github.com/meshrender/meshrender/render"
 )
@@ -31,25 +32,6 @@ func gitopsMesh(t *testing.T) render.Mesh {
 	return exampleMesh(t, exampleNamed(t, gitopsExample))
 }
 
-// readDir returns every file under dir with its content, by slash path.
-func readDir(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // writeGitOps writes a flavor's tree for m into a fresh repository
 // checkout and returns the checkout.
 func writeGitOps(t *testing.T, m render.Mesh, flavor gitops.Flavor) string {
@@ -66,7 +48,7 @@ func writeGitOps(t *testing.T, m render.Mesh, flavor gitops.Flavor) string {
 func TestGitOpsGoldenTrees(t *testing.T) {
 	for flavor := range gitopsOptions {
 		t.Run(string(flavor), func(t *testing.T) {
-			got := readDir(t, writeGitOps(t, gitopsMesh(t), flavor))
+			got := testfiles.Read(t, writeGitOps(t, gitopsMesh(t), flavor))
 			goldenDir := filepath.Join("gitops", string(flavor))
 			if *update {
 				if err := os.RemoveAll(goldenDir); err != nil {
@@ -83,7 +65,7 @@ func TestGitOpsGoldenTrees(t *testing.T) {
 				}
 				return
 			}
-			want := readDir(t, goldenDir)
+			want := testfiles.Read(t, goldenDir)
 			if diff := cmp.Diff(keys(want), keys(got)); diff != "" {
 				t.Fatalf("file set differs from %s (-golden +written); run make golden if intended:\n%s", goldenDir, diff)
 			}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/meshrender/meshrender/internal/testfiles"
 )
 
 // kpt runs the kpt CLI from bin with meshrender as an exec function.
@@ -74,9 +76,9 @@ func TestKptFnEvalInPlaceIsIdempotent(t *testing.T) {
 	dir := copyPackage(t)
 	config := filepath.Join("..", "examples", "kpt", "fn-config.yaml")
 	kpt(t, dir, "--fn-config", config)
-	first := readDir(t, dir)
+	first := testfiles.Read(t, dir)
 	kpt(t, dir, "--fn-config", config)
-	if second := readDir(t, dir); !cmp.Equal(first, second) {
+	if second := testfiles.Read(t, dir); !cmp.Equal(first, second) {
 		t.Errorf("second run changed the package:\n%s", cmp.Diff(first, second))
 	}
 	if len(first) < 10 {

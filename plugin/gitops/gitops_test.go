@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+	"github.com/meshrender/meshrender/internal/testfiles"
 	"github.com/meshrender/meshrender/render"
 )
 

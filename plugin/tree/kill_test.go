@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+	"github.com/meshrender/meshrender/internal/testfiles"
 )
 
 // people adds a person's files to out: a file, a file hard-linked with

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+	"github.com/meshrender/meshrender/internal/testfiles"
 )
 
 func TestParallelRunsKeepPeoplesFiles(t *testing.T) {

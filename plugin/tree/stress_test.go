@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+	"github.com/meshrender/meshrender/internal/testfiles"
 )
 
 // TestStressConcurrentAndKilledWriters runs many writers on one tree at

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/meshrender/meshrender/plugin/internal/testfiles"
+	"github.com/meshrender/meshrender/internal/testfiles"
 )
 
 func keys(m map[string]string) string {

@@ -1,5 +1,5 @@
-// Package testfiles is what the plugin packages' tests share for looking
-// at the trees they write. Only tests import it.
+// Package testfiles is what the tests of the writers and of the golden
+// trees share for looking at the trees they write. Only tests import it.
 package testfiles
 
 import (
