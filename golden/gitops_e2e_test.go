@@ -158,3 +158,14 @@ func TestGitOpsSecurityLayersInstallInOrder(t *testing.T) {
 		})
 	}
 }
+
+// toolLayerOrder reads the order of a tree's layers from its Flux
+// Kustomizations or Argo CD Applications (layerOrder).
+func toolLayerOrder(t *testing.T, flavor gitops.Flavor, root string) []string {
+	t.Helper()
+	layers, err := layerOrder(flavor, root)
+	if err != nil {
+		t.Fatalf("%s: %v", flavor, err)
+	}
+	return layers
+}

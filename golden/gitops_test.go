@@ -87,17 +87,6 @@ func keys(m map[string]string) []string {
 	return out
 }
 
-// toolLayerOrder reads the order of a tree's layers from its Flux
-// Kustomizations or Argo CD Applications (layerOrder).
-func toolLayerOrder(t *testing.T, flavor gitops.Flavor, root string) []string {
-	t.Helper()
-	layers, err := layerOrder(flavor, root)
-	if err != nil {
-		t.Fatalf("%s: %v", flavor, err)
-	}
-	return layers
-}
-
 // layerOrder reads the order in which the tool applies the layers of the
 // tree at root, a cluster's folder: Argo CD by its Applications' sync
 // waves, Flux after every Kustomization a layer's dependsOn names. Layers
