@@ -190,7 +190,7 @@ func TestCanaryUpgrade(t *testing.T) {
 	t.Run("a namespace that leaves the mesh stays", func(t *testing.T) {
 		m := *meshes[0].DeepCopy()
 		m.Spec.Namespaces = m.Spec.Namespaces[:1]
-		out, err := render.YAML(m)
+		out, err := renderYAML(m)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func renderExample(t *testing.T, e Example) []byte {
 	if out, ok := rendered.byName[e.Name]; ok {
 		return bytes.Clone(out)
 	}
-	out, err := render.YAML(exampleMesh(t, e))
+	out, err := renderYAML(exampleMesh(t, e))
 	if err != nil {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
@@ -379,7 +379,7 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := render.YAML(m)
+			out, err := renderYAML(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,4 +415,11 @@ func containsAll(s string, parts []string) bool {
 		}
 	}
 	return true
+}
+
+// renderYAML is render.Write into memory.
+func renderYAML(m render.Mesh) ([]byte, error) {
+	var buf bytes.Buffer
+	err := render.Write(&buf, m)
+	return buf.Bytes(), err
 }

@@ -178,7 +178,7 @@ spec:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			spec := brokenMesh(t, tt.mesh)
-			out, err := render.YAML(*spec.DeepCopy())
+			out, err := renderYAML(*spec.DeepCopy())
 			if err != nil {
 				t.Fatal(err)
 			}

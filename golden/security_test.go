@@ -289,7 +289,7 @@ func TestNetworkPoliciesLetInWhatIstioNeeds(t *testing.T) {
 // where one exposure class has JWT and another has none.
 func TestJWTPoliciesSelectTheirGateways(t *testing.T) {
 	jwt := &render.JWT{Rules: []render.JWTRule{{Issuer: "https://login.example.com"}}, OpenPaths: []string{"/healthz"}}
-	out, err := render.YAML(render.Mesh{Metadata: render.ObjectMeta{Name: "jwt"}, Spec: render.MeshSpec{
+	out, err := renderYAML(render.Mesh{Metadata: render.ObjectMeta{Name: "jwt"}, Spec: render.MeshSpec{
 		Zones:           []string{"a", "b", "c"},
 		ExposureClasses: []render.ExposureClass{{Name: "partner", JWT: jwt}, {Name: "internal"}},
 	}})

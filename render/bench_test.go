@@ -23,7 +23,7 @@ func benchmarkYAML(b *testing.B, m Mesh) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		out, err := YAML(m)
+		out, err := renderYAML(m)
 		if err != nil {
 			b.Fatal(err)
 		}

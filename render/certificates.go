@@ -187,21 +187,52 @@ func (c *Certificates) setDefaults() {
 	}
 }
 
-// gatewaySets maps each gateway set to the namespaces of its gateways,
-// the ingress gateways and the egress gateway.
-func (s *MeshSpec) gatewaySets(ingress []ingressGateway) map[string][]string {
-	out := map[string][]string{}
-	for _, g := range ingress {
-		out[g.set] = append(out[g.set], g.namespace)
-	}
-	if *s.Egress.Enabled {
-		out[GatewaySetEgress] = []string{s.Egress.Namespace}
+// certificatesOf are the certificates of a gateway set.
+func (t *topology) certificatesOf(set string) []GatewayCertificate {
+	var out []GatewayCertificate
+	for _, g := range t.spec.Certificates.Gateways {
+		if g.Gateway == set {
+			out = append(out, g)
+		}
 	}
 	return out
 }
 
-func (s *MeshSpec) validateCertificates(p *problems) {
-	c := &s.Certificates
+// teamsOf are the teams that configure a gateway set.
+func (t *topology) teamsOf(set string) []GatewayTeam {
+	var out []GatewayTeam
+	for _, team := range t.spec.Certificates.Teams {
+		if slices.Contains(team.Gateways, set) {
+			out = append(out, team)
+		}
+	}
+	return out
+}
+
+// issuerComponents plans what the certificates of every gateway share,
+// in policies/certificate-issuer: a cluster issuer with its
+// ServiceAccount and RBAC, and the ClusterRole the teams are bound to.
+func issuerComponents(t *topology) []component {
+	c := &t.spec.Certificates
+	clusterIssuer := !c.IsZero() && c.Issuer.Kind == certmanager.KindClusterIssuer
+	if !clusterIssuer && len(c.Teams) == 0 {
+		return nil
+	}
+	return []component{policyComponent(LayerPolicies, "certificate-issuer", "spec.certificates", func() []typedObject {
+		meta := t.meta(t.clusterWide.version)
+		var out []typedObject
+		if clusterIssuer {
+			out = append(out, certmanager.IssuerObjects(c.issuerValues(meta, c.CertManager.Namespace))...)
+		}
+		if len(c.Teams) > 0 {
+			out = append(out, certmanager.GatewayConfigRole(meta, GatewayConfigRole))
+		}
+		return out
+	})}
+}
+
+func (t *topology) validateCertificates(p *problems) {
+	c := &t.spec.Certificates
 	const field = "spec.certificates"
 	if c.IsZero() {
 		return
@@ -238,19 +269,24 @@ func (s *MeshSpec) validateCertificates(p *problems) {
 	for _, msg := range validation.IsDNS1123Label(c.CertManager.Namespace) {
 		p.add(field+".certManager.namespace", "%q is not a namespace name: %s", c.CertManager.Namespace, msg)
 	}
-	sets := s.gatewaySets(ingressGateways(s))
+	sets := t.sets
 	checkSet := func(f, set string) {
 		if _, ok := sets[set]; !ok {
 			p.add(f, "%q is no gateway of the mesh; gateway sets are %q", set, sortedKeys(sets))
 		}
 	}
 	secrets := map[string]string{} // namespace/secret -> field
+	names := map[string]string{}   // gateway set/certificate -> field
 	for i, g := range c.Gateways {
 		f := fmt.Sprintf("%s.gateways[%d]", field, i)
 		for _, msg := range validation.IsDNS1123Subdomain(g.Name) {
 			p.add(f+".name", "%q is not a Certificate name: %s", g.Name, msg)
 		}
 		checkSet(f+".gateway", g.Gateway)
+		if other, ok := names[g.Gateway+"/"+g.Name]; ok {
+			p.add(f+".name", "duplicate Certificate %q for gateway set %q (also %s)", g.Name, g.Gateway, other)
+		}
+		names[g.Gateway+"/"+g.Name] = f
 		if len(g.DNSNames) == 0 {
 			p.add(f+".dnsNames", "must name at least one host")
 		}
@@ -280,25 +316,29 @@ func (s *MeshSpec) validateCertificates(p *problems) {
 		}
 	}
 	teams := map[string]int{}
-	for i, t := range c.Teams {
+	for i, team := range c.Teams {
 		f := fmt.Sprintf("%s.teams[%d]", field, i)
-		for _, msg := range validation.IsDNS1123Label(t.Name) {
-			p.add(f+".name", "%q is not a DNS label: %s", t.Name, msg)
+		for _, msg := range validation.IsDNS1123Label(team.Name) {
+			p.add(f+".name", "%q is not a DNS label: %s", team.Name, msg)
 		}
-		if j, ok := teams[t.Name]; ok {
-			p.add(f+".name", "duplicate team %q (also %s.teams[%d])", t.Name, field, j)
+		if j, ok := teams[team.Name]; ok {
+			p.add(f+".name", "duplicate team %q (also %s.teams[%d])", team.Name, field, j)
 		}
-		teams[t.Name] = i
-		if len(t.Gateways) == 0 {
+		teams[team.Name] = i
+		if len(team.Gateways) == 0 {
 			p.add(f+".gateways", "must name at least one gateway set")
 		}
-		for k, set := range t.Gateways {
-			checkSet(fmt.Sprintf("%s.gateways[%d]", f, k), set)
+		for k, set := range team.Gateways {
+			fk := fmt.Sprintf("%s.gateways[%d]", f, k)
+			checkSet(fk, set)
+			if j := slices.Index(team.Gateways, set); j < k {
+				p.add(fk, "duplicate gateway set %q (also %s.gateways[%d])", set, f, j)
+			}
 		}
-		if len(t.Groups)+len(t.Users)+len(t.ServiceAccounts) == 0 {
+		if len(team.Groups)+len(team.Users)+len(team.ServiceAccounts) == 0 {
 			p.add(f, "needs groups, users or serviceAccounts")
 		}
-		for k, sa := range t.ServiceAccounts {
+		for k, sa := range team.ServiceAccounts {
 			ns, name, ok := strings.Cut(sa, "/")
 			if !ok || validation.IsDNS1123Label(ns) != nil || validation.IsDNS1123Subdomain(name) != nil {
 				p.add(fmt.Sprintf("%s.serviceAccounts[%d]", f, k), "%q is not namespace/name of a ServiceAccount", sa)
@@ -344,7 +384,7 @@ func (c *Certificates) issuerValues(meta objects.Meta, namespace string) certman
 }
 
 // certificate is a gateway credential in one of its gateways' namespaces.
-func (c *Certificates) certificate(meta objects.Meta, namespace string, g GatewayCertificate) TypedObject {
+func (c *Certificates) certificate(meta objects.Meta, namespace string, g GatewayCertificate) typedObject {
 	return certmanager.NewCertificate(meta, namespace, g.Name, certmanager.CertificateSpec{
 		SecretName: g.SecretName,
 		IssuerRef:  certmanager.IssuerRef{Name: c.Issuer.Name, Kind: c.Issuer.Kind, Group: certmanager.Group},

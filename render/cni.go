@@ -68,31 +68,28 @@ func (s *MeshSpec) cniEnabled() bool {
 }
 
 // cniComponents plans istio-cni, in the data-plane layer, when it is on.
-func cniComponents(m *Mesh, _ *problems) []Component {
-	s := &m.Spec
+func cniComponents(t *topology) []component {
+	s := t.spec
 	c := &s.CNI
 	if !*c.Enabled {
 		return nil
 	}
 	// One node agent for every revision, of the default revision's
 	// release, upgraded in place when the default tag moves.
-	agent := s.clusterWide()
+	agent := t.clusterWide
 	values := cni.Values{
-		Meta: meshMeta(m, agent.version), Namespace: c.Namespace, Revision: agent.names(s).RevLabel(),
-		Image: s.image(agent, cni.ImageName), PullSecrets: s.Registry.PullSecrets, Tag: s.imageTag(agent),
+		Meta: t.meta(agent.version), Namespace: c.Namespace, Revision: agent.names.RevLabel(),
+		Image: t.image(agent, cni.ImageName), PullSecrets: s.Registry.PullSecrets, Tag: t.imageTag(agent),
 		Resources: *c.Resources,
 	}
-	comp := Component{
-		Name:   string(LayerDataPlane),
-		Field:  "spec.cni",
-		Layer:  LayerDataPlane,
-		Images: []string{cni.ImageName},
-		Build:  func() ([]TypedObject, error) { return cni.Objects(values), nil },
+	comp := component{
+		Name:  string(LayerDataPlane),
+		Field: "spec.cni",
+		Layer: LayerDataPlane,
+		Build: func() ([]typedObject, error) { return cni.Objects(values), nil },
 	}
-	if c.Namespace != DefaultCNINamespace {
-		// kube-system is the cluster's; a namespace of its own is the
-		// agent's, privileged as a node agent needs.
-		comp.Namespaces = []Namespace{{Name: c.Namespace, PodSecurity: PodSecurityPrivileged}}
+	if ns := t.namespace(c.Namespace); ns != nil {
+		comp.Namespaces = []Namespace{ns.Namespace}
 	}
-	return []Component{comp}
+	return []component{comp}
 }

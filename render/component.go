@@ -66,13 +66,14 @@ type Namespace struct {
 	Labels map[string]string
 }
 
-// TypedObject is a Kubernetes object built from its Go type, with its
+// typedObject is a Kubernetes object built from its Go type, with its
 // TypeMeta filled in.
-type TypedObject = objects.Object
+type typedObject = objects.Object
 
-// Component is one unit of the mesh, planned from the defaulted, valid
-// Mesh: everything in it is installed, upgraded and removed together.
-type Component struct {
+// component is one unit of the mesh, planned from the topology of a
+// valid mesh: everything in it is installed, upgraded and removed
+// together.
+type component struct {
 	// Name is unique in a mesh. It is the layer, or the layer and a part
 	// within it: "control-plane", "gateways/istio-ingress".
 	Name string
@@ -81,16 +82,13 @@ type Component struct {
 	Field string
 	// Layer is the stage of the installation the component belongs to.
 	Layer Layer
-	// Namespaces are the namespaces the component owns. A namespace two
-	// components own is rendered once, with the first one's name and both
-	// sets of labels; they must agree on its Pod Security level.
+	// Namespaces are the namespaces the component owns, as the topology
+	// has them. A namespace two components own is rendered once, with
+	// the first one's name.
 	Namespaces []Namespace
-	// Images names the images the component's pods pull, by the names
-	// spec.registry.digests takes (ImageNames).
-	Images []string
 	// Build returns the component's objects. It is pure: it reads only
 	// what the planner captured from the mesh.
-	Build func() ([]TypedObject, error)
+	Build func() ([]typedObject, error)
 }
 
 // namespaceLabels enforce a Pod Security level (warn and audit too, so a
@@ -105,16 +103,17 @@ func namespaceLabels(level PodSecurity) map[string]string {
 	}
 }
 
-// ownedNamespace is a namespace to render and the component it goes with.
-type ownedNamespace struct {
+// componentNamespace is a namespace to render and the component it goes
+// with.
+type componentNamespace struct {
 	Namespace
-	component *Component
+	component *component
 }
 
 // namespaces merges what the components say about their namespaces, in
 // the order the namespaces first appear.
-func namespaces(components []Component) []ownedNamespace {
-	var out []ownedNamespace
+func namespaces(components []component) []componentNamespace {
+	var out []componentNamespace
 	index := map[string]int{}
 	for i := range components {
 		c := &components[i]
@@ -122,7 +121,7 @@ func namespaces(components []Component) []ownedNamespace {
 			j, seen := index[ns.Name]
 			if !seen {
 				index[ns.Name] = len(out)
-				out = append(out, ownedNamespace{Namespace: Namespace{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: objects.Merge(ns.Labels)}, component: c})
+				out = append(out, componentNamespace{Namespace: Namespace{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: objects.Merge(ns.Labels)}, component: c})
 				continue
 			}
 			o := &out[j]
@@ -133,7 +132,7 @@ func namespaces(components []Component) []ownedNamespace {
 }
 
 // object returns the Namespace with the standard and Pod Security labels.
-func (ns ownedNamespace) object(meta objects.Meta) *corev1.Namespace {
+func (ns componentNamespace) object(meta objects.Meta) *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: ns.Name, Labels: meta.Labels("", objects.Merge(namespaceLabels(ns.PodSecurity), ns.Labels))},

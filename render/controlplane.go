@@ -61,6 +61,10 @@ func (i *Istiod) validate(p *problems) {
 	validateResources(p, "spec.istiod.resources", i.Resources)
 }
 
+// istiodField is the field istiod's namespace and shared objects come
+// from.
+const istiodField = "spec.istiod"
+
 // controlPlaneComponents plans the control planes: what they share (the
 // root namespace, the reader service account, the mesh-wide mTLS policy,
 // the tags' webhooks and Services), and each revision's istiod with its
@@ -68,73 +72,69 @@ func (i *Istiod) validate(p *problems) {
 // sidecar injector. A mesh of one control plane renders them all in one
 // component, control-plane; with spec.revisions each revision is its own,
 // control-plane/<revision>, so adding or removing one is adding or
-// removing its folder of a GitOps tree.
-func controlPlaneComponents(m *Mesh, _ *problems) []Component {
-	s := &m.Spec
-	cps := s.controlPlanes()
-	shared := Component{
+// removing its folder of a GitOps tree. With network isolation, what may
+// reach istiod is in policies/<namespace>.
+func controlPlaneComponents(t *topology) []component {
+	s := t.spec
+	shared := component{
 		Name:       string(LayerControlPlane),
-		Field:      "spec.istiod",
+		Field:      istiodField,
 		Layer:      LayerControlPlane,
-		Namespaces: []Namespace{{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted}},
+		Namespaces: []Namespace{t.namespace(s.Istiod.Namespace).Namespace},
 	}
-	sharedObjects := func() []TypedObject {
+	sharedObjects := func() []typedObject {
 		objs := istiod.Shared(istiod.Values{
-			Meta: meshMeta(m, s.clusterWide().version), Namespace: s.Istiod.Namespace,
+			Meta: t.meta(t.clusterWide.version), Namespace: s.Istiod.Namespace,
 			Workload: objects.Workload{PullSecrets: s.Registry.PullSecrets}, MTLSMode: s.MTLS.Mode,
 		})
-		return append(objs, tagObjects(m, cps)...)
+		return append(objs, t.tagObjects()...)
 	}
+	var out []component
 	if !s.multiRevision() {
-		cp := cps[0]
-		shared.Images = controlPlaneImages(s)
-		shared.Build = func() ([]TypedObject, error) {
-			objs, err := revisionObjects(m, cp)
+		cp := t.planes[0]
+		shared.Build = func() ([]typedObject, error) {
+			objs, err := t.revisionObjects(cp)
 			return append(sharedObjects(), objs...), err
 		}
-		return []Component{shared}
+		out = append(out, shared)
+	} else {
+		shared.Build = func() ([]typedObject, error) { return sharedObjects(), nil }
+		out = append(out, shared)
+		for _, cp := range t.planes {
+			out = append(out, component{
+				Name:  string(LayerControlPlane) + "/" + cp.revision,
+				Field: cp.field,
+				Layer: LayerControlPlane,
+				Build: func() ([]typedObject, error) { return t.revisionObjects(cp) },
+			})
+		}
 	}
-	shared.Build = func() ([]TypedObject, error) { return sharedObjects(), nil }
-	out := []Component{shared}
-	for _, cp := range cps {
-		out = append(out, Component{
-			Name:   string(LayerControlPlane) + "/" + cp.revision,
-			Field:  cp.field,
-			Layer:  LayerControlPlane,
-			Images: controlPlaneImages(s),
-			Build:  func() ([]TypedObject, error) { return revisionObjects(m, cp) },
-		})
+	if s.networkPolicies() {
+		out = append(out, policyComponent(LayerPolicies, s.Istiod.Namespace, istiodField, func() []typedObject {
+			return t.istiodNetworkPolicies(t.meta(t.clusterWide.version))
+		}))
 	}
 	return out
 }
 
-// controlPlaneImages names the images a control plane's pods run or
-// inject.
-func controlPlaneImages(s *MeshSpec) []string {
-	if s.injecting() {
-		return []string{"pilot", "proxyv2"} // proxyv2 is what the injector injects
-	}
-	return []string{"pilot"}
-}
-
 // revisionObjects are one control plane's own objects.
-func revisionObjects(m *Mesh, cp *controlPlane) ([]TypedObject, error) {
-	s := &m.Spec
-	mc, err := meshConfigDocument(m, cp)
+func (t *topology) revisionObjects(cp *controlPlane) ([]typedObject, error) {
+	s := t.spec
+	mc, err := meshConfigDocument(t, cp)
 	if err != nil {
 		return nil, err
 	}
 	objs := istiod.Objects(istiod.Values{
-		Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
+		Meta: t.meta(cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
 		Workload: objects.Workload{
-			Image: s.image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
+			Image: t.image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
 			MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
 			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
 		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.injecting(),
 	})
 	if s.injecting() {
-		objs = append(objs, injector.Objects(injectorValues(m, cp))...)
+		objs = append(objs, injector.Objects(t.injectorValues(cp))...)
 	}
 	return objs, nil
 }
@@ -143,13 +143,12 @@ func revisionObjects(m *Mesh, cp *controlPlane) ([]TypedObject, error) {
 // them: per tag an injection webhook configuration and a Service, and a
 // validating webhook configuration for the resources labelled with the
 // tag (the default tag's also for those without a revision).
-func tagObjects(m *Mesh, cps []*controlPlane) []TypedObject {
-	s := &m.Spec
-	var out []TypedObject
-	for _, cp := range cps {
-		values := istiod.Values{Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision}
+func (t *topology) tagObjects() []typedObject {
+	var out []typedObject
+	for _, cp := range t.planes {
+		values := istiod.Values{Meta: t.meta(cp.version), Namespace: t.spec.Istiod.Namespace, Revision: cp.revision}
 		for _, tag := range cp.tags {
-			out = append(out, injector.TagWebhook(injectorValues(m, cp), tag), istiod.TagService(values, tag), istiod.TagValidator(values, tag))
+			out = append(out, injector.TagWebhook(t.injectorValues(cp), tag), istiod.TagService(values, tag), istiod.TagValidator(values, tag))
 		}
 	}
 	return out
@@ -157,26 +156,20 @@ func tagObjects(m *Mesh, cps []*controlPlane) []TypedObject {
 
 // injectorValues are the values Istio's injection templates read, from
 // the spec, for one control plane.
-func injectorValues(m *Mesh, cp *controlPlane) injector.Values {
-	s := &m.Spec
+func (t *topology) injectorValues(cp *controlPlane) injector.Values {
+	s := t.spec
 	v := injector.Values{
-		Meta: meshMeta(m, cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
-		Hub: s.Registry.Hub, Tag: s.imageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
+		Meta: t.meta(cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
+		Hub: s.Registry.Hub, Tag: t.imageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
 		CNI: s.cniEnabled(), ProxyResources: s.Injection.Resources,
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,
 	}
-	if image := s.image(cp, "proxyv2"); strings.Contains(image, "@") {
+	if image := t.image(cp, "proxyv2"); strings.Contains(image, "@") {
 		// A full reference is used as it is, for the sidecar and its init
 		// container alike.
 		v.ProxyImage = image
 	}
 	return v
-}
-
-// meshMeta is what every object of the mesh is labelled with; version is
-// the release the object comes from.
-func meshMeta(m *Mesh, version string) objects.Meta {
-	return objects.Meta{Instance: m.Metadata.Name, Version: version}
 }

@@ -9,14 +9,14 @@ import (
 
 // crdComponents plans Istio's CustomResourceDefinitions, which are
 // embedded already printed. Every mesh renders them the same.
-func crdComponents(*Mesh, *problems) []Component {
-	return []Component{{
+func crdComponents(*topology) []component {
+	return []component{{
 		Name:  string(LayerCRDs),
 		Field: "spec.version",
 		Layer: LayerCRDs,
-		Build: func() ([]TypedObject, error) {
+		Build: func() ([]typedObject, error) {
 			all := crds.All()
-			out := make([]TypedObject, len(all))
+			out := make([]typedObject, len(all))
 			for i, c := range all {
 				out[i] = &objects.Printed{
 					TypeMeta:   metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},

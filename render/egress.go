@@ -1,13 +1,10 @@
 package render
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshrender/meshrender/render/internal/gateway"
 	"github.com/meshrender/meshrender/render/internal/naming"
-	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // Egress is the egress gateway: the proxy that traffic leaving the mesh
@@ -56,12 +53,12 @@ func (e *Egress) setDefaults(istiodNamespace string) {
 	defaultTargetPorts(e.Ports)
 }
 
-func (s *MeshSpec) validateEgress(p *problems) {
-	e := &s.Egress
+func (t *topology) validateEgress(p *problems) {
+	e := &t.spec.Egress
 	if !*e.Enabled {
 		return
 	}
-	s.validateFollowedRevision(p, "spec.egress.revision", e.Revision)
+	t.validateFollowedRevision(p, "spec.egress.revision", e.Revision)
 	validateNamespaceName(p, "spec.egress.namespace", e.Namespace)
 	validateReplicas(p, "spec.egress.replicas", e.Replicas, 1)
 	validateResources(p, "spec.egress.resources", e.Resources)
@@ -74,44 +71,4 @@ func (s *MeshSpec) validateEgress(p *problems) {
 // them.
 func egressSelector() map[string]string {
 	return map[string]string{naming.LabelApp: gateway.EgressName, naming.LabelIstio: "egressgateway"}
-}
-
-// egressComponents plans the egress gateway, when it is on.
-func egressComponents(m *Mesh, p *problems) []Component {
-	s := &m.Spec
-	e := &s.Egress
-	if !*e.Enabled {
-		return nil
-	}
-	for _, g := range ingressGateways(s) {
-		if g.namespace == e.Namespace {
-			p.add("spec.egress.namespace", "%q also holds the ingress gateway of %s; give the egress gateway a namespace of its own", e.Namespace, g.field)
-			return nil
-		}
-	}
-	cp := s.resolve(e.Revision)
-	names := cp.names(s)
-	values := gateway.Values{
-		Meta: meshMeta(m, cp.version), Name: gateway.EgressName, Namespace: e.Namespace,
-		Selector: egressSelector(),
-		Zones:    s.Zones, Revision: names.RevLabel(),
-		Workload: objects.Workload{
-			Image: s.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
-			MinReplicas: *e.Replicas.Min, MaxReplicas: *e.Replicas.Max, TargetCPU: derefOr(e.Replicas.TargetCPUUtilization, 0),
-			Resources: *e.Resources, MaxSurge: e.RollingUpdate.MaxSurge, MaxUnavailable: e.RollingUpdate.MaxUnavailable, Env: e.Env,
-		},
-		Service:          gateway.Service{Type: corev1.ServiceTypeClusterIP},
-		Ports:            gatewayPorts(e.Ports),
-		DiscoveryAddress: names.DiscoveryAddress(),
-		TrustDomain:      trustDomain(m),
-	}
-	ns := []Namespace{{Name: e.Namespace, PodSecurity: PodSecurityRestricted}}
-	return []Component{{
-		Name:       fmt.Sprintf("%s/%s", LayerGateways, e.Namespace),
-		Field:      "spec.egress",
-		Layer:      LayerGateways,
-		Namespaces: ns,
-		Images:     []string{"proxyv2"},
-		Build:      buildGateway(func() (string, error) { return proxyConfigJSON(m, cp) }, values),
-	}}
 }

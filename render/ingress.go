@@ -4,15 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/meshrender/meshrender/render/internal/gateway"
 	"github.com/meshrender/meshrender/render/internal/naming"
-	"github.com/meshrender/meshrender/render/internal/netpol"
-	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // Ingress configures the default ingress gateway. With two or more zones
@@ -169,7 +166,8 @@ func defaultTargetPorts(ports []GatewayPort) {
 	}
 }
 
-func (s *MeshSpec) validateIngress(p *problems) {
+func (t *topology) validateIngress(p *problems) {
+	s := t.spec
 	in := &s.Ingress
 	if in.Enabled != nil && !*in.Enabled {
 		// Nothing below would be rendered; say so rather than drop it.
@@ -188,7 +186,7 @@ func (s *MeshSpec) validateIngress(p *problems) {
 	validateRollingUpdate(p, "spec.ingress.rollingUpdate", in.RollingUpdate)
 	validateEnv(p, "spec.ingress.env", in.Env, gateway.EnvNames)
 	if *in.Enabled {
-		s.validateFollowedRevision(p, "spec.ingress.revision", in.Revision)
+		t.validateFollowedRevision(p, "spec.ingress.revision", in.Revision)
 	}
 	validateJWT(p, "spec.ingress.jwt", in.JWT)
 	zones := map[string]bool{}
@@ -281,7 +279,8 @@ func validateTrafficPolicy(p *problems, field, enum string, policy corev1.Servic
 // meshrender's to set.
 var identityLabels = []string{naming.LabelApp, naming.LabelRole, naming.LabelExposureClassName, naming.LabelIstio}
 
-func (s *MeshSpec) validateExposureClasses(p *problems) {
+func (t *topology) validateExposureClasses(p *problems) {
+	s := t.spec
 	if len(s.ExposureClasses) > MaxExposureClasses {
 		p.add("spec.exposureClasses", "%d exposure classes are more than the %d meshrender renders", len(s.ExposureClasses), MaxExposureClasses)
 		return
@@ -314,96 +313,10 @@ func (s *MeshSpec) validateExposureClasses(p *problems) {
 		}
 		validateService(p, f+".service", c.Service)
 		if c.Revision != "" {
-			s.validateFollowedRevision(p, f+".revision", c.Revision)
+			t.validateFollowedRevision(p, f+".revision", c.Revision)
 		}
 		validateJWT(p, f+".jwt", c.JWT)
 	}
-}
-
-// ingressGateway is one ingress gateway as derived from a defaulted spec.
-type ingressGateway struct {
-	// field is the spec field the gateway comes from, for errors.
-	field     string
-	namespace string
-	zone      string
-	selector  map[string]string
-	service   GatewayService
-	min, max  int32
-	// revision is the revision or tag the gateway follows.
-	revision string
-	// set is the gateway set it belongs to: "ingress" or its class.
-	set string
-	// jwt is its end-user authentication, if any.
-	jwt *JWT
-}
-
-// ingressGateways derives every ingress gateway of a defaulted mesh: the
-// all-zone one, one per zone, then the same per exposure class, in spec
-// order.
-func ingressGateways(s *MeshSpec) []ingressGateway {
-	in := &s.Ingress
-	if !*in.Enabled {
-		return nil
-	}
-	multiZone := len(s.Zones) > 1
-	scale := int32(max(len(s.Zones), 1))
-	lo, hi := derefOr(in.Replicas.Min, 1), derefOr(in.Replicas.Max, 1)
-	overrides := map[string]ZoneServiceOverride{}
-	for _, o := range in.ZoneOverrides {
-		overrides[o.Zone] = o.Service
-	}
-	var out []ingressGateway
-	// service returns a gateway's Service settings in a zone ("" for the
-	// all-zone gateway): the zone's override on top of spec.ingress, then
-	// the exposure class's own settings on top of that, as in Gardener.
-	service := func(class *ExposureClass, zone string) GatewayService {
-		svc := in.Service
-		if zone != "" {
-			svc = withZoneOverride(svc, overrides[zone])
-		}
-		if class != nil {
-			svc = classService(svc, class.Service)
-		}
-		// What only a LoadBalancer (or NodePort) takes is not inherited
-		// by a Service of another type; Kubernetes would reject it.
-		if svc.Type == corev1.ServiceTypeClusterIP {
-			svc.ExternalTrafficPolicy = ""
-		}
-		if svc.Type != corev1.ServiceTypeLoadBalancer {
-			svc.LoadBalancerClass = ""
-		}
-		return svc
-	}
-	add := func(field, base string, class *ExposureClass, zonal bool) {
-		name, labels, rev, set, jwt := "", map[string]string(nil), in.Revision, GatewaySetIngress, in.JWT
-		if class != nil {
-			name, labels, set, jwt = class.Name, class.Labels, class.Name, class.JWT
-			if class.Revision != "" {
-				rev = class.Revision
-			}
-		}
-		out = append(out, ingressGateway{
-			field: field, namespace: base,
-			selector: naming.GatewayLabels(labels, name, ""),
-			service:  service(class, ""), min: lo * scale, max: hi * scale, revision: rev, set: set, jwt: jwt,
-		})
-		if !multiZone || !zonal {
-			return
-		}
-		for _, z := range s.Zones {
-			out = append(out, ingressGateway{
-				field: fmt.Sprintf("%s (zone %s)", field, z), namespace: naming.ZonalNamespace(base, z), zone: z,
-				selector: naming.GatewayLabels(labels, name, z),
-				service:  service(class, z), min: lo, max: hi, revision: rev, set: set, jwt: jwt,
-			})
-		}
-	}
-	add("spec.ingress", in.Namespace, nil, *in.Zonal)
-	for i := range s.ExposureClasses {
-		c := &s.ExposureClasses[i]
-		add(fmt.Sprintf("spec.exposureClasses[%d]", i), naming.ExposureClassNamespace(c.Name), c, derefOr(c.Zonal, *in.Zonal))
-	}
-	return out
 }
 
 // classService lays an exposure class's Service settings over base; the
@@ -443,107 +356,4 @@ func mergeStrings(a, b map[string]string) map[string]string {
 	}
 	maps.Copy(out, b)
 	return out
-}
-
-// ingressComponents plans one component per ingress gateway, each in its
-// own namespace, and reports derived namespaces that cannot work: too long
-// even with the zone hashed, or shared by two gateways.
-func ingressComponents(m *Mesh, p *problems) []Component {
-	s := &m.Spec
-	gateways := ingressGateways(s)
-	if len(gateways) > MaxGateways {
-		p.add("spec.exposureClasses", "%d zones and %d exposure classes make %d ingress gateways, more than the %d meshrender renders", len(s.Zones), len(s.ExposureClasses), len(gateways), MaxGateways)
-		return nil
-	}
-	owner := map[string]string{}
-	td := trustDomain(m)
-	// The gateways of one control plane share its proxy config, encoded
-	// once, when the first of them is built.
-	type plane struct {
-		cp          *controlPlane
-		proxyConfig func() (string, error)
-	}
-	planes := map[string]plane{}
-	var out []Component
-	for _, g := range gateways {
-		for _, msg := range validation.IsDNS1123Label(g.namespace) {
-			p.add(g.field, "gateway namespace %q is not valid even with the zone hashed: %s", g.namespace, msg)
-		}
-		if other, ok := owner[g.namespace]; ok {
-			p.add(g.field, "gateway namespace %q is already used by the gateway of %s", g.namespace, other)
-			continue
-		}
-		owner[g.namespace] = g.field
-		pl, ok := planes[g.revision]
-		if !ok {
-			cp := s.resolve(g.revision)
-			pl = plane{cp, sync.OnceValues(func() (string, error) { return proxyConfigJSON(m, cp) })}
-			planes[g.revision] = pl
-		}
-		cp := pl.cp
-		values := gateway.Values{
-			Meta: meshMeta(m, cp.version), Name: gateway.IngressName, Namespace: g.namespace, Selector: g.selector,
-			Zone: g.zone, Zones: s.Zones, Revision: cp.names(s).RevLabel(),
-			Workload: objects.Workload{
-				Image: s.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
-				MinReplicas: g.min, MaxReplicas: g.max, TargetCPU: derefOr(s.Ingress.Replicas.TargetCPUUtilization, 0),
-				Resources: *s.Ingress.Resources, MaxSurge: s.Ingress.RollingUpdate.MaxSurge, MaxUnavailable: s.Ingress.RollingUpdate.MaxUnavailable,
-				Env: s.Ingress.Env,
-			},
-			Service: gateway.Service{
-				Type: g.service.Type, ExternalTrafficPolicy: g.service.ExternalTrafficPolicy,
-				Annotations: g.service.Annotations, LoadBalancerClass: g.service.LoadBalancerClass,
-			},
-			Ingress:          true,
-			Ports:            gatewayPorts(s.Ingress.Ports),
-			DiscoveryAddress: cp.names(s).DiscoveryAddress(),
-			TrustDomain:      td,
-		}
-		out = append(out, Component{
-			Name:       string(LayerGateways) + "/" + g.namespace,
-			Field:      g.field,
-			Layer:      LayerGateways,
-			Namespaces: []Namespace{{Name: g.namespace, PodSecurity: PodSecurityRestricted, Labels: s.gatewayNamespaceLabels(g.selector)}},
-			Images:     []string{"proxyv2"},
-			Build:      buildGateway(pl.proxyConfig, values),
-		})
-	}
-	return out
-}
-
-// gatewayNamespaceLabels are the part of a gateway's selector that a
-// namespace carries too, so policies can select gateway namespaces as
-// Gardener's do, and with network isolation the label the application
-// namespaces accept traffic from.
-func (s *MeshSpec) gatewayNamespaceLabels(selector map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, k := range []string{naming.LabelIstio, naming.LabelRole, naming.LabelExposureClassName} {
-		if v, ok := selector[k]; ok {
-			out[k] = v
-		}
-	}
-	if s.networkPolicies() {
-		out[netpol.IngressGatewayNamespaceLabel] = "true"
-	}
-	return out
-}
-
-func gatewayPorts(ports []GatewayPort) []gateway.Port {
-	out := make([]gateway.Port, len(ports))
-	for i, p := range ports {
-		out[i] = gateway.Port{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort}
-	}
-	return out
-}
-
-// buildGateway builds a gateway's objects, with the mesh's proxy config
-// for its control plane, which is only encoded when the gateway is built.
-func buildGateway(proxyConfig func() (string, error), values gateway.Values) func() ([]TypedObject, error) {
-	return func() ([]TypedObject, error) {
-		var err error
-		if values.ProxyConfig, err = proxyConfig(); err != nil {
-			return nil, err
-		}
-		return gateway.Objects(values), nil
-	}
 }

@@ -128,8 +128,8 @@ func (j *JWT) jwtRules() []*securityapi.JWTRule {
 }
 
 // jwtPolicies are a gateway's JWT policies, selecting its pods.
-func jwtPolicies(meta objects.Meta, namespace string, pods map[string]string, j *JWT) []TypedObject {
-	return []TypedObject{
+func jwtPolicies(meta objects.Meta, namespace string, pods map[string]string, j *JWT) []typedObject {
+	return []typedObject{
 		edgeauth.RequestAuthentication(meta, namespace, pods, j.jwtRules()),
 		edgeauth.RequireJWT(meta, namespace, pods, j.OpenPaths),
 	}

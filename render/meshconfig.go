@@ -188,12 +188,12 @@ func migrationHint(pr typecheck.Problem) string {
 // the spec's: upstream's chart defaults, plus the outbound policy written
 // out, since Istio's zero value is REGISTRY_ONLY and an absent field means
 // different things to different readers.
-func meshConfigBase(m *Mesh, cp *controlPlane) map[string]any {
+func meshConfigBase(t *topology, cp *controlPlane) map[string]any {
 	return map[string]any{
-		"defaultConfig":         map[string]any{"discoveryAddress": cp.names(&m.Spec).DiscoveryAddress()},
+		"defaultConfig":         map[string]any{"discoveryAddress": cp.names.DiscoveryAddress()},
 		"defaultProviders":      map[string]any{"metrics": []any{"prometheus"}},
 		"enablePrometheusMerge": true,
-		"rootNamespace":         m.Spec.Istiod.Namespace,
+		"rootNamespace":         t.spec.Istiod.Namespace,
 		"trustDomain":           objects.TrustDomain,
 		"outboundTrafficPolicy": map[string]any{"mode": OutboundAllowAny},
 	}
@@ -201,31 +201,22 @@ func meshConfigBase(m *Mesh, cp *controlPlane) map[string]any {
 
 // effectiveMeshConfig is the mesh config meshrender renders for a control
 // plane: its base with the spec's fields merged over it.
-func effectiveMeshConfig(m *Mesh, cp *controlPlane) map[string]any {
-	return mergeUnder(meshConfigBase(m, cp), m.Spec.MeshConfig.fields())
-}
-
-// trustDomain is the mesh's trust domain: the spec's, else the one
-// meshConfigBase writes.
-func trustDomain(m *Mesh) string {
-	if td, ok := m.Spec.MeshConfig.fields()["trustDomain"].(string); ok && td != "" {
-		return td
-	}
-	return objects.TrustDomain
+func effectiveMeshConfig(t *topology, cp *controlPlane) map[string]any {
+	return mergeUnder(meshConfigBase(t, cp), t.meshConfig)
 }
 
 // proxyConfigJSON is the mesh's default proxy config, defaultConfig, for
 // the proxies of a control plane, as the compact JSON pilot-agent reads
 // from PROXY_CONFIG, keys sorted: what sidecars get from the mesh config,
 // gateways get from the variable.
-func proxyConfigJSON(m *Mesh, cp *controlPlane) (string, error) {
-	data, err := json.Marshal(effectiveMeshConfig(m, cp)["defaultConfig"])
+func proxyConfigJSON(t *topology, cp *controlPlane) (string, error) {
+	data, err := json.Marshal(effectiveMeshConfig(t, cp)["defaultConfig"])
 	return string(data), err
 }
 
 // meshConfigDocument returns the mesh config document for a control
 // plane's ConfigMap istio[-<revision>].
-func meshConfigDocument(m *Mesh, cp *controlPlane) (string, error) {
-	out, err := yamlenc.Marshal(effectiveMeshConfig(m, cp))
+func meshConfigDocument(t *topology, cp *controlPlane) (string, error) {
+	out, err := yamlenc.Marshal(effectiveMeshConfig(t, cp))
 	return string(out), err
 }

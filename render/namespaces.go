@@ -41,15 +41,8 @@ func LabelsOnly(annotations map[string]string) bool {
 	return ok
 }
 
-func (s *MeshSpec) validateNamespaces(p *problems) {
-	// meshrender's own namespaces: nothing is injected there.
-	owned := map[string]bool{s.Istiod.Namespace: true, s.CNI.Namespace: true}
-	for _, g := range ingressGateways(s) {
-		owned[g.namespace] = true
-	}
-	if *s.Egress.Enabled {
-		owned[s.Egress.Namespace] = true
-	}
+func (t *topology) validateNamespaces(p *problems) {
+	s := t.spec
 	seen := map[string]int{}
 	for i, ns := range s.Namespaces {
 		f := fmt.Sprintf("spec.namespaces[%d]", i)
@@ -58,7 +51,7 @@ func (s *MeshSpec) validateNamespaces(p *problems) {
 			p.add(f+".name", "must not be empty")
 		case slices.Contains(systemNamespaces, ns.Name):
 			p.add(f+".name", "%q is a system namespace; its pods must not be injected", ns.Name)
-		case owned[ns.Name]:
+		case t.owns(ns.Name) || ns.Name == s.CNI.Namespace:
 			p.add(f+".name", "%q is one of meshrender's own namespaces, where nothing is injected", ns.Name)
 		default:
 			for _, msg := range validation.IsDNS1123Label(ns.Name) {
@@ -81,7 +74,7 @@ func (s *MeshSpec) validateNamespaces(p *problems) {
 		case ns.Revision == "":
 			p.add(f+".revision", "must name a revision or tag (or set istioInjection)")
 		default:
-			s.validateFollowedRevision(p, f+".revision", ns.Revision)
+			t.validateFollowedRevision(p, f+".revision", ns.Revision)
 		}
 	}
 	if len(s.Tags) > 0 && !s.injecting() {
@@ -91,26 +84,35 @@ func (s *MeshSpec) validateNamespaces(p *problems) {
 
 // namespaceComponents plans the application namespaces' labels, in the
 // data-plane layer: they join the mesh once the control planes that
-// inject them run.
-func namespaceComponents(m *Mesh, _ *problems) []Component {
-	s := &m.Spec
-	if len(s.Namespaces) == 0 {
-		return nil
+// inject them run. With network isolation, each namespace's policies
+// are in policies/<namespace>.
+func namespaceComponents(t *topology) []component {
+	s := t.spec
+	var out []component
+	if len(s.Namespaces) > 0 {
+		namespaces := slices.Clone(s.Namespaces)
+		instance := t.mesh.Metadata.Name
+		out = append(out, component{
+			Name:  string(LayerDataPlane) + "/namespaces",
+			Field: "spec.namespaces",
+			Layer: LayerDataPlane,
+			Build: func() ([]typedObject, error) {
+				out := make([]typedObject, len(namespaces))
+				for i, ns := range namespaces {
+					out[i] = applicationNamespace(ns, instance)
+				}
+				return out, nil
+			},
+		})
 	}
-	namespaces := slices.Clone(s.Namespaces)
-	instance := m.Metadata.Name
-	return []Component{{
-		Name:  string(LayerDataPlane) + "/namespaces",
-		Field: "spec.namespaces",
-		Layer: LayerDataPlane,
-		Build: func() ([]TypedObject, error) {
-			out := make([]TypedObject, len(namespaces))
-			for i, ns := range namespaces {
-				out[i] = applicationNamespace(ns, instance)
-			}
-			return out, nil
-		},
-	}}
+	if s.networkPolicies() {
+		for _, np := range s.NetworkPolicy.Namespaces {
+			out = append(out, policyComponent(LayerPolicies, np.Name, "spec.networkPolicy", func() []typedObject {
+				return applicationNetworkPolicies(s, t.meta(t.clusterWide.version), np)
+			}))
+		}
+	}
+	return out
 }
 
 // applicationNamespace is the part of an application namespace meshrender

@@ -132,7 +132,8 @@ const (
 // istiodNetworkPolicies let into istiod's pods, of every revision, what
 // Istio needs: xDS and certificates from every pod of the cluster,
 // webhook calls from the API server, monitoring from its namespace.
-func istiodNetworkPolicies(s *MeshSpec, meta objects.Meta) []TypedObject {
+func (t *topology) istiodNetworkPolicies(meta objects.Meta) []typedObject {
+	s := t.spec
 	n := &s.NetworkPolicy
 	rules := []networkingv1.NetworkPolicyIngressRule{
 		netpol.Rule(netpol.AnyPod(), portXDS, portXDSTLS),
@@ -141,16 +142,24 @@ func istiodNetworkPolicies(s *MeshSpec, meta objects.Meta) []TypedObject {
 	if n.MonitoringNamespace != "" {
 		rules = append(rules, netpol.Rule(netpol.Namespace(n.MonitoringNamespace), portMonitoring))
 	}
-	return []TypedObject{
-		netpol.DenyByDefault(meta, s.Istiod.Namespace),
-		netpol.Allow(meta, s.Istiod.Namespace, "istiod", map[string]string{naming.LabelApp: "istiod"}, rules...),
+	return append(t.denyByDefault(meta, s.Istiod.Namespace, istiodField),
+		netpol.Allow(meta, s.Istiod.Namespace, "istiod", map[string]string{naming.LabelApp: "istiod"}, rules...))
+}
+
+// denyByDefault is deny-by-default in a namespace meshrender owns, from
+// its first owner alone, so that a namespace shared by istiod and a
+// gateway gets it once.
+func (t *topology) denyByDefault(meta objects.Meta, namespace, owner string) []typedObject {
+	if ns := t.namespace(namespace); ns == nil || ns.field != owner {
+		return nil
 	}
+	return []typedObject{netpol.DenyByDefault(meta, namespace)}
 }
 
 // gatewayNetworkPolicy lets into a gateway's pods its Service's target
 // ports from from (nil for anywhere) and the status port, and its
 // metrics from the monitoring namespace.
-func gatewayNetworkPolicy(s *MeshSpec, meta objects.Meta, namespace, name string, pods map[string]string, ports []GatewayPort, from []networkingv1.NetworkPolicyPeer) TypedObject {
+func gatewayNetworkPolicy(s *MeshSpec, meta objects.Meta, namespace, name string, pods map[string]string, ports []GatewayPort, from []networkingv1.NetworkPolicyPeer) typedObject {
 	var targets []int32
 	for _, p := range ports {
 		targets = append(targets, p.TargetPort)
@@ -168,8 +177,8 @@ func gatewayNetworkPolicy(s *MeshSpec, meta objects.Meta, namespace, name string
 
 // applicationNetworkPolicies are the reference architecture's policies
 // of one application namespace.
-func applicationNetworkPolicies(s *MeshSpec, meta objects.Meta, np NamespacePolicy) []TypedObject {
-	var out []TypedObject
+func applicationNetworkPolicies(s *MeshSpec, meta objects.Meta, np NamespacePolicy) []typedObject {
+	var out []typedObject
 	if *np.DenyByDefault {
 		out = append(out, netpol.DenyByDefault(meta, np.Name))
 	}

@@ -28,12 +28,12 @@ func (o *Object) key() objects.Key {
 }
 
 // identity is what an overlay target selects on.
-func (o *Object) identity() overlays.Identity {
-	group, version, ok := strings.Cut(o.APIVersion, "/")
+func identity(k objects.Key) overlays.Identity {
+	group, version, ok := strings.Cut(k.APIVersion, "/")
 	if !ok {
-		group, version = "", o.APIVersion
+		group, version = "", k.APIVersion
 	}
-	return overlays.Identity{Group: group, Version: version, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace}
+	return overlays.Identity{Group: group, Version: version, Kind: k.Kind, Name: k.Name, Namespace: k.Namespace}
 }
 
 // namespacedName is namespace/name, or the name of a cluster-scoped object.

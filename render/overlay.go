@@ -1,13 +1,13 @@
 package render
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -31,32 +31,27 @@ func compileOverlays(p *problems, patches []Overlay) *overlays.Set {
 	return set
 }
 
-// patched prints every object, patches those an overlay may select as
-// kyaml nodes and prints them again. The result is not in install order:
-// a patch may rename an object.
-func (c *checked) patched(typed []built) ([]Object, error) {
-	goTypes := map[objects.Key]reflect.Type{}
-	for _, b := range typed {
-		t := reflect.TypeOf(b.obj).Elem()
-		if _, printed := b.obj.(*objects.Printed); printed {
-			t = reflect.TypeFor[apiextensionsv1.CustomResourceDefinition]() // the only kind printed ahead
-		}
-		goTypes[b.key()] = t
-	}
-	var objs []Object
-	if err := encodeInOrder(typed, func(o Object) error {
-		o.YAML = bytes.Clone(o.YAML)
-		objs = append(objs, o)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+// patch applies the overlays to the objects they may select, printed
+// and parsed as kyaml nodes, and returns every object the overlays leave,
+// the patched ones printed again. The result is not in install order: a
+// patch may rename an object.
+func (c *checked) patch(typed []built) ([]built, error) {
 	var items []overlays.Item
-	for i, o := range objs {
-		if !c.overlays.MayMatch(o.identity()) {
+	for i, b := range typed {
+		if !c.overlays.MayMatch(identity(b.key())) {
 			continue
 		}
-		node, err := yaml.Parse(string(o.YAML))
+		var printed []byte
+		if p, ok := b.obj.(*objects.Printed); ok {
+			printed = p.YAML
+		} else {
+			var err error
+			if printed, err = yamlenc.AppendManifest(nil, b.obj); err != nil {
+				k := b.key()
+				return nil, fmt.Errorf("encoding %s %s: %w", k.Kind, namespacedName(k.Namespace, k.Name), err)
+			}
+		}
+		node, err := yaml.Parse(string(printed))
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +69,7 @@ func (c *checked) patched(typed []built) ([]Object, error) {
 		}
 		return nil, overlayErrors(list)
 	}
-	keep := make([]bool, len(objs))
+	keep := make([]bool, len(typed))
 	for i := range keep {
 		keep[i] = true
 	}
@@ -83,8 +78,8 @@ func (c *checked) patched(typed []built) ([]Object, error) {
 	}
 	var p problems
 	for _, it := range patched {
-		o := &objs[it.Ref]
-		before := o.key()
+		b := &typed[it.Ref]
+		before := b.key()
 		raw, err := it.Node.MarshalJSON()
 		if err != nil {
 			return nil, err
@@ -98,39 +93,48 @@ func (c *checked) patched(typed []built) ([]Object, error) {
 			p.add("spec.overlays", "the patched %s %s has apiVersion %q and kind %q; overlays may not change an object's apiVersion or kind", before.Kind, namespacedName(before.Namespace, before.Name), meta.APIVersion, meta.Kind)
 			continue
 		}
-		o.Namespace, o.Name = meta.Namespace, meta.Name
-		if msgs := checkPatched(raw, goTypes[before], o.Kind, before.Namespace != ""); len(msgs) > 0 {
+		if msgs := checkPatched(raw, goType(b.obj), before.Kind, before.Namespace != ""); len(msgs) > 0 {
 			for i, m := range msgs {
 				// A message may hold the patched value; keep it short.
 				if len(m) > maxProblemText {
 					msgs[i] = typecheck.PrefixOf(m, maxProblemText) + "…"
 				}
 			}
-			p.addText("spec.overlays", fmt.Sprintf("the patched %s %s no longer fits its API: %s", o.Kind, namespacedName(o.Namespace, o.Name), strings.Join(msgs, "; ")))
+			p.addText("spec.overlays", fmt.Sprintf("the patched %s %s no longer fits its API: %s", before.Kind, namespacedName(meta.Namespace, meta.Name), strings.Join(msgs, "; ")))
 			continue
 		}
-		if o.YAML, err = yamlenc.Manifest(nil, raw); err != nil {
+		printed, err := yamlenc.Manifest(nil, raw)
+		if err != nil {
 			return nil, err
 		}
+		b.obj = &objects.Printed{
+			TypeMeta:   metav1.TypeMeta{APIVersion: before.APIVersion, Kind: before.Kind},
+			ObjectMeta: metav1.ObjectMeta{Namespace: meta.Namespace, Name: meta.Name},
+			YAML:       printed,
+		}
+		b.id.Namespace, b.id.Name = meta.Namespace, meta.Name
+		b.patched = true
 		keep[it.Ref] = true
-	}
-	var out []Object
-	seen := map[objects.Key]bool{}
-	for i, o := range objs {
-		if !keep[i] {
-			continue
-		}
-		if k := o.key(); seen[k] {
-			p.add("spec.overlays", "after patching, two objects are %s %s; an overlay renamed one onto another", o.Kind, namespacedName(o.Namespace, o.Name))
-		} else {
-			seen[k] = true
-		}
-		out = append(out, o)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
+	out := typed[:0]
+	for i, b := range typed {
+		if keep[i] {
+			out = append(out, b)
+		}
+	}
 	return out, nil
+}
+
+// goType is the Go type an object decodes into; the only kind printed
+// ahead of time is the CustomResourceDefinition.
+func goType(obj typedObject) reflect.Type {
+	if _, printed := obj.(*objects.Printed); printed {
+		return reflect.TypeFor[apiextensionsv1.CustomResourceDefinition]()
+	}
+	return reflect.TypeOf(obj).Elem()
 }
 
 // maxProblemText is the most of one problem an overlay error shows.

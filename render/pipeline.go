@@ -15,22 +15,25 @@ import (
 )
 
 // checked is a defaulted mesh that passed validation, with what checking
-// it produced: its components and its compiled overlays.
+// it produced: its topology, its components and its compiled overlays.
 type checked struct {
-	mesh       *Mesh
-	components []Component
+	topology   *topology
+	components []component
 	// overlays is nil when the mesh has none.
 	overlays *overlays.Set
 }
 
 // built is a typed object, its identity and the component it belongs to.
 type built struct {
-	obj       TypedObject
+	obj       typedObject
 	id        objects.Key
-	component *Component
+	component *component
+	// patched says an overlay changed the object; obj is then its
+	// printed YAML.
+	patched bool
 }
 
-func newBuilt(obj TypedObject, c *Component) built {
+func newBuilt(obj typedObject, c *component) built {
 	tm := obj.GetObjectKind()
 	gvk := tm.GroupVersionKind()
 	return built{obj: obj, component: c, id: objects.Key{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}}
@@ -38,40 +41,32 @@ func newBuilt(obj TypedObject, c *Component) built {
 
 func (b built) key() objects.Key { return b.id }
 
-// emit runs the pipeline: build every component, encode the objects,
-// apply the overlays, put everything in install order and hand it to
-// sink. The YAML sink receives is valid only during the call.
-func (c *checked) emit(sink func(Object) error) error {
-	return c.emitSized(nil, sink)
-}
-
-// emitSized is emit, telling grow first, when it is not nil, about how
-// many bytes of YAML the objects take, so the caller can allocate once.
-func (c *checked) emitSized(grow func(n int), sink func(Object) error) error {
+// emit is the one way a mesh is rendered: build every component, patch
+// what the overlays select, put everything in install order, refuse two
+// objects of one identity, and print the objects on all cores, handing
+// them to sink in order. Only the objects an overlay may select are
+// printed ahead, so memory stays bounded however large the mesh. grow,
+// when it is not nil, is told first about how many bytes of YAML the
+// objects take, so the caller can allocate once. The YAML sink receives
+// is valid only during the call.
+func (c *checked) emit(grow func(n int), sink func(Object) error) error {
 	typed, err := c.build()
 	if err != nil {
+		return err
+	}
+	if c.overlays != nil {
+		if typed, err = c.patch(typed); err != nil {
+			return err
+		}
+	}
+	sortBuilt(typed)
+	if err := checkDuplicates(typed); err != nil {
 		return err
 	}
 	if grow != nil {
 		grow(sizeHint(typed))
 	}
-	if c.overlays == nil {
-		// Nothing can rename an object: order first, then print and
-		// stream in order without holding the whole output.
-		sortBuilt(typed)
-		return encodeInOrder(typed, sink)
-	}
-	objs, err := c.patched(typed)
-	if err != nil {
-		return err
-	}
-	slices.SortStableFunc(objs, func(a, b Object) int { return objects.Compare(a.key(), b.key()) })
-	for _, o := range objs {
-		if err := sink(o); err != nil {
-			return err
-		}
-	}
-	return nil
+	return encodeInOrder(typed, sink)
 }
 
 // build runs every component's build function, on all cores, and adds
@@ -96,7 +91,8 @@ func (c *checked) build() ([]built, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	meta := meshMeta(c.mesh, c.mesh.Spec.clusterWide().version)
+	t := c.topology
+	meta := t.meta(t.clusterWide.version)
 	for _, ns := range namespaces(c.components) {
 		results = append(results, []built{newBuilt(ns.object(meta), ns.component)})
 	}

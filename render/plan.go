@@ -1,13 +1,16 @@
 package render
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
-// planner plans the components of one part of the mesh from the
-// defaulted, valid Mesh, and reports what only planning can see, such as
-// two gateways that would share a namespace.
-type planner func(m *Mesh, p *problems) []Component
+// planner plans the components of one part of the mesh from its
+// topology. It runs once the mesh is valid, so it reports nothing.
+type planner func(t *topology) []component
 
 // planners is the plan: every part of the mesh, in the order its
 // components are listed. Adding a component to meshrender is adding its
@@ -17,50 +20,30 @@ var planners = []planner{
 	controlPlaneComponents,
 	cniComponents,
 	namespaceComponents,
-	ingressComponents,
-	egressComponents,
-	policyComponents,
+	gatewayComponents,
+	issuerComponents,
 }
 
-// plan lists every component of a defaulted mesh whose fields are valid.
-func plan(m *Mesh, p *problems) []Component {
-	var out []Component
+// plan lists every component of a valid mesh. Components of one name,
+// such as the policies of a namespace that istiod and a gateway share,
+// are one component: its objects are all their objects. A component
+// that breaks the component model is a bug in a planner, reported like
+// any problem rather than rendered wrong.
+func plan(t *topology, p *problems) []component {
+	var out []component
+	index := map[string]int{}
 	for _, planComponents := range planners {
-		out = append(out, planComponents(m, p)...)
-	}
-	checkComponents(p, out)
-	return out
-}
-
-// checkComponents holds planners to the component model: unique names,
-// each under its layer. A failure here is a bug in a planner, reported
-// like any problem rather than rendered wrong.
-func checkComponents(p *problems, components []Component) {
-	seen := map[string]bool{}
-	// owner is, for each namespace, the first component that owns it and
-	// the level it gives it.
-	type owner struct {
-		field string
-		level PodSecurity
-	}
-	owners := map[string]owner{}
-	for _, c := range components {
-		for _, ns := range c.Namespaces {
-			first, ok := owners[ns.Name]
-			if !ok {
-				owners[ns.Name] = owner{c.Field, ns.PodSecurity}
+		for _, c := range planComponents(t) {
+			i, seen := index[c.Name]
+			if !seen {
+				index[c.Name] = len(out)
+				out = append(out, c)
 				continue
 			}
-			if first.level != ns.PodSecurity {
-				p.add(c.Field, "namespace %q is Pod Security %s for %s but %s for %s; they cannot share it", ns.Name, first.level, first.field, ns.PodSecurity, c.Field)
-			}
+			out[i] = out[i].merge(c, p)
 		}
 	}
-	for _, c := range components {
-		if seen[c.Name] {
-			p.add("(plan)", "two components are named %q", c.Name)
-		}
-		seen[c.Name] = true
+	for _, c := range out {
 		if c.Layer.Rank() == len(Layers) {
 			p.add("(plan)", "component %q is in unknown layer %q", c.Name, c.Layer)
 		}
@@ -71,4 +54,61 @@ func checkComponents(p *problems, components []Component) {
 			p.add("(plan)", "component %q has no build function", c.Name)
 		}
 	}
+	return out
+}
+
+// merge adds what another planner planned under c's name to c.
+func (c component) merge(other component, p *problems) component {
+	if other.Layer != c.Layer {
+		p.add("(plan)", "component %q is in layers %q and %q", c.Name, c.Layer, other.Layer)
+		return c
+	}
+	c.Namespaces = append(slices.Clip(c.Namespaces), other.Namespaces...)
+	first, second := c.Build, other.Build
+	if first == nil || second == nil {
+		c.Build = nil // reported by plan
+		return c
+	}
+	c.Build = func() ([]typedObject, error) {
+		a, err := first()
+		if err != nil {
+			return nil, err
+		}
+		b, err := second()
+		if err != nil {
+			return nil, err
+		}
+		return append(slices.Clip(a), b...), nil
+	}
+	return c
+}
+
+// policyComponent is a component of one namespace's objects in a layer
+// after the gateways: <layer>/<part>.
+func policyComponent(layer Layer, part, field string, build func() []typedObject) component {
+	return component{
+		Name:  string(layer) + "/" + part,
+		Field: field,
+		Layer: layer,
+		Build: func() ([]typedObject, error) { return build(), nil },
+	}
+}
+
+// checkDuplicates reports two objects of one identity among objects in
+// install order, which a server-side apply would silently make one.
+func checkDuplicates(sorted []built) error {
+	var p problems
+	for i := 1; i < len(sorted); i++ {
+		a, b := sorted[i-1], sorted[i]
+		if objects.Compare(a.key(), b.key()) != 0 {
+			continue
+		}
+		k := b.key()
+		field, what := a.component.Field, fmt.Sprintf("%s %s is rendered twice, by %s and %s", k.Kind, namespacedName(k.Namespace, k.Name), a.component.Name, b.component.Name)
+		if a.patched || b.patched {
+			field, what = "spec.overlays", fmt.Sprintf("after patching, two objects are %s %s; an overlay renamed one onto another", k.Kind, namespacedName(k.Namespace, k.Name))
+		}
+		p.addText(field, what)
+	}
+	return p.err()
 }

@@ -4,18 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"slices"
 )
 
 // Render defaults and validates m, then returns every object of the mesh
 // in install order. m itself is not changed. An invalid config returns a
 // *ValidationError listing every problem.
-func Render(m Mesh) ([]Object, error) {
-	c, err := prepare(m)
+func Render(m Mesh, opts ...Option) ([]Object, error) {
+	c, err := prepare(m, opts)
 	if err != nil {
 		return nil, err
 	}
 	var objs []Object
-	err = c.emit(func(o Object) error {
+	err = c.emit(nil, func(o Object) error {
 		// The caller owns what Render returns; the YAML the sink sees is
 		// a scratch buffer or, for CRDs, the binary's read-only data.
 		o.YAML = bytes.Clone(o.YAML)
@@ -25,15 +26,24 @@ func Render(m Mesh) ([]Object, error) {
 	return objs, err
 }
 
-// Write renders m and writes it to w as one YAML stream, without holding
-// the whole output in memory. Nothing is written unless m is valid.
-func Write(w io.Writer, m Mesh) error {
-	c, err := prepare(m)
+// Write renders m and writes it to w as one YAML stream, documents
+// separated by "---", without holding the whole output in memory (a
+// *bytes.Buffer is grown once, to about the size of the output). Nothing
+// is written unless m is valid.
+func Write(w io.Writer, m Mesh, opts ...Option) error {
+	c, err := prepare(m, opts)
 	if err != nil {
 		return err
 	}
+	if buf, ok := w.(*bytes.Buffer); ok {
+		return c.emit(buf.Grow, func(o Object) error {
+			buf.WriteString(separator)
+			buf.Write(o.YAML)
+			return nil
+		})
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := c.emit(func(o Object) error {
+	if err := c.emit(nil, func(o Object) error {
 		bw.WriteString(separator)
 		_, err := bw.Write(o.YAML)
 		return err
@@ -43,51 +53,53 @@ func Write(w io.Writer, m Mesh) error {
 	return bw.Flush()
 }
 
-// YAML renders m as one YAML stream, documents separated by "---".
-func YAML(m Mesh) ([]byte, error) {
-	c, err := prepare(m)
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	err = c.emitSized(func(n int) { out = make([]byte, 0, n) }, func(o Object) error {
-		out = append(out, separator...)
-		out = append(out, o.YAML...)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 const separator = "---\n"
 
-// WriteYAML writes objects as one YAML stream.
-func WriteYAML(w io.Writer, objs []Object) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	for _, o := range objs {
-		bw.WriteString(separator)
-		bw.Write(o.YAML)
-	}
-	return bw.Flush()
+// Option changes one render beyond what the mesh says.
+type Option func(*settings)
+
+// settings are what the options set.
+type settings struct {
+	overlays  []Overlay
+	defaulted *Mesh
 }
 
-// Prepare returns a defaulted copy of m, or the validation errors that
-// keep it from rendering.
-func Prepare(m Mesh) (*Mesh, error) {
-	c, err := prepare(m)
-	if err != nil {
-		return nil, err
-	}
-	return c.mesh, nil
+// WithOverlays applies overlays after the mesh's own, for what the
+// caller's tool needs of the output, such as leaving a field to the
+// controller that sets it. Their problems are reported under
+// spec.overlays, numbered after the mesh's own.
+func WithOverlays(overlays ...Overlay) Option {
+	return func(s *settings) { s.overlays = append(s.overlays, overlays...) }
 }
 
-// prepare defaults a copy of m and checks it.
-func prepare(m Mesh) (*checked, error) {
+// Defaulted stores in dst the defaulted mesh the objects are rendered
+// from, such as its name when the config gave none. dst is left as it
+// is when the mesh is invalid.
+func Defaulted(dst *Mesh) Option {
+	return func(s *settings) { s.defaulted = dst }
+}
+
+// prepare defaults a copy of m and checks it, with the overlays the
+// options add.
+func prepare(m Mesh, opts []Option) (*checked, error) {
+	var set settings
+	for _, o := range opts {
+		o(&set)
+	}
 	mesh := m.DeepCopy()
 	if err := mesh.Default(); err != nil {
 		return nil, err
 	}
-	return mesh.check()
+	patches := mesh.Spec.Overlays
+	if len(set.overlays) > 0 {
+		patches = slices.Concat(patches, set.overlays)
+	}
+	c, err := mesh.check(patches)
+	if err != nil {
+		return nil, err
+	}
+	if set.defaulted != nil {
+		*set.defaulted = *mesh.DeepCopy()
+	}
+	return c, nil
 }

@@ -5,8 +5,6 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/util/validation"
-
-	"github.com/meshrender/meshrender/render/internal/istiod"
 )
 
 // IstioReleases are the Istio releases meshrender renders, oldest first;
@@ -59,82 +57,9 @@ type MeshNamespace struct {
 // istio.io/rev label.
 const DefaultTag = "default"
 
-// controlPlane is one revision as the renderer sees it, whether it comes
-// from spec.revisions or, without them, from spec.revision.
-type controlPlane struct {
-	// revision is "" for the control plane without a revision.
-	revision string
-	version  string
-	digests  map[string]string
-	// field is where the control plane comes from, for errors.
-	field string
-	// tags are the tags that name it, sorted.
-	tags []string
-}
-
-// names derives the control plane's object names.
-func (cp *controlPlane) names(s *MeshSpec) istiod.Names {
-	return istiod.Names{Revision: cp.revision, NS: s.Istiod.Namespace}
-}
-
 // multiRevision reports whether the mesh lists its control planes in
 // spec.revisions, each in a component of its own.
 func (s *MeshSpec) multiRevision() bool { return len(s.Revisions) > 0 }
-
-// controlPlanes lists the control planes of a defaulted mesh in spec
-// order.
-func (s *MeshSpec) controlPlanes() []*controlPlane {
-	var out []*controlPlane
-	if !s.multiRevision() {
-		out = []*controlPlane{{revision: s.Revision, version: s.Version, field: "spec.revision"}}
-	}
-	for i, r := range s.Revisions {
-		out = append(out, &controlPlane{revision: r.Name, version: r.Version, digests: r.Digests, field: fmt.Sprintf("spec.revisions[%d]", i)})
-	}
-	for _, tag := range sortedKeys(s.Tags) {
-		for _, cp := range out {
-			if cp.revision != "" && cp.revision == s.Tags[tag] {
-				cp.tags = append(cp.tags, tag)
-			}
-		}
-	}
-	return out
-}
-
-// resolve finds the control plane a revision or tag names; "" is the
-// default control plane.
-func (s *MeshSpec) resolve(ref string) *controlPlane {
-	cps := s.controlPlanes()
-	if ref == "" {
-		return s.defaultControlPlane(cps)
-	}
-	if rev, ok := s.Tags[ref]; ok {
-		ref = rev
-	}
-	for _, cp := range cps {
-		if cp.revision != "" && cp.revision == ref {
-			return cp
-		}
-	}
-	return nil
-}
-
-// defaultControlPlane is the one gateways follow unless they say
-// otherwise: the one the default tag names, or the only one.
-func (s *MeshSpec) defaultControlPlane(cps []*controlPlane) *controlPlane {
-	if rev, ok := s.Tags[DefaultTag]; ok {
-		for _, cp := range cps {
-			if cp.revision == rev {
-				return cp
-			}
-		}
-		return nil
-	}
-	if len(cps) == 1 {
-		return cps[0]
-	}
-	return nil
-}
 
 // injectsByDefault reports whether some control plane injects namespaces
 // labelled istio-injection=enabled: the one without a revision, or the
@@ -146,57 +71,18 @@ func (s *MeshSpec) injectsByDefault() bool {
 	return !s.multiRevision() && s.Revision == ""
 }
 
-// clusterWide is the control plane the objects the cluster has once
-// follow (the namespaces, the mesh-wide policy, istio-cni): the default
-// control plane, else the one of the newest release. So installing a
-// canary revision adds its own objects and changes nothing the cluster
-// runs; moving the default tag moves istio-cni too, in place, as
-// upstream upgrades it.
-func (s *MeshSpec) clusterWide() *controlPlane {
-	cps := s.controlPlanes()
-	if cp := s.defaultControlPlane(cps); cp != nil {
-		return cp
-	}
-	var out *controlPlane
-	for _, cp := range cps {
-		if out == nil || slices.Index(IstioReleases, cp.version) > slices.Index(IstioReleases, out.version) {
-			out = cp
-		}
-	}
-	return out
-}
-
-// image is the reference of one of a control plane's images: pinned by
-// the revision's digest, else by spec.registry's, else tagged with
-// spec.registry.tag or the revision's release.
-func (s *MeshSpec) image(cp *controlPlane, name string) string {
-	r := s.Registry
-	if d, ok := cp.digests[name]; ok {
-		return r.Hub + "/" + name + "@" + d
-	}
-	r.Tag = s.imageTag(cp)
-	return r.Image(name)
-}
-
-// imageTag is the tag of a control plane's images, when they are tagged.
-func (s *MeshSpec) imageTag(cp *controlPlane) string {
-	if s.Registry.Tag != "" {
-		return s.Registry.Tag
-	}
-	return cp.version
-}
-
 // sharedVersion is the release every control plane runs, or "" when
 // they run different ones.
 func (s *MeshSpec) sharedVersion() string {
-	version := ""
-	for i, cp := range s.controlPlanes() {
-		if i > 0 && cp.version != version {
+	if !s.multiRevision() {
+		return s.Version
+	}
+	for _, r := range s.Revisions[1:] {
+		if r.Version != s.Revisions[0].Version {
 			return ""
 		}
-		version = cp.version
 	}
-	return version
+	return s.Revisions[0].Version
 }
 
 func (s *MeshSpec) setRevisionDefaults() {
@@ -208,7 +94,8 @@ func (s *MeshSpec) setRevisionDefaults() {
 }
 
 // validateRevisions checks the releases, the revisions and the tags.
-func (s *MeshSpec) validateRevisions(p *problems) {
+func (t *topology) validateRevisions(p *problems) {
+	s := t.spec
 	validateRelease(p, "spec.version", s.Version)
 	if !s.multiRevision() {
 		validateRevisionName(p, "spec.revision", s.Revision)
@@ -247,7 +134,7 @@ func (s *MeshSpec) validateRevisions(p *problems) {
 		}
 		p.add(f, "%q is not a revision; revisions are %q", rev, s.revisionNames())
 	}
-	s.validateImagesAcrossReleases(p)
+	t.validateImagesAcrossReleases(p)
 }
 
 // resolveRevisionName reports whether name is a revision of the mesh.
@@ -271,9 +158,10 @@ func (s *MeshSpec) revisionNames() []string {
 
 // validateImagesAcrossReleases refuses image settings that would give
 // revisions of different releases the same image.
-func (s *MeshSpec) validateImagesAcrossReleases(p *problems) {
+func (t *topology) validateImagesAcrossReleases(p *problems) {
+	s := t.spec
 	versions := map[string]bool{}
-	for _, cp := range s.controlPlanes() {
+	for _, cp := range t.planes {
 		versions[cp.version] = true
 	}
 	if len(versions) < 2 {
@@ -317,8 +205,9 @@ func validateRevisionName(p *problems, field, rev string) {
 
 // validateFollowedRevision checks a gateway's revision or tag; "" follows
 // the default control plane, which must then exist.
-func (s *MeshSpec) validateFollowedRevision(p *problems, field, ref string) {
-	if s.resolve(ref) != nil {
+func (t *topology) validateFollowedRevision(p *problems, field, ref string) {
+	s := t.spec
+	if t.resolve(ref) != nil {
 		return
 	}
 	if ref == "" {

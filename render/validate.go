@@ -12,33 +12,40 @@ import (
 )
 
 // Validate reports every problem that keeps m from rendering, each with
-// its field path. Call it after Default; Render does both.
+// its field path. m need not be defaulted: Validate checks a defaulted
+// copy, the mesh Render would render, and leaves m as it is.
 func (m *Mesh) Validate() error {
-	_, err := m.check()
+	_, err := prepare(*m, nil)
 	return err
 }
 
-// check validates a defaulted mesh and, when its fields are valid, plans
-// its components and compiles its overlays, each once, for the pipeline.
-func (m *Mesh) check() (*checked, error) {
+// check validates a defaulted mesh and, when it is valid, plans its
+// components and compiles its overlays (spec.overlays and those the
+// caller adds), each once, for the pipeline.
+func (m *Mesh) check(patches []Overlay) (*checked, error) {
+	t := newTopology(m)
 	var p problems
-	m.validateFields(&p)
-	var components []Component
+	t.validateFields(&p)
 	if len(p) == 0 {
-		// Planning derives names from the fields; with fields that
-		// failed, its messages would only repeat theirs.
-		components = plan(m, &p)
+		// The derived names and namespaces come from the fields; with
+		// fields that failed, their messages would only repeat theirs.
+		t.validateDerived(&p)
 	}
-	set := compileOverlays(&p, m.Spec.Overlays)
+	var components []component
+	if len(p) == 0 {
+		components = plan(t, &p)
+	}
+	set := compileOverlays(&p, patches)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	return &checked{mesh: m, components: components, overlays: set}, nil
+	return &checked{topology: t, components: components, overlays: set}, nil
 }
 
 // validateFields checks every field on its own and against the others, in
 // field order.
-func (m *Mesh) validateFields(p *problems) {
+func (t *topology) validateFields(p *problems) {
+	m := t.mesh
 	if m.APIVersion != APIVersion {
 		p.add("apiVersion", "must be %q, got %q", APIVersion, m.APIVersion)
 	}
@@ -53,20 +60,51 @@ func (m *Mesh) validateFields(p *problems) {
 	}
 	s := &m.Spec
 	validateProfile(p, s.Profile)
-	s.validateRevisions(p)
+	t.validateRevisions(p)
 	s.Registry.validate(p)
 	p.checkEnum("spec.mtls.mode", "MTLS.Mode", s.MTLS.Mode)
 	validateZones(p, s.Zones)
 	s.Istiod.validate(p)
 	s.Injection.validate(p)
 	s.validateCNI(p)
-	s.validateIngress(p)
-	s.validateExposureClasses(p)
-	s.validateEgress(p)
-	s.validateNamespaces(p)
+	t.validateIngress(p)
+	t.validateExposureClasses(p)
+	t.validateEgress(p)
+	t.validateNamespaces(p)
 	s.validateNetworkPolicy(p)
-	s.validateCertificates(p)
+	t.validateCertificates(p)
 	s.MeshConfig.validate(p, s.Istiod.Namespace)
+}
+
+// validateDerived checks what the fields derive once each is valid: the
+// gateways' namespaces, each a valid name of one gateway's own, and the
+// Pod Security level of every namespace meshrender owns.
+func (t *topology) validateDerived(p *problems) {
+	s := t.spec
+	ingress := t.ingress()
+	if len(ingress) > MaxGateways {
+		p.add("spec.exposureClasses", "%d zones and %d exposure classes make %d ingress gateways, more than the %d meshrender renders", len(s.Zones), len(s.ExposureClasses), len(ingress), MaxGateways)
+		return
+	}
+	owner := map[string]string{}
+	for _, g := range ingress {
+		for _, msg := range validation.IsDNS1123Label(g.namespace) {
+			p.add(g.field, "gateway namespace %q is not valid even with the zone hashed: %s", g.namespace, msg)
+		}
+		if other, ok := owner[g.namespace]; ok {
+			p.add(g.field, "gateway namespace %q is already used by the gateway of %s", g.namespace, other)
+			continue
+		}
+		owner[g.namespace] = g.field
+	}
+	if e := t.egress(); e != nil {
+		if other, ok := owner[e.namespace]; ok {
+			p.add("spec.egress.namespace", "%q also holds the ingress gateway of %s; give the egress gateway a namespace of its own", e.namespace, other)
+		}
+	}
+	for _, ns := range t.namespaces {
+		*p = append(*p, ns.conflicts...)
+	}
 }
 
 // Limits on the size of a mesh. The largest seed clusters span a handful

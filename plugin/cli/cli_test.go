@@ -26,12 +26,12 @@ func TestRenderDefaultMatchesLibrary(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	want, err := render.YAML(render.Mesh{})
-	if err != nil {
+	var want strings.Builder
+	if err := render.Write(&want, render.Mesh{}); err != nil {
 		t.Fatal(err)
 	}
-	if out != string(want) {
-		t.Error("meshrender render differs from render.YAML of the default mesh")
+	if out != want.String() {
+		t.Error("meshrender render differs from render.Write of the default mesh")
 	}
 }
 

@@ -67,7 +67,7 @@ func Run(in io.Reader, out io.Writer) error {
 	var p *placement
 	if err != nil {
 		fail("", "%v", err)
-	} else if objs, err := renderConfig(rl.functionConfig); err != nil {
+	} else if objs, mesh, err := renderConfig(rl.functionConfig); err != nil {
 		var ve *render.ValidationError
 		if errors.As(err, &ve) {
 			for _, fe := range ve.Errors {
@@ -76,7 +76,7 @@ func Run(in io.Reader, out io.Writer) error {
 		} else {
 			fail("", "%v", err)
 		}
-	} else if p, err = place(rl.items, objs, rl.functionConfig); err != nil {
+	} else if p, err = place(rl.items, objs, mesh.Metadata.Name); err != nil {
 		fail("", "%v", err)
 	}
 	w := &writer{out: out}
@@ -102,20 +102,23 @@ func Run(in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// renderConfig decodes the function config as a Mesh and renders it.
-func renderConfig(cfg *yaml.RNode) ([]render.Object, error) {
+// renderConfig decodes the function config as a Mesh and renders it,
+// returning its objects and the defaulted mesh.
+func renderConfig(cfg *yaml.RNode) ([]render.Object, render.Mesh, error) {
+	var mesh render.Mesh
 	if cfg == nil || cfg.IsNilOrEmpty() {
-		return nil, fmt.Errorf("no function config: meshrender needs a %s %s as its function config", render.APIVersion, render.Kind)
+		return nil, mesh, fmt.Errorf("no function config: meshrender needs a %s %s as its function config", render.APIVersion, render.Kind)
 	}
 	text, err := cfg.String()
 	if err != nil {
-		return nil, err
+		return nil, mesh, err
 	}
 	m, err := render.Decode([]byte(text))
 	if err != nil {
-		return nil, err
+		return nil, mesh, err
 	}
-	return render.Render(m)
+	objs, err := render.Render(m, render.Defaulted(&mesh))
+	return objs, mesh, err
 }
 
 // configIdentity names the function config in results.
@@ -172,15 +175,12 @@ type placement struct {
 // place works out the placement from identities alone: no rendered object
 // is parsed until it is written, but for a namespace the input holds
 // someone else's item of, whose annotations tell whether it is an
-// application namespace; that one is parsed once, here.
-func place(items []*item, objs []render.Object, cfg *yaml.RNode) (*placement, error) {
+// application namespace; that one is parsed once, here. instance is the
+// name of the mesh rendered.
+func place(items []*item, objs []render.Object, instance string) (*placement, error) {
 	index := make(map[identity]int, len(objs))
 	for i, o := range objs {
 		index[identity{o.APIVersion, o.Kind, o.Namespace, o.Name}] = i
-	}
-	instance := render.DefaultMeshName
-	if meta, err := cfg.GetMeta(); err == nil && meta.Name != "" {
-		instance = meta.Name
 	}
 	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]*yaml.RNode{}, dropped: map[int]bool{}}
 	placed := make([]bool, len(objs))

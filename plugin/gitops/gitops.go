@@ -113,18 +113,16 @@ func Write(repo string, m render.Mesh, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	mesh, err := render.Prepare(m)
+	var mesh render.Mesh
+	renderOpts := []render.Option{render.Defaulted(&mesh)}
+	if opts.Flavor == Flux {
+		renderOpts = append(renderOpts, render.WithOverlays(fluxWebhookOverlay()))
+	}
+	objs, err := render.Render(m, renderOpts...)
 	if err != nil {
 		return err
 	}
 	if err := checkName(mesh.Metadata.Name); err != nil {
-		return err
-	}
-	if opts.Flavor == Flux {
-		mesh.Spec.Overlays = append(mesh.Spec.Overlays, fluxWebhookOverlay())
-	}
-	objs, err := render.Render(*mesh)
-	if err != nil {
 		return err
 	}
 	tf, err := files(mesh.Metadata.Name, objs, opts)
