@@ -98,6 +98,7 @@ func ExampleImages() {
 		fmt.Println(ref)
 	}
 	// Output:
+	// busybox:1.28
 	// registry.corp.example/istio/pilot:1.30.3-distroless
 	// registry.corp.example/istio/proxyv2:1.30.3-distroless
 }

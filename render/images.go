@@ -116,24 +116,23 @@ func validateDigests(p *problems, field string, digests map[string]string) {
 	}
 }
 
-// Images returns every image the rendered objects' pods run, and the
-// proxy image every sidecar injector injects, sorted and without repeats:
-// the list to mirror into a private registry. Reading the objects rather
-// than the registry settings keeps it right when an overlay changes an
-// image.
+// Images returns every image the rendered objects' pods run, the proxy
+// image every sidecar injector injects, and the images its injection
+// templates name as they are (Istio's grpc-simple template runs
+// busybox:1.28), sorted and without repeats: the list to mirror into a
+// private registry. Reading the objects rather than the registry settings
+// keeps it right when an overlay changes an image.
 func Images(objs []Object) ([]string, error) {
 	var out []string
 	for _, o := range objs {
 		switch o.Kind {
 		case "Deployment", "DaemonSet", "StatefulSet", "Job":
 		case "ConfigMap":
-			image, err := injectedImage(o)
+			images, err := injectedImages(o)
 			if err != nil {
 				return nil, err
 			}
-			if image != "" {
-				out = append(out, image)
-			}
+			out = append(out, images...)
 			continue
 		default:
 			continue
@@ -161,22 +160,24 @@ func Images(objs []Object) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// injectedImage is the proxy image a sidecar injector's ConfigMap makes
-// istiod inject, built as istiod builds it from the values the templates
-// read: global.proxy.image as it is when it is a full reference, else
-// <global.hub>/<global.proxy.image>:<global.tag>[-<global.variant>]. It is
-// "" for any other ConfigMap.
-func injectedImage(o Object) (string, error) {
+// injectedImages are the images a sidecar injector's ConfigMap makes
+// istiod inject: the proxy, built as istiod builds it from the values the
+// templates read (global.proxy.image as it is when it is a full
+// reference, else <global.hub>/<global.proxy.image>:<global.tag>[-<global.variant>]),
+// and every image a template names literally. It is nothing for any
+// other ConfigMap.
+func injectedImages(o Object) ([]string, error) {
 	if !strings.HasPrefix(o.Name, "istio-sidecar-injector") {
-		return "", nil
+		return nil, nil
 	}
 	var cm struct {
 		Data struct {
 			Values string `json:"values"`
+			Config string `json:"config"`
 		} `json:"data"`
 	}
 	if err := yaml.Unmarshal(o.YAML, &cm); err != nil || cm.Data.Values == "" {
-		return "", err
+		return nil, err
 	}
 	var values struct {
 		Global struct {
@@ -185,11 +186,28 @@ func injectedImage(o Object) (string, error) {
 		} `json:"global"`
 	}
 	if err := json.Unmarshal([]byte(cm.Data.Values), &values); err != nil {
-		return "", fmt.Errorf("ConfigMap %s/%s: values: %w", o.Namespace, o.Name, err)
+		return nil, fmt.Errorf("ConfigMap %s/%s: values: %w", o.Namespace, o.Name, err)
 	}
 	g := values.Global
-	if strings.Contains(g.Proxy.Image, "/") {
-		return g.Proxy.Image, nil
+	proxy := g.Proxy.Image
+	if !strings.Contains(proxy, "/") {
+		proxy = Registry{Hub: g.Hub, Tag: g.Tag, Variant: g.Variant}.Image(proxy)
 	}
-	return Registry{Hub: g.Hub, Tag: g.Tag, Variant: g.Variant}.Image(g.Proxy.Image), nil
+	var config struct {
+		Templates map[string]string `json:"templates"`
+	}
+	if err := yaml.Unmarshal([]byte(cm.Data.Config), &config); err != nil {
+		return nil, fmt.Errorf("ConfigMap %s/%s: config: %w", o.Namespace, o.Name, err)
+	}
+	out := []string{proxy}
+	for _, name := range sortedKeys(config.Templates) {
+		for _, m := range literalImage.FindAllStringSubmatch(config.Templates[name], -1) {
+			out = append(out, strings.Trim(m[1], `"'`))
+		}
+	}
+	return out, nil
 }
+
+// literalImage matches an image a template names as it is, not through
+// a template expression.
+var literalImage = regexp.MustCompile(`(?m)^\s*-?\s*image:\s*("[^"{}]+"|'[^'{}]+'|[^\s"'{}]+)\s*$`)

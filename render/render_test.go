@@ -479,6 +479,8 @@ func TestImagesIncludeWhatIsInjected(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		// Istio's grpc-simple injection template runs it as it is.
+		"busybox:1.28",
 		"docker.io/istio/pilot:1.30.2-distroless", "docker.io/istio/pilot:1.30.3-distroless",
 		"docker.io/istio/proxyv2:1.30.2-distroless", "docker.io/istio/proxyv2:1.30.3-distroless",
 	}

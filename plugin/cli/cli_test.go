@@ -102,7 +102,7 @@ func TestEndlessInputIsCutShort(t *testing.T) {
 func TestImages(t *testing.T) {
 	mesh := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {registry: {hub: r.example/istio, variant: distroless}}\n"
 	code, out, _ := run(t, mesh, "images", "-f", "-")
-	if code != ExitOK || out != "r.example/istio/pilot:1.30.3-distroless\nr.example/istio/proxyv2:1.30.3-distroless\n" {
+	if code != ExitOK || out != "busybox:1.28\nr.example/istio/pilot:1.30.3-distroless\nr.example/istio/proxyv2:1.30.3-distroless\n" {
 		t.Errorf("exit %d, images %q", code, out)
 	}
 	code, out, _ = run(t, validMesh, "images", "-f", "-")
