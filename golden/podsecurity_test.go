@@ -12,7 +12,7 @@ import (
 	psapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
-	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/ownership"
 )
 
 // podSecurity is the Pod Security admission's own evaluator, the code the
@@ -57,7 +57,7 @@ func TestPodTemplatesMeetPodSecurity(t *testing.T) {
 			for _, u := range objs {
 				switch u.GetKind() {
 				case "Namespace":
-					if render.LabelsOnly(u.GetAnnotations()) {
+					if ownership.LabelsOnly(u.GetAnnotations()) {
 						continue // an application's: its level is its team's
 					}
 					level, err := psapi.ParseLevel(u.GetLabels()[psapi.EnforceLevelLabel])

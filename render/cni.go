@@ -89,7 +89,7 @@ func cniComponents(t *topology) []component {
 		Build: func() ([]typedObject, error) { return cni.Objects(values), nil },
 	}
 	if ns := t.namespace(c.Namespace); ns != nil {
-		comp.Namespaces = []Namespace{ns.Namespace}
+		comp.Namespaces = []namespaceSpec{ns.namespaceSpec}
 	}
 	return []component{comp}
 }

@@ -44,23 +44,23 @@ func (l Layer) Rank() int {
 	return len(Layers)
 }
 
-// PodSecurity is a Pod Security Standards level, enforced on a namespace
+// podSecurity is a Pod Security Standards level, enforced on a namespace
 // by its pod-security.kubernetes.io labels.
-type PodSecurity string
+type podSecurity string
 
 // The Pod Security levels a rendered namespace may have.
 const (
-	PodSecurityRestricted PodSecurity = "restricted"
-	PodSecurityBaseline   PodSecurity = "baseline"
-	PodSecurityPrivileged PodSecurity = "privileged"
+	podSecurityRestricted podSecurity = "restricted"
+	podSecurityBaseline   podSecurity = "baseline"
+	podSecurityPrivileged podSecurity = "privileged"
 )
 
-// Namespace is a namespace a component owns: meshrender renders it, with
-// the component's Pod Security level and labels.
-type Namespace struct {
+// namespaceSpec is a namespace a component owns: meshrender renders it,
+// with the component's Pod Security level and labels.
+type namespaceSpec struct {
 	Name string
 	// PodSecurity is enforced, warned about and audited.
-	PodSecurity PodSecurity
+	PodSecurity podSecurity
 	// Labels are added to the namespace, such as the identity of the
 	// gateway it holds, for policies that select namespaces.
 	Labels map[string]string
@@ -85,7 +85,7 @@ type component struct {
 	// Namespaces are the namespaces the component owns, as the topology
 	// has them. A namespace two components own is rendered once, with
 	// the first one's name.
-	Namespaces []Namespace
+	Namespaces []namespaceSpec
 	// Build returns the component's objects. It is pure: it reads only
 	// what the planner captured from the mesh.
 	Build func() ([]typedObject, error)
@@ -94,7 +94,7 @@ type component struct {
 // namespaceLabels enforce a Pod Security level (warn and audit too, so a
 // patched pod template that breaks it is reported on apply) and keep
 // sidecar injection off in meshrender's own namespaces.
-func namespaceLabels(level PodSecurity) map[string]string {
+func namespaceLabels(level podSecurity) map[string]string {
 	return map[string]string{
 		"pod-security.kubernetes.io/enforce": string(level),
 		"pod-security.kubernetes.io/warn":    string(level),
@@ -106,7 +106,7 @@ func namespaceLabels(level PodSecurity) map[string]string {
 // componentNamespace is a namespace to render and the component it goes
 // with.
 type componentNamespace struct {
-	Namespace
+	namespaceSpec
 	component *component
 }
 
@@ -121,7 +121,7 @@ func namespaces(components []component) []componentNamespace {
 			j, seen := index[ns.Name]
 			if !seen {
 				index[ns.Name] = len(out)
-				out = append(out, componentNamespace{Namespace: Namespace{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: objects.Merge(ns.Labels)}, component: c})
+				out = append(out, componentNamespace{namespaceSpec: namespaceSpec{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: objects.Merge(ns.Labels)}, component: c})
 				continue
 			}
 			o := &out[j]

@@ -80,7 +80,7 @@ func controlPlaneComponents(t *topology) []component {
 		Name:       string(LayerControlPlane),
 		Field:      istiodField,
 		Layer:      LayerControlPlane,
-		Namespaces: []Namespace{t.namespace(s.Istiod.Namespace).Namespace},
+		Namespaces: []namespaceSpec{t.namespace(s.Istiod.Namespace).namespaceSpec},
 	}
 	sharedObjects := func() []typedObject {
 		objs := istiod.Shared(istiod.Values{

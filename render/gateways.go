@@ -24,7 +24,7 @@ func gatewayComponents(t *topology) []component {
 			Name:       string(LayerGateways) + "/" + g.namespace,
 			Field:      g.field,
 			Layer:      LayerGateways,
-			Namespaces: []Namespace{t.namespace(g.namespace).Namespace},
+			Namespaces: []namespaceSpec{t.namespace(g.namespace).namespaceSpec},
 			Build: func() ([]typedObject, error) {
 				var err error
 				if values.ProxyConfig, err = proxyConfig(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/internal/typecheck"
@@ -35,18 +34,6 @@ import (
 type MeshConfig struct {
 	// raw is a compact JSON object, or nil for none.
 	raw []byte
-}
-
-// ParseMeshConfig reads a mesh config from YAML or JSON, such as
-// "outboundTrafficPolicy: {mode: REGISTRY_ONLY}". It is checked when the
-// Mesh holding it is validated.
-func ParseMeshConfig(data []byte) (MeshConfig, error) {
-	raw, err := yaml.YAMLToJSONStrict(data)
-	if err != nil {
-		return MeshConfig{}, fmt.Errorf("mesh config: %w", err)
-	}
-	var c MeshConfig
-	return c, c.UnmarshalJSON(raw)
 }
 
 // MarshalJSON writes the mesh config as given.

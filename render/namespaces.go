@@ -8,16 +8,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/ownership"
 )
 
-// Annotations on an application namespace. meshrender renders the
-// namespace only to set its injection label: the namespace is the
-// team's, so no GitOps tool may delete it when it leaves the mesh.
+// Annotations on an application namespace that keep GitOps tools from
+// deleting it: it is the team's.
 const (
-	// AnnotationNamespaceLabels marks an application namespace whose
-	// injection label the named mesh sets, and nothing else of it.
-	AnnotationNamespaceLabels = "meshrender.dev/labels-for-mesh"
 	// fluxPrune disabled keeps Flux from deleting the namespace when it
 	// leaves the tree.
 	fluxPrune = "kustomize.toolkit.fluxcd.io/prune"
@@ -25,21 +21,6 @@ const (
 	// deleting it when it leaves the tree or the Application goes.
 	argoSyncOptions = "argocd.argoproj.io/sync-options"
 )
-
-// Injection labels of an application namespace; meshrender sets one of
-// them and removes the other.
-const (
-	LabelIstioInjection = "istio-injection"
-	LabelRevision       = objects.LabelRev
-)
-
-// LabelsOnly reports whether annotations mark a rendered object whose
-// labels are all meshrender sets of it: an application namespace, which
-// is someone else's and must never be replaced, pruned or deleted.
-func LabelsOnly(annotations map[string]string) bool {
-	_, ok := annotations[AnnotationNamespaceLabels]
-	return ok
-}
 
 func (t *topology) validateNamespaces(p *problems) {
 	s := t.spec
@@ -121,9 +102,9 @@ func namespaceComponents(t *topology) []component {
 // to whoever owns it; applied again with the other label, it moves the
 // namespace to another revision.
 func applicationNamespace(ns MeshNamespace, instance string) *corev1.Namespace {
-	labels := map[string]string{LabelRevision: ns.Revision}
+	labels := map[string]string{ownership.LabelRevision: ns.Revision}
 	if ns.IstioInjection {
-		labels = map[string]string{LabelIstioInjection: "enabled"}
+		labels = map[string]string{ownership.LabelIstioInjection: "enabled"}
 	}
 	return &corev1.Namespace{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
@@ -131,9 +112,9 @@ func applicationNamespace(ns MeshNamespace, instance string) *corev1.Namespace {
 			Name:   ns.Name,
 			Labels: labels,
 			Annotations: map[string]string{
-				AnnotationNamespaceLabels: instance,
-				fluxPrune:                 "disabled",
-				argoSyncOptions:           "Prune=false,Delete=false",
+				ownership.AnnotationNamespaceLabels: instance,
+				fluxPrune:                           "disabled",
+				argoSyncOptions:                     "Prune=false,Delete=false",
 			},
 		},
 	}

@@ -108,7 +108,7 @@ func (g *meshGateway) egress() bool { return g.set == GatewaySetEgress }
 
 // ownedNamespace is a namespace meshrender renders and owns.
 type ownedNamespace struct {
-	Namespace
+	namespaceSpec
 	// field is the first owner's spec field, for errors.
 	field string
 	// conflicts are owners that ask for another Pod Security level.
@@ -299,14 +299,14 @@ func (t *topology) egress() *meshGateway {
 // Pod Security level and the labels its owners give it.
 func (t *topology) deriveNamespaces() {
 	s := t.spec
-	t.own("spec.istiod", Namespace{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted})
+	t.own("spec.istiod", namespaceSpec{Name: s.Istiod.Namespace, PodSecurity: podSecurityRestricted})
 	if *s.CNI.Enabled && s.CNI.Namespace != DefaultCNINamespace {
 		// kube-system is the cluster's; a namespace of its own is the
 		// agent's, privileged as a node agent needs.
-		t.own("spec.cni", Namespace{Name: s.CNI.Namespace, PodSecurity: PodSecurityPrivileged})
+		t.own("spec.cni", namespaceSpec{Name: s.CNI.Namespace, PodSecurity: podSecurityPrivileged})
 	}
 	for _, g := range t.gateways {
-		ns := Namespace{Name: g.namespace, PodSecurity: PodSecurityRestricted}
+		ns := namespaceSpec{Name: g.namespace, PodSecurity: podSecurityRestricted}
 		if !g.egress() {
 			ns.Labels = t.gatewayNamespaceLabels(g.selector)
 		}
@@ -316,7 +316,7 @@ func (t *topology) deriveNamespaces() {
 
 // own records a namespace an owner needs, merging its labels into those
 // of the namespace's earlier owners.
-func (t *topology) own(field string, ns Namespace) {
+func (t *topology) own(field string, ns namespaceSpec) {
 	for _, o := range t.namespaces {
 		if o.Name != ns.Name {
 			continue
@@ -328,7 +328,7 @@ func (t *topology) own(field string, ns Namespace) {
 		return
 	}
 	ns.Labels = objects.Merge(ns.Labels)
-	t.namespaces = append(t.namespaces, &ownedNamespace{Namespace: ns, field: field})
+	t.namespaces = append(t.namespaces, &ownedNamespace{namespaceSpec: ns, field: field})
 }
 
 // owns reports whether meshrender owns the namespace.

@@ -35,6 +35,7 @@ import (
 
 	"github.com/meshrender/meshrender/plugin/layout"
 	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/ownership"
 )
 
 // The annotations orchestrators set before the internal.config.kubernetes.io
@@ -189,9 +190,9 @@ func place(items []*item, objs []render.Object, instance string) (*placement, er
 		id, labels := it.id, it.labels
 		// An earlier run's application namespace carries only the
 		// annotation that marks it.
-		ours := render.Owns(labels, instance) || it.annotations[render.AnnotationNamespaceLabels] == instance
+		ours := ownership.Owns(labels, instance) || it.annotations[ownership.AnnotationNamespaceLabels] == instance
 		if j, rendersIt := index[id]; rendersIt && !placed[j] {
-			if ours || render.SharedByMeshes(labels) {
+			if ours || ownership.SharedByMeshes(labels) {
 				p.replaces[i] = j
 			} else if ns := labelsOnly(objs[j]); ns != nil {
 				// An application namespace the input holds: it keeps
@@ -201,7 +202,7 @@ func place(items []*item, objs []render.Object, instance string) (*placement, er
 				// Someone else's object of the same name: replacing it
 				// would lose their content, keeping it would leave the
 				// mesh incomplete.
-				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks %s: %s and %s: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), render.LabelManagedBy, render.ManagedBy, render.LabelInstance, instance)
+				return nil, fmt.Errorf("%s %s is in the input but not meshrender's (it lacks %s: %s and %s: %s); remove it, or move what it adds into spec.overlays", id.kind, namespacedName(id), ownership.LabelManagedBy, ownership.ManagedBy, ownership.LabelInstance, instance)
 			}
 			placed[j] = true
 			continue
@@ -273,7 +274,7 @@ func labelsOnly(o render.Object) *yaml.RNode {
 		return nil
 	}
 	n, err := parseObject(o)
-	if err != nil || !render.LabelsOnly(n.GetAnnotations()) {
+	if err != nil || !ownership.LabelsOnly(n.GetAnnotations()) {
 		return nil
 	}
 	return n
@@ -288,7 +289,7 @@ func withInjectionLabel(it *item, rendered *yaml.RNode) (*yaml.RNode, error) {
 		return nil, err
 	}
 	want := rendered.GetLabels()
-	for _, key := range []string{render.LabelRevision, render.LabelIstioInjection} {
+	for _, key := range []string{ownership.LabelRevision, ownership.LabelIstioInjection} {
 		v, set := want[key]
 		if !set {
 			if _, err := n.Pipe(yaml.Lookup(yaml.MetadataField, yaml.LabelsField), yaml.Clear(key)); err != nil {

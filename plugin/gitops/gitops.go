@@ -23,6 +23,7 @@ import (
 	"github.com/meshrender/meshrender/plugin/layout"
 	"github.com/meshrender/meshrender/plugin/tree"
 	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/ownership"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
@@ -292,7 +293,7 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 	source := "meshrender-" + name
 	repo := GitRepository{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository"},
-		ObjectMeta: metav1.ObjectMeta{Name: source, Namespace: fluxNamespace, Labels: render.OwnerLabels(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: source, Namespace: fluxNamespace, Labels: ownership.Labels(name)},
 		Spec:       GitRepositorySpec{URL: opts.RepoURL, Ref: GitRepositoryRef{Branch: opts.Branch}, Interval: "5m"},
 	}
 	if opts.SecretName != "" {
@@ -304,7 +305,7 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 	for _, layer := range layers {
 		k := FluxKustomization{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization"},
-			ObjectMeta: metav1.ObjectMeta{Name: name + "-istio-" + layer, Namespace: fluxNamespace, Labels: render.OwnerLabels(name)},
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-istio-" + layer, Namespace: fluxNamespace, Labels: ownership.Labels(name)},
 			Spec: FluxKustomizationSpec{
 				Interval: "10m", RetryInterval: "1m", Timeout: "5m",
 				Path:  repoPath(name, opts, "istio/"+layer),
@@ -328,7 +329,7 @@ func argoFiles(name string, layers []string, webhooks map[render.Layer][]string,
 	app := func(appName, folder string) Application {
 		return Application{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Application"},
-			ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: argoNamespace, Labels: render.OwnerLabels(name)},
+			ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: argoNamespace, Labels: ownership.Labels(name)},
 			Spec: ApplicationSpec{
 				Project:     "default",
 				Source:      ApplicationSource{RepoURL: opts.RepoURL, TargetRevision: opts.Branch, Path: strings.TrimPrefix(repoPath(name, opts, folder), "./")},
@@ -400,7 +401,7 @@ func pluginFiles(name string) ([]tree.File, error) {
 	}
 	cm := corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: "meshrender-cmp-plugin", Namespace: argoNamespace, Labels: render.OwnerLabels(name)},
+		ObjectMeta: metav1.ObjectMeta{Name: "meshrender-cmp-plugin", Namespace: argoNamespace, Labels: ownership.Labels(name)},
 		Data:       map[string]string{"plugin.yaml": string(data)},
 	}
 	return objectFiles("argocd/cmp", []any{cm}, []string{fileName("ConfigMap", cm.Name)})
