@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
-	"github.com/meshrender/meshrender/render"
 )
 
 // objectID identifies an object on the server.
@@ -118,7 +119,7 @@ func TestCanaryUpgrade(t *testing.T) {
 	// Every step is rendered and decoded once, for the upgrade and the
 	// rollback. kinds are the kinds any step renders.
 	invs := make([]inventory, len(steps))
-	meshes := make([]render.Mesh, len(steps))
+	meshes := make([]v1alpha1.Mesh, len(steps))
 	kinds := map[objectID]bool{}
 	for i, step := range steps {
 		invs[i], meshes[i] = stepInventory(t, renderExample(t, step)), exampleMesh(t, step)
@@ -211,7 +212,7 @@ func sortedIDs[V any](m map[objectID]V) []objectID {
 }
 
 // checkCanaryStep checks the cluster after a step.
-func checkCanaryStep(ctx context.Context, t *testing.T, c *apiserver.Client, m render.Mesh, inv inventory) {
+func checkCanaryStep(ctx context.Context, t *testing.T, c *apiserver.Client, m v1alpha1.Mesh, inv inventory) {
 	t.Helper()
 	if err := m.Default(); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/golden/internal/strictdecode"
-	"github.com/meshrender/meshrender/render"
 )
 
 // FuzzRender feeds mutated mesh configs through decoding and rendering:
@@ -29,13 +30,13 @@ func FuzzRender(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := render.Decode(data)
+		m, err := v1alpha1.Decode(data)
 		if err != nil {
 			return
 		}
 		first, err := renderYAML(m)
 		if err != nil {
-			var ve *render.ValidationError
+			var ve *v1alpha1.ValidationError
 			if !errors.As(err, &ve) || len(ve.Errors) == 0 {
 				t.Fatalf("rendering failed without field errors: %v", err)
 			}

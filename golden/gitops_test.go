@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/internal/testfiles"
 	"github.com/meshrender/meshrender/plugin/gitops"
-	"github.com/meshrender/meshrender/render"
 )
 
 // gitopsExample is the example the GitOps trees are rendered from.
@@ -27,14 +28,14 @@ var gitopsOptions = map[gitops.Flavor]gitops.Options{
 	gitops.ArgoCD: {Flavor: gitops.ArgoCD, RepoURL: "https://git.example.com/platform/clusters.git", ArgoCDPlugin: true},
 }
 
-func gitopsMesh(t *testing.T) render.Mesh {
+func gitopsMesh(t *testing.T) v1alpha1.Mesh {
 	t.Helper()
 	return exampleMesh(t, exampleNamed(t, gitopsExample))
 }
 
 // writeGitOps writes a flavor's tree for m into a fresh repository
 // checkout and returns the checkout.
-func writeGitOps(t *testing.T, m render.Mesh, flavor gitops.Flavor) string {
+func writeGitOps(t *testing.T, m v1alpha1.Mesh, flavor gitops.Flavor) string {
 	t.Helper()
 	repo := t.TempDir()
 	if err := gitops.Write(repo, m, gitopsOptions[flavor]); err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -75,13 +77,13 @@ func exampleNamed(t *testing.T, name string) Example {
 }
 
 // exampleMesh decodes an example's mesh.yaml.
-func exampleMesh(t *testing.T, e Example) render.Mesh {
+func exampleMesh(t *testing.T, e Example) v1alpha1.Mesh {
 	t.Helper()
 	data, err := e.ReadMesh()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := render.Decode(data)
+	m, err := v1alpha1.Decode(data)
 	if err != nil {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
@@ -367,7 +369,7 @@ func TestStrictDecodingChecksMeshConfig(t *testing.T) {
 		{"unknown field", mesh + "enableTracingEverywhere: true\\n", []string{"ConfigMap istio data.mesh: ", `unknown field "enableTracingEverywhere"`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := render.Decode([]byte(`apiVersion: meshrender.dev/v1alpha1
+			m, err := v1alpha1.Decode([]byte(`apiVersion: meshrender.dev/v1alpha1
 kind: Mesh
 metadata: {name: broken}
 spec:
@@ -418,7 +420,7 @@ func containsAll(s string, parts []string) bool {
 }
 
 // renderYAML is render.Write into memory.
-func renderYAML(m render.Mesh) ([]byte, error) {
+func renderYAML(m v1alpha1.Mesh) ([]byte, error) {
 	var buf bytes.Buffer
 	err := render.Write(&buf, m)
 	return buf.Bytes(), err

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -24,7 +26,6 @@ import (
 	psapi "k8s.io/pod-security-admission/api"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
-	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
@@ -98,7 +99,7 @@ type injection struct {
 
 // expectedInjection reads what the injection must do from the mesh's
 // spec and, for names, the rendered objects.
-func (m *runningMesh) expectedInjection(t *testing.T, mesh render.Mesh) injection {
+func (m *runningMesh) expectedInjection(t *testing.T, mesh v1alpha1.Mesh) injection {
 	t.Helper()
 	if err := mesh.Default(); err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func (m *runningMesh) expectedInjection(t *testing.T, mesh render.Mesh) injectio
 // image, revision and proxy config; and its proxy agent, run as the pod
 // would run it, gets a workload certificate and the sidecar's listeners
 // from istiod.
-func (m *runningMesh) checkInjection(ctx context.Context, t *testing.T, mesh render.Mesh) (*corev1.Pod, error) {
+func (m *runningMesh) checkInjection(ctx context.Context, t *testing.T, mesh v1alpha1.Mesh) (*corev1.Pod, error) {
 	t.Helper()
 	want := m.expectedInjection(t, mesh)
 	created, errs, err := m.deployApp(ctx, t, appNamespace, want.namespaceLabels, want.cni)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/meshrender/meshrender/plugin/fn"
@@ -23,7 +25,7 @@ import (
 // component and layer, with no code for it outside render.
 func TestAComponentReachesEveryOutput(t *testing.T) {
 	const meshDoc = "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: recipe}\nspec: {profile: minimal, egress: {enabled: true, namespace: istio-egress}}\n"
-	m, err := render.Decode([]byte(meshDoc))
+	m, err := v1alpha1.Decode([]byte(meshDoc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/plugin/gitops"
-	"github.com/meshrender/meshrender/render"
 )
 
 // The runtime tests run the real istiod and pilot-agent on what
@@ -93,13 +94,13 @@ func binary(t *testing.T, name string) string {
 func TestRuntimeChecksCatchBrokenRenders(t *testing.T) {
 	// check runs one runtime check on the running mesh; spec is the
 	// broken mesh's, decoded.
-	type check func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error
-	var checkFirstGateway check = func(ctx context.Context, t *testing.T, mesh *runningMesh, _ render.Mesh) error {
+	type check func(ctx context.Context, t *testing.T, mesh *runningMesh, spec v1alpha1.Mesh) error
+	var checkFirstGateway check = func(ctx context.Context, t *testing.T, mesh *runningMesh, _ v1alpha1.Mesh) error {
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		return mesh.checkGateway(ctx, t, mesh.rendered.gateways()[0])
 	}
-	var checkInjection check = func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error {
+	var checkInjection check = func(ctx context.Context, t *testing.T, mesh *runningMesh, spec v1alpha1.Mesh) error {
 		_, err := mesh.checkInjection(ctx, t, spec)
 		return err
 	}
@@ -115,7 +116,7 @@ spec:
   - target: {kind: ConfigMap, name: istio}
     patch: |
       - {op: replace, path: /data/mesh, value: "outboundTrafficPolicy:\n  mode: SOMETIMES\nrootNamespace: istio-system\n"}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh, _ render.Mesh) error {
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh, _ v1alpha1.Mesh) error {
 			return checkIstiodLogs(mesh.istiod.Logs())
 		}, "invalid mesh config"},
 		{"gateway in another cluster", `
@@ -130,7 +131,7 @@ spec:
             - name: istio-proxy
               env:
               - {name: ISTIO_META_CLUSTER_ID, value: Elsewhere}
-`, func(ctx context.Context, t *testing.T, mesh *runningMesh, spec render.Mesh) error {
+`, func(ctx context.Context, t *testing.T, mesh *runningMesh, spec v1alpha1.Mesh) error {
 			err := checkFirstGateway(ctx, t, mesh, spec)
 			// No certificate because of the cluster ID, not for another
 			// reason.
@@ -192,9 +193,9 @@ spec:
 }
 
 // brokenMesh decodes the spec of a mesh the runtime checks break.
-func brokenMesh(t *testing.T, spec string) render.Mesh {
+func brokenMesh(t *testing.T, spec string) v1alpha1.Mesh {
 	t.Helper()
-	m, err := render.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: broken}\n" + strings.TrimPrefix(spec, "\n")))
+	m, err := v1alpha1.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: broken}\n" + strings.TrimPrefix(spec, "\n")))
 	if err != nil {
 		t.Fatal(err)
 	}

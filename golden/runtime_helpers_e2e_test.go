@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	meshconfig "istio.io/api/mesh/v1alpha1"
@@ -35,7 +37,6 @@ import (
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/golden/internal/istioproc"
 	"github.com/meshrender/meshrender/plugin/gitops"
-	"github.com/meshrender/meshrender/render"
 )
 
 // renderedMesh is a rendered YAML stream with its objects at hand.
@@ -523,7 +524,7 @@ func (m *runningMesh) review(ctx context.Context, cc admissionregistrationv1.Web
 // order the tool's objects give the layers, and checks that nothing
 // changes: neither what istiod patched into its webhook nor anything
 // else.
-func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh render.Mesh, flavor gitops.Flavor) error {
+func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh v1alpha1.Mesh, flavor gitops.Flavor) error {
 	clusters, err := filepath.Glob(filepath.Join(writeGitOps(t, mesh, flavor), "clusters", "*"))
 	if err != nil {
 		return err

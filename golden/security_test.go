@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,8 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
-
-	"github.com/meshrender/meshrender/render"
 )
 
 // cluster is what NetworkPolicies are evaluated against: the namespaces
@@ -288,10 +288,10 @@ func TestNetworkPoliciesLetInWhatIstioNeeds(t *testing.T) {
 // checked against the rendered gateway Deployments' pod labels, in a mesh
 // where one exposure class has JWT and another has none.
 func TestJWTPoliciesSelectTheirGateways(t *testing.T) {
-	jwt := &render.JWT{Rules: []render.JWTRule{{Issuer: "https://login.example.com"}}, OpenPaths: []string{"/healthz"}}
-	out, err := renderYAML(render.Mesh{Metadata: render.ObjectMeta{Name: "jwt"}, Spec: render.MeshSpec{
+	jwt := &v1alpha1.JWT{Rules: []v1alpha1.JWTRule{{Issuer: "https://login.example.com"}}, OpenPaths: []string{"/healthz"}}
+	out, err := renderYAML(v1alpha1.Mesh{Metadata: v1alpha1.ObjectMeta{Name: "jwt"}, Spec: v1alpha1.MeshSpec{
 		Zones:           []string{"a", "b", "c"},
-		ExposureClasses: []render.ExposureClass{{Name: "partner", JWT: jwt}, {Name: "internal"}},
+		ExposureClasses: []v1alpha1.ExposureClass{{Name: "partner", JWT: jwt}, {Name: "internal"}},
 	}})
 	if err != nil {
 		t.Fatal(err)

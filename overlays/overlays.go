@@ -69,6 +69,17 @@ type Error struct {
 	Message string
 }
 
+// Describe returns where the problem is, as a field path under the list
+// of patches (such as spec.overlays[2].patch), and what it is, naming the
+// patch when it has a name.
+func (e *Error) Describe(list string) (field, message string) {
+	field = fmt.Sprintf("%s[%d].%s", list, e.Index, e.Field)
+	if e.Name != "" {
+		return field, fmt.Sprintf("overlay %q %s", e.Name, e.Message)
+	}
+	return field, e.Message
+}
+
 // Error formats the problem with the overlay it is about.
 func (e *Error) Error() string {
 	id := fmt.Sprintf("overlay %d", e.Index)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/profiles"
 	"github.com/meshrender/meshrender/render"
 )
@@ -20,7 +22,7 @@ func TestProfilesAreValidMeshes(t *testing.T) {
 			if p.Description == "" {
 				t.Error("profile has no '# Description:' line")
 			}
-			m, err := render.Decode(p.Document)
+			m, err := v1alpha1.Decode(p.Document)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +64,7 @@ func ExampleList() {
 // Select a profile by name in spec.profile; the spec's own fields win.
 func ExampleGet() {
 	p, _ := profiles.Get("seed")
-	m, _ := render.Decode(p.Document)
+	m, _ := v1alpha1.Decode(p.Document)
 	mc, _ := m.Spec.MeshConfig.Proto()
 	fmt.Println(mc.GetDefaultServiceExportTo())
 	// Output: [~]

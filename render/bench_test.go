@@ -3,23 +3,25 @@ package render
 import (
 	"fmt"
 	"testing"
+
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 )
 
 // gatewayMesh has zones*(classes+1) zonal gateways plus classes+1
 // all-zone ones. The process benchmarks of plugin/cmd/meshrender render the
 // same meshes from YAML.
-func gatewayMesh(zones, classes int) Mesh {
-	m := Mesh{Metadata: ObjectMeta{Name: "bench"}, Spec: MeshSpec{Profile: ProfileSeed}}
+func gatewayMesh(zones, classes int) v1alpha1.Mesh {
+	m := v1alpha1.Mesh{Metadata: v1alpha1.ObjectMeta{Name: "bench"}, Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileSeed}}
 	for z := range zones {
 		m.Spec.Zones = append(m.Spec.Zones, fmt.Sprintf("zone-%d", z))
 	}
 	for c := range classes {
-		m.Spec.ExposureClasses = append(m.Spec.ExposureClasses, ExposureClass{Name: fmt.Sprintf("class-%d", c)})
+		m.Spec.ExposureClasses = append(m.Spec.ExposureClasses, v1alpha1.ExposureClass{Name: fmt.Sprintf("class-%d", c)})
 	}
 	return m
 }
 
-func benchmarkYAML(b *testing.B, m Mesh) {
+func benchmarkYAML(b *testing.B, m v1alpha1.Mesh) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
@@ -34,12 +36,12 @@ func benchmarkYAML(b *testing.B, m Mesh) {
 
 // BenchmarkRenderDefault renders the default mesh: 15 CRDs, istiod with
 // its sidecar injector and one ingress gateway.
-func BenchmarkRenderDefault(b *testing.B) { benchmarkYAML(b, Mesh{}) }
+func BenchmarkRenderDefault(b *testing.B) { benchmarkYAML(b, v1alpha1.Mesh{}) }
 
 // BenchmarkRenderReference renders the reference profile: a revisioned
 // istiod with its injector, istio-cni, and ingress and egress gateways.
 func BenchmarkRenderReference(b *testing.B) {
-	benchmarkYAML(b, Mesh{Metadata: ObjectMeta{Name: "bench"}, Spec: MeshSpec{Profile: ProfileReference}})
+	benchmarkYAML(b, v1alpha1.Mesh{Metadata: v1alpha1.ObjectMeta{Name: "bench"}, Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileReference}})
 }
 
 // BenchmarkRender12Gateways is 3 zones x 2 exposure classes: three
@@ -62,14 +64,14 @@ func BenchmarkRender1111Gateways(b *testing.B) { benchmarkYAML(b, gatewayMesh(10
 // more gateways there are. (Work that is quadratic without allocating
 // would not show here; the benchmarks would show it.)
 func TestCostGrowsLinearly(t *testing.T) {
-	allocs := func(m Mesh) float64 {
+	allocs := func(m v1alpha1.Mesh) float64 {
 		return testing.AllocsPerRun(2, func() {
 			if _, err := Render(m); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
-	base := allocs(Mesh{Spec: MeshSpec{Profile: ProfileMinimal}})
+	base := allocs(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileMinimal}})
 	perGateway := func(zones, classes int) float64 {
 		gateways := float64((zones + 1) * (classes + 1))
 		return (allocs(gatewayMesh(zones, classes)) - base) / gateways

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
@@ -44,23 +45,12 @@ func (l Layer) Rank() int {
 	return len(Layers)
 }
 
-// podSecurity is a Pod Security Standards level, enforced on a namespace
-// by its pod-security.kubernetes.io labels.
-type podSecurity string
-
-// The Pod Security levels a rendered namespace may have.
-const (
-	podSecurityRestricted podSecurity = "restricted"
-	podSecurityBaseline   podSecurity = "baseline"
-	podSecurityPrivileged podSecurity = "privileged"
-)
-
 // namespaceSpec is a namespace a component owns: meshrender renders it,
 // with the component's Pod Security level and labels.
 type namespaceSpec struct {
 	Name string
 	// PodSecurity is enforced, warned about and audited.
-	PodSecurity podSecurity
+	PodSecurity v1alpha1.PodSecurity
 	// Labels are added to the namespace, such as the identity of the
 	// gateway it holds, for policies that select namespaces.
 	Labels map[string]string
@@ -94,7 +84,7 @@ type component struct {
 // namespaceLabels enforce a Pod Security level (warn and audit too, so a
 // patched pod template that breaks it is reported on apply) and keep
 // sidecar injection off in meshrender's own namespaces.
-func namespaceLabels(level podSecurity) map[string]string {
+func namespaceLabels(level v1alpha1.PodSecurity) map[string]string {
 	return map[string]string{
 		"pod-security.kubernetes.io/enforce": string(level),
 		"pod-security.kubernetes.io/warn":    string(level),
@@ -138,3 +128,20 @@ func (ns componentNamespace) object(meta objects.Meta) *corev1.Namespace {
 		ObjectMeta: metav1.ObjectMeta{Name: ns.Name, Labels: meta.Labels("", objects.Merge(namespaceLabels(ns.PodSecurity), ns.Labels))},
 	}
 }
+
+// ownedSpec is how a component lists a namespace the topology says it
+// owns.
+func ownedSpec(ns *v1alpha1.OwnedNamespace) namespaceSpec {
+	return namespaceSpec{Name: ns.Name, PodSecurity: ns.PodSecurity, Labels: ns.Labels}
+}
+
+// derefOr is *p, or def when p is nil.
+func derefOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }

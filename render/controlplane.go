@@ -3,63 +3,11 @@ package render
 import (
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/injector"
 	"github.com/meshrender/meshrender/render/internal/istiod"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
-
-// MTLS is the mesh-wide mutual TLS policy.
-//
-// +k8s:deepcopy-gen=true
-type MTLS struct {
-	// Mode is STRICT (default) or PERMISSIVE.
-	Mode string `json:"mode,omitempty"`
-}
-
-// Istiod tunes the control plane deployment.
-//
-// +k8s:deepcopy-gen=true
-type Istiod struct {
-	// Namespace is where istiod runs and Istio's root namespace
-	// (default istio-system).
-	Namespace string `json:"namespace,omitempty"`
-	// Replicas bounds the horizontal autoscaler (default 2 to 5).
-	Replicas Replicas `json:"replicas,omitzero"`
-	// Resources of the discovery container.
-	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
-}
-
-// DefaultIstiodNamespace is where istiod runs unless
-// spec.istiod.namespace says otherwise.
-const DefaultIstiodNamespace = "istio-system"
-
-func (i *Istiod) setDefaults() {
-	if i.Namespace == "" {
-		i.Namespace = DefaultIstiodNamespace
-	}
-	defaultReplicas(&i.Replicas, 2, 5)
-	if i.Resources == nil {
-		// Upstream's requests. Upstream sets no limits; a memory limit
-		// restarts a runaway istiod instead of starving its node, and CPU
-		// stays unlimited because istiod's pushes are bursty and
-		// GOMAXPROCS follows limits.cpu (node capacity when unset).
-		i.Resources = resources("500m", "2048Mi", "", "4096Mi")
-	}
-}
-
-func (m *MTLS) setDefaults() {
-	if m.Mode == "" {
-		m.Mode = MTLSStrict
-	}
-}
-
-func (i *Istiod) validate(p *problems) {
-	validateNamespaceName(p, "spec.istiod.namespace", i.Namespace)
-	validateReplicas(p, "spec.istiod.replicas", i.Replicas, 1)
-	validateResources(p, "spec.istiod.resources", i.Resources)
-}
 
 // istiodField is the field istiod's namespace and shared objects come
 // from.
@@ -80,18 +28,18 @@ func controlPlaneComponents(t *topology) []component {
 		Name:       string(LayerControlPlane),
 		Field:      istiodField,
 		Layer:      LayerControlPlane,
-		Namespaces: []namespaceSpec{t.namespace(s.Istiod.Namespace).namespaceSpec},
+		Namespaces: []namespaceSpec{ownedSpec(t.Namespace(s.Istiod.Namespace))},
 	}
 	sharedObjects := func() []typedObject {
 		objs := istiod.Shared(istiod.Values{
-			Meta: t.meta(t.clusterWide.version), Namespace: s.Istiod.Namespace,
+			Meta: t.meta(t.ClusterWide.Version), Namespace: s.Istiod.Namespace,
 			Workload: objects.Workload{PullSecrets: s.Registry.PullSecrets}, MTLSMode: s.MTLS.Mode,
 		})
 		return append(objs, t.tagObjects()...)
 	}
 	var out []component
-	if !s.multiRevision() {
-		cp := t.planes[0]
+	if !s.MultiRevision() {
+		cp := t.Planes[0]
 		shared.Build = func() ([]typedObject, error) {
 			objs, err := t.revisionObjects(cp)
 			return append(sharedObjects(), objs...), err
@@ -100,40 +48,40 @@ func controlPlaneComponents(t *topology) []component {
 	} else {
 		shared.Build = func() ([]typedObject, error) { return sharedObjects(), nil }
 		out = append(out, shared)
-		for _, cp := range t.planes {
+		for _, cp := range t.Planes {
 			out = append(out, component{
-				Name:  string(LayerControlPlane) + "/" + cp.revision,
-				Field: cp.field,
+				Name:  string(LayerControlPlane) + "/" + cp.Revision,
+				Field: cp.Field,
 				Layer: LayerControlPlane,
 				Build: func() ([]typedObject, error) { return t.revisionObjects(cp) },
 			})
 		}
 	}
-	if s.networkPolicies() {
+	if s.IsolatesNetwork() {
 		out = append(out, policyComponent(LayerPolicies, s.Istiod.Namespace, istiodField, func() []typedObject {
-			return t.istiodNetworkPolicies(t.meta(t.clusterWide.version))
+			return t.istiodNetworkPolicies(t.meta(t.ClusterWide.Version))
 		}))
 	}
 	return out
 }
 
 // revisionObjects are one control plane's own objects.
-func (t *topology) revisionObjects(cp *controlPlane) ([]typedObject, error) {
+func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, error) {
 	s := t.spec
 	mc, err := meshConfigDocument(t, cp)
 	if err != nil {
 		return nil, err
 	}
 	objs := istiod.Objects(istiod.Values{
-		Meta: t.meta(cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
+		Meta: t.meta(cp.Version), Namespace: s.Istiod.Namespace, Revision: cp.Revision,
 		Workload: objects.Workload{
-			Image: t.image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
+			Image: t.Image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
 			MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
 			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
-		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.injecting(),
+		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.Injecting(),
 	})
-	if s.injecting() {
+	if s.Injecting() {
 		objs = append(objs, injector.Objects(t.injectorValues(cp))...)
 	}
 	return objs, nil
@@ -145,9 +93,9 @@ func (t *topology) revisionObjects(cp *controlPlane) ([]typedObject, error) {
 // tag (the default tag's also for those without a revision).
 func (t *topology) tagObjects() []typedObject {
 	var out []typedObject
-	for _, cp := range t.planes {
-		values := istiod.Values{Meta: t.meta(cp.version), Namespace: t.spec.Istiod.Namespace, Revision: cp.revision}
-		for _, tag := range cp.tags {
+	for _, cp := range t.Planes {
+		values := istiod.Values{Meta: t.meta(cp.Version), Namespace: t.spec.Istiod.Namespace, Revision: cp.Revision}
+		for _, tag := range cp.Tags {
 			out = append(out, injector.TagWebhook(t.injectorValues(cp), tag), istiod.TagService(values, tag), istiod.TagValidator(values, tag))
 		}
 	}
@@ -156,17 +104,17 @@ func (t *topology) tagObjects() []typedObject {
 
 // injectorValues are the values Istio's injection templates read, from
 // the spec, for one control plane.
-func (t *topology) injectorValues(cp *controlPlane) injector.Values {
+func (t *topology) injectorValues(cp *v1alpha1.ControlPlane) injector.Values {
 	s := t.spec
 	v := injector.Values{
-		Meta: t.meta(cp.version), Namespace: s.Istiod.Namespace, Revision: cp.revision,
-		Hub: s.Registry.Hub, Tag: t.imageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
-		CNI: s.cniEnabled(), ProxyResources: s.Injection.Resources,
+		Meta: t.meta(cp.Version), Namespace: s.Istiod.Namespace, Revision: cp.Revision,
+		Hub: s.Registry.Hub, Tag: t.ImageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
+		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources,
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,
 	}
-	if image := t.image(cp, "proxyv2"); strings.Contains(image, "@") {
+	if image := t.Image(cp, "proxyv2"); strings.Contains(image, "@") {
 		// A full reference is used as it is, for the sidecar and its init
 		// container alike.
 		v.ProxyImage = image

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
@@ -13,11 +14,11 @@ import (
 // printer gives exactly what printing the object's JSON gives, for every
 // object of several meshes and of every example.
 func TestReflectivePrintingMatchesJSON(t *testing.T) {
-	meshes := map[string]Mesh{
+	meshes := map[string]v1alpha1.Mesh{
 		"default":  {},
 		"seed":     seedMesh([]string{"a", "b"}),
-		"revision": {Spec: MeshSpec{Revision: "1-30-3", Registry: Registry{Variant: "distroless"}}},
-		"minimal":  {Spec: MeshSpec{Profile: ProfileMinimal, MTLS: MTLS{Mode: MTLSPermissive}}},
+		"revision": {Spec: v1alpha1.MeshSpec{Revision: "1-30-3", Registry: v1alpha1.Registry{Variant: "distroless"}}},
+		"minimal":  {Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileMinimal, MTLS: v1alpha1.MTLS{Mode: v1alpha1.MTLSPermissive}}},
 	}
 	for name, m := range exampleMeshes(t) {
 		meshes["examples/"+name] = m

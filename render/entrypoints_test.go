@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -16,11 +18,11 @@ import (
 // mesh as it is, without defaulting it first, and checks that they agree:
 // Validate accepts exactly what Render renders, Render and Write give the
 // same objects, and neither changes the mesh.
-func exercise(t *testing.T, m render.Mesh) {
+func exercise(t *testing.T, m v1alpha1.Mesh) {
 	t.Helper()
 	before := m.DeepCopy()
 	verr := m.Validate()
-	var defaulted render.Mesh
+	var defaulted v1alpha1.Mesh
 	objs, rerr := render.Render(m, render.Defaulted(&defaulted))
 	if (verr == nil) != (rerr == nil) {
 		t.Fatalf("Validate says %v, Render says %v", verr, rerr)
@@ -30,7 +32,7 @@ func exercise(t *testing.T, m render.Mesh) {
 	if (werr == nil) != (rerr == nil) {
 		t.Fatalf("Write says %v, Render says %v", werr, rerr)
 	}
-	if err := render.Write(io.Discard, m, render.WithOverlays(render.Overlay{Target: &render.OverlayTarget{Kind: "ConfigMap"}, Patch: "metadata: {labels: {a: b}}"})); (err == nil) != (rerr == nil) {
+	if err := render.Write(io.Discard, m, render.WithOverlays(v1alpha1.Overlay{Target: &v1alpha1.OverlayTarget{Kind: "ConfigMap"}, Patch: "metadata: {labels: {a: b}}"})); (err == nil) != (rerr == nil) {
 		t.Fatalf("Write with an overlay says %v, Render says %v", err, rerr)
 	}
 	if !reflect.DeepEqual(before, &m) {
@@ -91,7 +93,7 @@ func TestEntryPointsNeedNoDefaults(t *testing.T) {
 		"spec: {certificates: {gateways: [{name: c, gateway: ingress, dnsNames: [a.example]}]}}",
 		"spec: {}",
 	} {
-		m, err := render.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n" + doc))
+		m, err := v1alpha1.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\n" + doc))
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}
@@ -111,7 +113,7 @@ func FuzzEntryPoints(f *testing.F) {
 	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {enabled: false}, exposureClasses: [{name: x}]}\n"))
 	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {namespace: istio-system}, networkPolicy: {enabled: true}, egress: {enabled: true}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := render.Decode(data)
+		m, err := v1alpha1.Decode(data)
 		if err != nil {
 			return
 		}

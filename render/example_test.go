@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/render"
 )
 
 // Build a mesh in Go and list what it renders.
 func ExampleRender() {
-	mesh := render.Mesh{
-		Metadata: render.ObjectMeta{Name: "eu1"},
-		Spec: render.MeshSpec{
-			Profile: render.ProfileSeed,
+	mesh := v1alpha1.Mesh{
+		Metadata: v1alpha1.ObjectMeta{Name: "eu1"},
+		Spec: v1alpha1.MeshSpec{
+			Profile: v1alpha1.ProfileSeed,
 			Zones:   []string{"eu-west-1a", "eu-west-1b"},
 		},
 	}
@@ -37,7 +39,7 @@ func ExampleRender() {
 
 // Decode a mesh.yaml and write the whole installation as one YAML stream.
 func ExampleWrite() {
-	mesh, err := render.Decode([]byte(`
+	mesh, err := v1alpha1.Decode([]byte(`
 apiVersion: meshrender.dev/v1alpha1
 kind: Mesh
 metadata: {name: minimal}
@@ -64,12 +66,12 @@ spec: {profile: minimal}
 
 // Every problem in a config comes back at once, with its field path.
 func ExampleValidationError() {
-	mesh := render.Mesh{Spec: render.MeshSpec{
+	mesh := v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
 		Zones:           []string{"eu-west-1a", "eu-west-1a"},
-		ExposureClasses: []render.ExposureClass{{Name: "a--b"}},
+		ExposureClasses: []v1alpha1.ExposureClass{{Name: "a--b"}},
 	}}
 	_, err := render.Render(mesh)
-	var ve *render.ValidationError
+	var ve *v1alpha1.ValidationError
 	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
 			fmt.Println(fe.Field)
@@ -82,8 +84,8 @@ func ExampleValidationError() {
 
 // List the images to mirror into a private registry.
 func ExampleImages() {
-	objs, err := render.Render(render.Mesh{Spec: render.MeshSpec{
-		Registry: render.Registry{Hub: "registry.corp.example/istio", Variant: "distroless"},
+	objs, err := render.Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
+		Registry: v1alpha1.Registry{Hub: "registry.corp.example/istio", Variant: "distroless"},
 	}})
 	if err != nil {
 		fmt.Println(err)

@@ -4,12 +4,13 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // BuiltTypes returns the Go type of every object the mesh builds, except
 // those printed ahead of time.
-func BuiltTypes(t testing.TB, m Mesh) []reflect.Type {
+func BuiltTypes(t testing.TB, m v1alpha1.Mesh) []reflect.Type {
 	var out []reflect.Type
 	for _, obj := range typedObjects(t, m) {
 		out = append(out, reflect.TypeOf(obj).Elem())
@@ -19,7 +20,7 @@ func BuiltTypes(t testing.TB, m Mesh) []reflect.Type {
 
 // typedObjects are the objects the mesh builds from their Go types, not
 // those printed ahead of time.
-func typedObjects(t testing.TB, m Mesh) []typedObject {
+func typedObjects(t testing.TB, m v1alpha1.Mesh) []typedObject {
 	t.Helper()
 	c, err := prepare(m, nil)
 	if err != nil {

@@ -3,6 +3,7 @@ package render
 import (
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/certmanager"
 	"github.com/meshrender/meshrender/render/internal/gateway"
 	"github.com/meshrender/meshrender/render/internal/netpol"
@@ -17,14 +18,14 @@ import (
 // exists.
 func gatewayComponents(t *topology) []component {
 	var out []component
-	for _, g := range t.gateways {
+	for _, g := range t.Gateways {
 		values := t.gatewayValues(g)
-		proxyConfig := g.plane.proxyConfig
+		proxyConfig := t.proxyConfigs[g.Plane]
 		out = append(out, component{
-			Name:       string(LayerGateways) + "/" + g.namespace,
-			Field:      g.field,
+			Name:       string(LayerGateways) + "/" + g.Namespace,
+			Field:      g.Field,
 			Layer:      LayerGateways,
-			Namespaces: []namespaceSpec{t.namespace(g.namespace).namespaceSpec},
+			Namespaces: []namespaceSpec{ownedSpec(t.Namespace(g.Namespace))},
 			Build: func() ([]typedObject, error) {
 				var err error
 				if values.ProxyConfig, err = proxyConfig(); err != nil {
@@ -34,42 +35,42 @@ func gatewayComponents(t *topology) []component {
 			},
 		})
 		if policies := t.gatewayPolicies(g); policies != nil {
-			out = append(out, policyComponent(LayerPolicies, g.namespace, g.field, policies))
+			out = append(out, policyComponent(LayerPolicies, g.Namespace, g.Field, policies))
 		}
 		if certificates := t.gatewayCertificates(g); certificates != nil {
-			out = append(out, policyComponent(LayerCertificates, g.namespace, "spec.certificates.gateways", certificates))
+			out = append(out, policyComponent(LayerCertificates, g.Namespace, "spec.certificates.gateways", certificates))
 		}
 	}
 	return out
 }
 
 // gatewayValues are what a gateway's objects are built from.
-func (t *topology) gatewayValues(g *meshGateway) gateway.Values {
+func (t *topology) gatewayValues(g *v1alpha1.Gateway) gateway.Values {
 	s := t.spec
-	cp := g.plane
-	w := g.workload
+	cp := g.Plane
+	w := g.Workload
 	values := gateway.Values{
-		Meta: t.meta(cp.version), Name: g.name, Namespace: g.namespace, Selector: g.selector,
-		Zone: g.zone, Zones: s.Zones, Revision: cp.names.RevLabel(),
+		Meta: t.meta(cp.Version), Name: g.Name, Namespace: g.Namespace, Selector: g.Selector,
+		Zone: g.Zone, Zones: s.Zones, Revision: cp.RevisionLabel(),
 		Workload: objects.Workload{
-			Image: t.image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
-			MinReplicas: g.min, MaxReplicas: g.max, TargetCPU: derefOr(w.targetCPU, 0),
-			Resources: *w.resources, MaxSurge: w.rollingUpdate.MaxSurge, MaxUnavailable: w.rollingUpdate.MaxUnavailable,
-			Env: w.env,
+			Image: t.Image(cp, "proxyv2"), PullSecrets: s.Registry.PullSecrets,
+			MinReplicas: g.Min, MaxReplicas: g.Max, TargetCPU: derefOr(w.TargetCPU, 0),
+			Resources: *w.Resources, MaxSurge: w.RollingUpdate.MaxSurge, MaxUnavailable: w.RollingUpdate.MaxUnavailable,
+			Env: w.Env,
 		},
 		Service: gateway.Service{
-			Type: g.service.Type, ExternalTrafficPolicy: g.service.ExternalTrafficPolicy,
-			Annotations: g.service.Annotations, LoadBalancerClass: g.service.LoadBalancerClass,
+			Type: g.Service.Type, ExternalTrafficPolicy: g.Service.ExternalTrafficPolicy,
+			Annotations: g.Service.Annotations, LoadBalancerClass: g.Service.LoadBalancerClass,
 		},
-		Ingress:          !g.egress(),
-		Ports:            gatewayPorts(g.ports),
-		DiscoveryAddress: cp.names.DiscoveryAddress(),
-		TrustDomain:      t.trustDomain,
+		Ingress:          !g.Egress(),
+		Ports:            gatewayPorts(g.Ports),
+		DiscoveryAddress: cp.DiscoveryAddress(),
+		TrustDomain:      t.TrustDomain,
 	}
 	return values
 }
 
-func gatewayPorts(ports []GatewayPort) []gateway.Port {
+func gatewayPorts(ports []v1alpha1.GatewayPort) []gateway.Port {
 	out := make([]gateway.Port, len(ports))
 	for i, p := range ports {
 		out[i] = gateway.Port{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort}
@@ -83,33 +84,33 @@ func gatewayPorts(ports []GatewayPort) []gateway.Port {
 // for the egress gateway its ports from every pod); its end-user
 // authentication; its teams' RoleBindings and a namespaced issuer for
 // its certificates. It is nil when nothing guards the gateway.
-func (t *topology) gatewayPolicies(g *meshGateway) func() []typedObject {
+func (t *topology) gatewayPolicies(g *v1alpha1.Gateway) func() []typedObject {
 	s := t.spec
 	c := &s.Certificates
-	teams := t.teamsOf(g.set)
-	namespacedIssuer := c.Issuer.Kind == certmanager.KindIssuer && len(t.certificatesOf(g.set)) > 0
-	if !s.networkPolicies() && g.jwt == nil && len(teams) == 0 && !namespacedIssuer {
+	teams := t.teamsOf(g.Set)
+	namespacedIssuer := c.Issuer.Kind == certmanager.KindIssuer && len(t.certificatesOf(g.Set)) > 0
+	if !s.IsolatesNetwork() && g.JWT == nil && len(teams) == 0 && !namespacedIssuer {
 		return nil
 	}
 	return func() []typedObject {
-		meta := t.meta(t.clusterWide.version)
+		meta := t.meta(t.ClusterWide.Version)
 		var out []typedObject
-		if s.networkPolicies() {
-			out = append(out, t.denyByDefault(meta, g.namespace, g.field)...)
+		if s.IsolatesNetwork() {
+			out = append(out, t.denyByDefault(meta, g.Namespace, g.Field)...)
 			var from []networkingv1.NetworkPolicyPeer
-			if g.egress() {
+			if g.Egress() {
 				from = netpol.AnyPod()
 			}
-			out = append(out, gatewayNetworkPolicy(s, meta, g.namespace, g.name, g.selector, g.ports, from))
+			out = append(out, gatewayNetworkPolicy(s, meta, g.Namespace, g.Name, g.Selector, g.Ports, from))
 		}
-		if g.jwt != nil {
-			out = append(out, jwtPolicies(meta, g.namespace, g.selector, g.jwt)...)
+		if g.JWT != nil {
+			out = append(out, jwtPolicies(meta, g.Namespace, g.Selector, g.JWT)...)
 		}
 		if namespacedIssuer {
-			out = append(out, certmanager.IssuerObjects(c.issuerValues(meta, g.namespace))...)
+			out = append(out, certmanager.IssuerObjects(issuerValues(c, meta, g.Namespace))...)
 		}
 		for _, team := range teams {
-			out = append(out, certmanager.TeamBinding(meta, g.namespace, team.Name+"-gateway-config", GatewayConfigRole, team.subjects()))
+			out = append(out, certmanager.TeamBinding(meta, g.Namespace, team.Name+"-gateway-config", v1alpha1.GatewayConfigRole, subjects(team)))
 		}
 		return out
 	}
@@ -117,16 +118,16 @@ func (t *topology) gatewayPolicies(g *meshGateway) func() []typedObject {
 
 // gatewayCertificates builds the certificates of a gateway's set in its
 // namespace, or is nil when it has none.
-func (t *topology) gatewayCertificates(g *meshGateway) func() []typedObject {
-	certs := t.certificatesOf(g.set)
+func (t *topology) gatewayCertificates(g *v1alpha1.Gateway) func() []typedObject {
+	certs := t.certificatesOf(g.Set)
 	if len(certs) == 0 {
 		return nil
 	}
 	return func() []typedObject {
-		meta := t.meta(t.clusterWide.version)
+		meta := t.meta(t.ClusterWide.Version)
 		out := make([]typedObject, len(certs))
 		for i, cert := range certs {
-			out[i] = t.spec.Certificates.certificate(meta, g.namespace, cert)
+			out[i] = certificate(&t.spec.Certificates, meta, g.Namespace, cert)
 		}
 		return out
 	}

@@ -18,19 +18,6 @@ import (
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
-// compileOverlays parses the mesh's overlays once; nil means there are
-// none. Problems go to p with their field paths.
-func compileOverlays(p *problems, patches []Overlay) *overlays.Set {
-	if len(patches) == 0 {
-		return nil
-	}
-	set, errs := overlays.Compile(patches)
-	for _, e := range errs {
-		p.addText(overlayField(e), overlayMessage(e))
-	}
-	return set
-}
-
 // patch applies the overlays to the objects they may select, printed
 // and parsed as kyaml nodes, and returns every object the overlays leave,
 // the patched ones printed again. The result is not in install order: a
@@ -162,22 +149,9 @@ func checkPatched(raw []byte, t reflect.Type, kind string, namespaced bool) []st
 func overlayErrors(list []*overlays.Error) error {
 	var p problems
 	for _, e := range list {
-		p.addText(overlayField(e), overlayMessage(e))
+		p.addText(e.Describe("spec.overlays"))
 	}
 	return p.err()
-}
-
-// overlayField is the field path of an overlay problem.
-func overlayField(e *overlays.Error) string {
-	return fmt.Sprintf("spec.overlays[%d].%s", e.Index, e.Field)
-}
-
-// overlayMessage names the overlay when it has a name.
-func overlayMessage(e *overlays.Error) string {
-	if e.Name != "" {
-		return fmt.Sprintf("overlay %q %s", e.Name, e.Message)
-	}
-	return e.Message
 }
 
 func unwrapAll(err error) []error {

@@ -92,7 +92,7 @@ func (c *checked) build() ([]built, error) {
 		return nil, err
 	}
 	t := c.topology
-	meta := t.meta(t.clusterWide.version)
+	meta := t.meta(t.ClusterWide.Version)
 	for _, ns := range namespaces(c.components) {
 		results = append(results, []built{newBuilt(ns.object(meta), ns.component)})
 	}

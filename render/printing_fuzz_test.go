@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -27,9 +29,9 @@ import (
 // network isolation, JWT and certificates), and the GitOps writer's
 // objects.
 func printedTypes(t testing.TB) []reflect.Type {
-	zonal := render.Mesh{Spec: render.MeshSpec{
+	zonal := v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
 		Zones:           []string{"a", "b"},
-		ExposureClasses: []render.ExposureClass{{Name: "internet"}},
+		ExposureClasses: []v1alpha1.ExposureClass{{Name: "internet"}},
 	}}
 	all := render.BuiltTypes(t, zonal)
 	examples, err := filepath.Glob(filepath.Join("..", "examples", "*", "mesh.yaml"))
@@ -41,7 +43,7 @@ func printedTypes(t testing.TB) []reflect.Type {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := render.Decode(data)
+		m, err := v1alpha1.Decode(data)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

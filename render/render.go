@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"slices"
+
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 )
 
 // Render defaults and validates m, then returns every object of the mesh
 // in install order. m itself is not changed. An invalid config returns a
 // *ValidationError listing every problem.
-func Render(m Mesh, opts ...Option) ([]Object, error) {
+func Render(m v1alpha1.Mesh, opts ...Option) ([]Object, error) {
 	c, err := prepare(m, opts)
 	if err != nil {
 		return nil, err
@@ -30,7 +31,7 @@ func Render(m Mesh, opts ...Option) ([]Object, error) {
 // separated by "---", without holding the whole output in memory (a
 // *bytes.Buffer is grown once, to about the size of the output). Nothing
 // is written unless m is valid.
-func Write(w io.Writer, m Mesh, opts ...Option) error {
+func Write(w io.Writer, m v1alpha1.Mesh, opts ...Option) error {
 	c, err := prepare(m, opts)
 	if err != nil {
 		return err
@@ -60,46 +61,44 @@ type Option func(*settings)
 
 // settings are what the options set.
 type settings struct {
-	overlays  []Overlay
-	defaulted *Mesh
+	overlays  []v1alpha1.Overlay
+	defaulted *v1alpha1.Mesh
 }
 
 // WithOverlays applies overlays after the mesh's own, for what the
 // caller's tool needs of the output, such as leaving a field to the
 // controller that sets it. Their problems are reported under
 // spec.overlays, numbered after the mesh's own.
-func WithOverlays(overlays ...Overlay) Option {
+func WithOverlays(overlays ...v1alpha1.Overlay) Option {
 	return func(s *settings) { s.overlays = append(s.overlays, overlays...) }
 }
 
 // Defaulted stores in dst the defaulted mesh the objects are rendered
 // from, such as its name when the config gave none. dst is left as it
 // is when the mesh is invalid.
-func Defaulted(dst *Mesh) Option {
+func Defaulted(dst *v1alpha1.Mesh) Option {
 	return func(s *settings) { s.defaulted = dst }
 }
 
-// prepare defaults a copy of m and checks it, with the overlays the
-// options add.
-func prepare(m Mesh, opts []Option) (*checked, error) {
+// prepare checks m, with the overlays the options add, and plans its
+// components.
+func prepare(m v1alpha1.Mesh, opts []Option) (*checked, error) {
 	var set settings
 	for _, o := range opts {
 		o(&set)
 	}
-	mesh := m.DeepCopy()
-	if err := mesh.Default(); err != nil {
-		return nil, err
-	}
-	patches := mesh.Spec.Overlays
-	if len(set.overlays) > 0 {
-		patches = slices.Concat(patches, set.overlays)
-	}
-	c, err := mesh.check(patches)
+	top, err := v1alpha1.Check(m, set.overlays...)
 	if err != nil {
 		return nil, err
 	}
-	if set.defaulted != nil {
-		*set.defaulted = *mesh.DeepCopy()
+	t := newTopology(top)
+	var p problems
+	components := plan(t, &p)
+	if err := p.err(); err != nil {
+		return nil, err
 	}
-	return c, nil
+	if set.defaulted != nil {
+		*set.defaulted = *top.Mesh.DeepCopy()
+	}
+	return &checked{topology: t, components: components, overlays: top.Overlays}, nil
 }

@@ -2,13 +2,13 @@ package render
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/objcheck"
 	"github.com/meshrender/meshrender/render/internal/objects"
 
@@ -16,13 +16,13 @@ import (
 )
 
 // renderYAML is Write into memory.
-func renderYAML(m Mesh, opts ...Option) ([]byte, error) {
+func renderYAML(m v1alpha1.Mesh, opts ...Option) ([]byte, error) {
 	var buf bytes.Buffer
 	err := Write(&buf, m, opts...)
 	return buf.Bytes(), err
 }
 
-func mustYAML(t testing.TB, m Mesh) []byte {
+func mustYAML(t testing.TB, m v1alpha1.Mesh) []byte {
 	t.Helper()
 	out, err := renderYAML(m)
 	if err != nil {
@@ -33,7 +33,7 @@ func mustYAML(t testing.TB, m Mesh) []byte {
 
 // seedMesh builds a mesh with every map filled, inserting keys in the
 // order given, so tests can build the same mesh in different orders.
-func seedMesh(keys []string) Mesh {
+func seedMesh(keys []string) v1alpha1.Mesh {
 	ann := map[string]string{}
 	labels := map[string]string{}
 	digests := map[string]string{}
@@ -41,22 +41,22 @@ func seedMesh(keys []string) Mesh {
 		ann["example.com/"+k] = "v-" + k
 		labels["team-"+k] = k
 	}
-	for _, img := range ImageNames {
+	for _, img := range v1alpha1.ImageNames {
 		digests[img] = "sha256:" + strings.Repeat("ab", 32)
 	}
-	return Mesh{
-		Metadata: ObjectMeta{Name: "eu1"},
-		Spec: MeshSpec{
-			Profile:  ProfileSeed,
+	return v1alpha1.Mesh{
+		Metadata: v1alpha1.ObjectMeta{Name: "eu1"},
+		Spec: v1alpha1.MeshSpec{
+			Profile:  v1alpha1.ProfileSeed,
 			Zones:    []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
-			Registry: Registry{Hub: "registry.example.com/istio", Digests: digests, PullSecrets: []string{"pull"}},
-			Ingress: Ingress{
-				Service:       GatewayService{Annotations: ann},
-				ZoneOverrides: []ZoneOverride{{Zone: "eu-west-1b", Service: ZoneServiceOverride{Annotations: ann}}},
+			Registry: v1alpha1.Registry{Hub: "registry.example.com/istio", Digests: digests, PullSecrets: []string{"pull"}},
+			Ingress: v1alpha1.Ingress{
+				Service:       v1alpha1.GatewayService{Annotations: ann},
+				ZoneOverrides: []v1alpha1.ZoneOverride{{Zone: "eu-west-1b", Service: v1alpha1.ZoneServiceOverride{Annotations: ann}}},
 			},
-			ExposureClasses: []ExposureClass{
-				{Name: "internet", Labels: labels, Service: GatewayService{Annotations: ann}},
-				{Name: "intranet", Service: GatewayService{ExternalTrafficPolicy: "Local"}},
+			ExposureClasses: []v1alpha1.ExposureClass{
+				{Name: "internet", Labels: labels, Service: v1alpha1.GatewayService{Annotations: ann}},
+				{Name: "intranet", Service: v1alpha1.GatewayService{ExternalTrafficPolicy: "Local"}},
 			},
 		},
 	}
@@ -101,31 +101,9 @@ func TestDefaultIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestProfileMergesUnderSpec(t *testing.T) {
-	m := Mesh{Spec: MeshSpec{
-		Profile:    ProfileSeed,
-		Ingress:    Ingress{Zonal: new(false), Replicas: Replicas{Max: new(int32(7))}},
-		MeshConfig: mustMeshConfig(t, `defaultServiceExportTo: ["*"]`),
-	}}
-	if err := m.Default(); err != nil {
-		t.Fatal(err)
-	}
-	in := m.Spec.Ingress
-	if *in.Zonal {
-		t.Error("spec.ingress.zonal: false lost to the profile's true")
-	}
-	if *in.Replicas.Max != 7 || *in.Replicas.Min != 2 {
-		t.Errorf("replicas = %d..%d, want the profile's min 2 and the spec's max 7", *in.Replicas.Min, *in.Replicas.Max)
-	}
-	got := m.Spec.MeshConfig.fields()
-	if fmt.Sprint(got["defaultServiceExportTo"]) != "[*]" || fmt.Sprint(got["defaultVirtualServiceExportTo"]) != "[~]" {
-		t.Errorf("mesh config = %v, want services from the spec and the rest from the profile", got)
-	}
-}
-
-func mustMeshConfig(t testing.TB, doc string) MeshConfig {
+func mustMeshConfig(t testing.TB, doc string) v1alpha1.MeshConfig {
 	t.Helper()
-	var c MeshConfig
+	var c v1alpha1.MeshConfig
 	if err := yaml.Unmarshal([]byte(doc), &c); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +114,7 @@ func mustMeshConfig(t testing.TB, doc string) MeshConfig {
 // checked against Istio's MeshConfig when the mesh is rendered, as one
 // read from YAML is when it is decoded, with the same paths.
 func TestMeshConfigBuiltInGoIsChecked(t *testing.T) {
-	_, err := Render(Mesh{Spec: MeshSpec{MeshConfig: mustMeshConfig(t, "defaultConfig: {holdApplicationUntilProxyStart: true}\naccessLogEncoding: XML")}})
+	_, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{MeshConfig: mustMeshConfig(t, "defaultConfig: {holdApplicationUntilProxyStart: true}\naccessLogEncoding: XML")}})
 	for _, want := range []string{
 		"spec.meshConfig.accessLogEncoding: \"XML\" is not one of TEXT or JSON",
 		"spec.meshConfig.defaultConfig.holdApplicationUntilProxyStart: unknown field",
@@ -145,26 +123,26 @@ func TestMeshConfigBuiltInGoIsChecked(t *testing.T) {
 			t.Errorf("rendering got %v, want an error saying %q", err, want)
 		}
 	}
-	var c MeshConfig
+	var c v1alpha1.MeshConfig
 	if err := yaml.Unmarshal([]byte("[a]"), &c); err == nil {
 		t.Error("a mesh config took a list")
 	}
 }
 
 func TestMinimalProfileHasNoGateway(t *testing.T) {
-	objs, err := Render(Mesh{Spec: MeshSpec{Profile: ProfileMinimal}})
+	objs, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileMinimal}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range objs {
-		if strings.Contains(o.Name, "ingressgateway") || o.Namespace == DefaultIngressNamespace {
+		if strings.Contains(o.Name, "ingressgateway") || o.Namespace == v1alpha1.DefaultIngressNamespace {
 			t.Errorf("minimal profile rendered %s %s/%s", o.Kind, o.Namespace, o.Name)
 		}
 	}
 }
 
 func TestImages(t *testing.T) {
-	r := Registry{Hub: "r.example/istio", Tag: "1.30.3", Variant: "distroless"}
+	r := v1alpha1.Registry{Hub: "r.example/istio", Tag: "1.30.3", Variant: "distroless"}
 	if got := r.Image("pilot"); got != "r.example/istio/pilot:1.30.3-distroless" {
 		t.Errorf("Image = %q", got)
 	}
@@ -189,7 +167,7 @@ func TestObjectsCarryStandardLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := u.Metadata.Labels
-		if l["app.kubernetes.io/managed-by"] != "meshrender" || l["app.kubernetes.io/part-of"] != "istio" || l["app.kubernetes.io/version"] != IstioVersion {
+		if l["app.kubernetes.io/managed-by"] != "meshrender" || l["app.kubernetes.io/part-of"] != "istio" || l["app.kubernetes.io/version"] != v1alpha1.IstioVersion {
 			t.Errorf("%s %s/%s lacks the standard labels: %v", o.Kind, o.Namespace, o.Name, l)
 		}
 	}
@@ -200,7 +178,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: seed, registry: {digests: {pilot: x}}}\n"))
 	f.Add([]byte("{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Decode(data)
+		m, err := v1alpha1.Decode(data)
 		if err != nil {
 			return
 		}
@@ -213,13 +191,13 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestClusterIPClassTakesNoLoadBalancerSettings(t *testing.T) {
-	m := Mesh{Spec: MeshSpec{
+	m := v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
 		Zones: []string{"a", "b"},
-		Ingress: Ingress{
-			Service:       GatewayService{ExternalTrafficPolicy: "Local", LoadBalancerClass: "example.com/lb"},
-			ZoneOverrides: []ZoneOverride{{Zone: "a", Service: ZoneServiceOverride{ExternalTrafficPolicy: "Cluster"}}},
+		Ingress: v1alpha1.Ingress{
+			Service:       v1alpha1.GatewayService{ExternalTrafficPolicy: "Local", LoadBalancerClass: "example.com/lb"},
+			ZoneOverrides: []v1alpha1.ZoneOverride{{Zone: "a", Service: v1alpha1.ZoneServiceOverride{ExternalTrafficPolicy: "Cluster"}}},
 		},
-		ExposureClasses: []ExposureClass{{Name: "internal", Service: GatewayService{Type: "ClusterIP"}}},
+		ExposureClasses: []v1alpha1.ExposureClass{{Name: "internal", Service: v1alpha1.GatewayService{Type: "ClusterIP"}}},
 	}}
 	objs, err := Render(m)
 	if err != nil {
@@ -244,7 +222,7 @@ func TestClusterIPClassTakesNoLoadBalancerSettings(t *testing.T) {
 // order, whether Write grows a buffer or streams to any writer.
 func TestRenderAndWriteAgree(t *testing.T) {
 	m := seedMesh([]string{"a"})
-	m.Spec.Overlays = []Overlay{{Target: &OverlayTarget{Kind: "Service"}, Patch: "metadata: {labels: {patched: \"yes\"}}"}}
+	m.Spec.Overlays = []v1alpha1.Overlay{{Target: &v1alpha1.OverlayTarget{Kind: "Service"}, Patch: "metadata: {labels: {patched: \"yes\"}}"}}
 	objs, err := Render(m)
 	if err != nil {
 		t.Fatal(err)
@@ -266,19 +244,19 @@ func TestRenderAndWriteAgree(t *testing.T) {
 }
 
 // exampleMeshes decodes every example under ../examples.
-func exampleMeshes(t *testing.T) map[string]Mesh {
+func exampleMeshes(t *testing.T) map[string]v1alpha1.Mesh {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("..", "examples", "*", "mesh.yaml"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
-	out := map[string]Mesh{}
+	out := map[string]v1alpha1.Mesh{}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := Decode(data)
+		m, err := v1alpha1.Decode(data)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -330,7 +308,7 @@ func TestRenderedObjectsKeepTheirOwnRules(t *testing.T) {
 // its own that Namespace is Pod Security privileged, while the egress
 // gateway's own namespace is restricted like every other.
 func TestDataPlaneNamespaces(t *testing.T) {
-	levels := func(m Mesh) map[string]string {
+	levels := func(m v1alpha1.Mesh) map[string]string {
 		t.Helper()
 		objs, err := Render(m)
 		if err != nil {
@@ -350,11 +328,11 @@ func TestDataPlaneNamespaces(t *testing.T) {
 		}
 		return out
 	}
-	got := levels(Mesh{Spec: MeshSpec{CNI: CNI{Enabled: ptr(true)}}})
+	got := levels(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
 	if _, ok := got["kube-system"]; ok {
 		t.Error("istio-cni in kube-system rendered the kube-system Namespace")
 	}
-	got = levels(Mesh{Spec: MeshSpec{CNI: CNI{Enabled: ptr(true), Namespace: "istio-cni"}, Egress: Egress{Enabled: ptr(true), Namespace: "istio-egress"}}})
+	got = levels(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{CNI: v1alpha1.CNI{Enabled: ptr(true), Namespace: "istio-cni"}, Egress: v1alpha1.Egress{Enabled: ptr(true), Namespace: "istio-egress"}}})
 	for ns, want := range map[string]string{"istio-cni": "privileged", "istio-egress": "restricted", "istio-system": "restricted", "istio-ingress": "restricted"} {
 		if got[ns] != want {
 			t.Errorf("Namespace %s enforces %q, want %q", ns, got[ns], want)
@@ -366,11 +344,11 @@ func TestDataPlaneNamespaces(t *testing.T) {
 // same one as the only entry of spec.revisions render the same objects;
 // only the components differ, shared and per revision.
 func TestOneRevisionEitherWay(t *testing.T) {
-	single, err := Render(Mesh{Spec: MeshSpec{Revision: "1-30-3", CNI: CNI{Enabled: ptr(true)}}})
+	single, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revision: "1-30-3", CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, err := Render(Mesh{Spec: MeshSpec{Revisions: []Revision{{Name: "1-30-3"}}, CNI: CNI{Enabled: ptr(true)}}})
+	listed, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revisions: []v1alpha1.Revision{{Name: "1-30-3"}}, CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,23 +374,23 @@ func TestOneRevisionEitherWay(t *testing.T) {
 // number in place of 1.30.3: image tags, version labels and the CNI
 // agent's version.
 func TestReleasesDifferInImagesAndLabelsOnly(t *testing.T) {
-	spec := func(version string) MeshSpec {
-		return MeshSpec{Version: version, CNI: CNI{Enabled: ptr(true)}, Egress: Egress{Enabled: ptr(true)}}
+	spec := func(version string) v1alpha1.MeshSpec {
+		return v1alpha1.MeshSpec{Version: version, CNI: v1alpha1.CNI{Enabled: ptr(true)}, Egress: v1alpha1.Egress{Enabled: ptr(true)}}
 	}
-	newest, err := renderYAML(Mesh{Spec: spec(IstioVersion)})
+	newest, err := renderYAML(v1alpha1.Mesh{Spec: spec(v1alpha1.IstioVersion)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, release := range IstioReleases {
-		out, err := renderYAML(Mesh{Spec: spec(release)})
+	for _, release := range v1alpha1.IstioReleases {
+		out, err := renderYAML(v1alpha1.Mesh{Spec: spec(release)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if release != IstioVersion && !bytes.Contains(out, []byte("proxyv2:"+release)) {
+		if release != v1alpha1.IstioVersion && !bytes.Contains(out, []byte("proxyv2:"+release)) {
 			t.Errorf("%s: the gateway does not run proxyv2:%s", release, release)
 		}
-		if got := bytes.ReplaceAll(out, []byte(release), []byte(IstioVersion)); !bytes.Equal(got, newest) {
-			t.Errorf("%s renders more than another release number than %s", release, IstioVersion)
+		if got := bytes.ReplaceAll(out, []byte(release), []byte(v1alpha1.IstioVersion)); !bytes.Equal(got, newest) {
+			t.Errorf("%s renders more than another release number than %s", release, v1alpha1.IstioVersion)
 		}
 	}
 }
@@ -421,9 +399,9 @@ func TestReleasesDifferInImagesAndLabelsOnly(t *testing.T) {
 // cluster-wide objects are rendered once, by the shared component, and
 // each revision's own are in its component, with its release.
 func TestRevisionsShareWhatTheClusterHasOnce(t *testing.T) {
-	objs, err := Render(Mesh{Spec: MeshSpec{
-		Revisions: []Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
-		Tags:      map[string]string{DefaultTag: "old", "canary": "new"},
+	objs, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
+		Revisions: []v1alpha1.Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
+		Tags:      map[string]string{v1alpha1.DefaultTag: "old", "canary": "new"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -467,10 +445,10 @@ func TestRevisionsShareWhatTheClusterHasOnce(t *testing.T) {
 // TestImagesIncludeWhatIsInjected: the images to mirror include the proxy
 // each revision's injector injects, even where no gateway runs it.
 func TestImagesIncludeWhatIsInjected(t *testing.T) {
-	objs, err := Render(Mesh{Spec: MeshSpec{
-		Profile: ProfileMinimal, Injection: Injection{Enabled: ptr(true)},
-		Revisions: []Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
-		Registry:  Registry{Variant: "distroless"},
+	objs, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
+		Profile: v1alpha1.ProfileMinimal, Injection: v1alpha1.Injection{Enabled: ptr(true)},
+		Revisions: []v1alpha1.Revision{{Name: "old", Version: "1.30.2"}, {Name: "new"}},
+		Registry:  v1alpha1.Registry{Variant: "distroless"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -496,14 +474,14 @@ func TestImagesIncludeWhatIsInjected(t *testing.T) {
 // issuer is rendered beside the certificates of each namespace, a
 // ClusterIssuer's ServiceAccount in cert-manager's namespace.
 func TestIssuersComeBeforeCertificates(t *testing.T) {
-	spec := func(kind string) MeshSpec {
-		return MeshSpec{Zones: []string{"a", "b"}, Certificates: Certificates{
-			Issuer:   CertificateIssuer{Kind: kind, Vault: VaultConfig{Server: "https://vault.example", Path: "pki/sign/example", Role: "istio"}},
-			Gateways: []GatewayCertificate{{Name: "shop", Gateway: GatewaySetIngress, DNSNames: []string{"shop.example.com"}}},
+	spec := func(kind string) v1alpha1.MeshSpec {
+		return v1alpha1.MeshSpec{Zones: []string{"a", "b"}, Certificates: v1alpha1.Certificates{
+			Issuer:   v1alpha1.CertificateIssuer{Kind: kind, Vault: v1alpha1.VaultConfig{Server: "https://vault.example", Path: "pki/sign/example", Role: "istio"}},
+			Gateways: []v1alpha1.GatewayCertificate{{Name: "shop", Gateway: v1alpha1.GatewaySetIngress, DNSNames: []string{"shop.example.com"}}},
 		}}
 	}
 	for _, kind := range []string{"ClusterIssuer", "Issuer"} {
-		objs, err := Render(Mesh{Spec: spec(kind)})
+		objs, err := Render(v1alpha1.Mesh{Spec: spec(kind)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,11 +13,12 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/spf13/cobra"
 
 	"github.com/meshrender/meshrender/plugin/fn"
 	"github.com/meshrender/meshrender/plugin/tree"
-	"github.com/meshrender/meshrender/render"
 )
 
 // Exit codes.
@@ -106,7 +107,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "meshrender",
 		Short: "Render a complete Istio installation from one typed Mesh config",
-		Long: `meshrender renders a complete, production-grade Istio ` + render.IstioVersion + ` installation
+		Long: `meshrender renders a complete, production-grade Istio ` + v1alpha1.IstioVersion + ` installation
 (CRDs, istiod, ingress gateways, policies) from one Mesh config. The output is
 plain Kubernetes YAML, identical for identical input.`,
 		SilenceUsage:  true,
@@ -146,9 +147,9 @@ func tuneGCForRendering() {
 
 // readMesh reads and decodes the Mesh named by path ("-" for stdin, ""
 // for the default mesh).
-func readMesh(cmd *cobra.Command, path string) (render.Mesh, string, error) {
+func readMesh(cmd *cobra.Command, path string) (v1alpha1.Mesh, string, error) {
 	if path == "" {
-		return render.Mesh{}, "", nil
+		return v1alpha1.Mesh{}, "", nil
 	}
 	name := path
 	in := cmd.InOrStdin()
@@ -157,16 +158,16 @@ func readMesh(cmd *cobra.Command, path string) (render.Mesh, string, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return render.Mesh{}, name, err
+			return v1alpha1.Mesh{}, name, err
 		}
 		defer f.Close()
 		in = f
 	}
-	data, err := readAtMost(in, render.MaxConfigBytes)
+	data, err := readAtMost(in, v1alpha1.MaxConfigBytes)
 	if err != nil {
-		return render.Mesh{}, name, err
+		return v1alpha1.Mesh{}, name, err
 	}
-	m, err := render.Decode(data)
+	m, err := v1alpha1.Decode(data)
 	return m, name, err
 }
 
@@ -189,7 +190,7 @@ func describeError(file string, err error) error {
 	if file == "" {
 		file = "mesh"
 	}
-	var ve *render.ValidationError
+	var ve *v1alpha1.ValidationError
 	if errors.As(err, &ve) {
 		lines := make([]string, len(ve.Errors))
 		for i, fe := range ve.Errors {

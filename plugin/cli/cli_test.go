@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/meshrender/meshrender/render"
 )
 
@@ -27,7 +29,7 @@ func TestRenderDefaultMatchesLibrary(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	var want strings.Builder
-	if err := render.Write(&want, render.Mesh{}); err != nil {
+	if err := render.Write(&want, v1alpha1.Mesh{}); err != nil {
 		t.Fatal(err)
 	}
 	if out != want.String() {
@@ -139,7 +141,7 @@ func TestRenderToDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := render.Render(render.Mesh{Spec: render.MeshSpec{Profile: render.ProfileMinimal}, Metadata: render.ObjectMeta{Name: "cli"}})
+	objs, err := render.Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Profile: v1alpha1.ProfileMinimal}, Metadata: v1alpha1.ObjectMeta{Name: "cli"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"github.com/spf13/cobra"
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 
-	"github.com/meshrender/meshrender/render"
+	"github.com/spf13/cobra"
 )
 
 func newVersionCommand() *cobra.Command {
@@ -16,7 +16,7 @@ func newVersionCommand() *cobra.Command {
 		Example: `  meshrender version`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "meshrender %s\nIstio %s\n", moduleVersion(), render.IstioVersion)
+			fmt.Fprintf(cmd.OutOrStdout(), "meshrender %s\nIstio %s\n", moduleVersion(), v1alpha1.IstioVersion)
 			return nil
 		},
 	}

@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -69,7 +71,7 @@ func Run(in io.Reader, out io.Writer) error {
 	if err != nil {
 		fail("", "%v", err)
 	} else if objs, mesh, err := renderConfig(rl.functionConfig); err != nil {
-		var ve *render.ValidationError
+		var ve *v1alpha1.ValidationError
 		if errors.As(err, &ve) {
 			for _, fe := range ve.Errors {
 				fail(fe.Field, "%s", fe.Message)
@@ -105,16 +107,16 @@ func Run(in io.Reader, out io.Writer) error {
 
 // renderConfig decodes the function config as a Mesh and renders it,
 // returning its objects and the defaulted mesh.
-func renderConfig(cfg *yaml.RNode) ([]render.Object, render.Mesh, error) {
-	var mesh render.Mesh
+func renderConfig(cfg *yaml.RNode) ([]render.Object, v1alpha1.Mesh, error) {
+	var mesh v1alpha1.Mesh
 	if cfg == nil || cfg.IsNilOrEmpty() {
-		return nil, mesh, fmt.Errorf("no function config: meshrender needs a %s %s as its function config", render.APIVersion, render.Kind)
+		return nil, mesh, fmt.Errorf("no function config: meshrender needs a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.Kind)
 	}
 	text, err := cfg.String()
 	if err != nil {
 		return nil, mesh, err
 	}
-	m, err := render.Decode([]byte(text))
+	m, err := v1alpha1.Decode([]byte(text))
 	if err != nil {
 		return nil, mesh, err
 	}

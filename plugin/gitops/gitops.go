@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -109,12 +111,12 @@ func (o Options) validate() error {
 
 // Write renders m and writes its tree into the repository checkout at
 // repo, under <base>/<mesh name>/. Nothing is written unless m is valid.
-func Write(repo string, m render.Mesh, opts Options) error {
+func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	var mesh render.Mesh
+	var mesh v1alpha1.Mesh
 	renderOpts := []render.Option{render.Defaulted(&mesh)}
 	if opts.Flavor == Flux {
 		renderOpts = append(renderOpts, render.WithOverlays(fluxWebhookOverlay()))
@@ -147,9 +149,9 @@ func checkName(name string) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	ve := &render.ValidationError{}
+	ve := &v1alpha1.ValidationError{}
 	for _, m := range msgs {
-		ve.Errors = append(ve.Errors, render.FieldError{Field: "metadata.name", Message: fmt.Sprintf("%q cannot name GitOps objects: %s", name, m)})
+		ve.Errors = append(ve.Errors, v1alpha1.FieldError{Field: "metadata.name", Message: fmt.Sprintf("%q cannot name GitOps objects: %s", name, m)})
 	}
 	return ve
 }
@@ -158,10 +160,10 @@ func checkName(name string) error {
 // creates it: istiod patches in its CA bundle and flips failurePolicy to
 // Fail, and Flux would otherwise set it back to Ignore on every
 // reconciliation.
-func fluxWebhookOverlay() render.Overlay {
-	return render.Overlay{
+func fluxWebhookOverlay() v1alpha1.Overlay {
+	return v1alpha1.Overlay{
 		Name:   "flux-leaves-the-webhook-to-istiod",
-		Target: &render.OverlayTarget{Kind: "ValidatingWebhookConfiguration"},
+		Target: &v1alpha1.OverlayTarget{Kind: "ValidatingWebhookConfiguration"},
 		Patch:  "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n",
 	}
 }

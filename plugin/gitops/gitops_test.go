@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/meshrender/meshrender/internal/testfiles"
-	"github.com/meshrender/meshrender/render"
 )
 
 // testOptions are the options of each flavor's tree in these tests.
@@ -19,21 +20,21 @@ var testOptions = map[Flavor]Options{
 }
 
 // testMesh is a seed cluster over three zones with one exposure class.
-func testMesh() render.Mesh {
-	return render.Mesh{
-		Metadata: render.ObjectMeta{Name: "seed-eu1"},
-		Spec: render.MeshSpec{
-			Profile:         render.ProfileSeed,
+func testMesh() v1alpha1.Mesh {
+	return v1alpha1.Mesh{
+		Metadata: v1alpha1.ObjectMeta{Name: "seed-eu1"},
+		Spec: v1alpha1.MeshSpec{
+			Profile:         v1alpha1.ProfileSeed,
 			Zones:           []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
-			Ingress:         render.Ingress{ZoneOverrides: []render.ZoneOverride{{Zone: "eu-west-1c", Service: render.ZoneServiceOverride{ExternalTrafficPolicy: "Local"}}}},
-			ExposureClasses: []render.ExposureClass{{Name: "internet"}},
+			Ingress:         v1alpha1.Ingress{ZoneOverrides: []v1alpha1.ZoneOverride{{Zone: "eu-west-1c", Service: v1alpha1.ZoneServiceOverride{ExternalTrafficPolicy: "Local"}}}},
+			ExposureClasses: []v1alpha1.ExposureClass{{Name: "internet"}},
 		},
 	}
 }
 
 // writeTree writes a flavor's tree for m into a fresh repository checkout
 // and returns the checkout.
-func writeTree(t *testing.T, m render.Mesh, flavor Flavor) string {
+func writeTree(t *testing.T, m v1alpha1.Mesh, flavor Flavor) string {
 	t.Helper()
 	repo := t.TempDir()
 	if err := Write(repo, m, testOptions[flavor]); err != nil {

@@ -226,3 +226,22 @@ func PinToZone(zone string) *corev1.Affinity {
 
 // IntStr returns an intstr holding a port number.
 func IntStr(i int32) intstr.IntOrString { return intstr.FromInt32(i) }
+
+// MergeMappings returns top deep-merged over base: mappings merge key by key,
+// anything else in top replaces what base has.
+func MergeMappings(base, top map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(top))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range top {
+		bm, bok := out[k].(map[string]any)
+		tm, tok := v.(map[string]any)
+		if bok && tok {
+			out[k] = MergeMappings(bm, tm)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -14,16 +14,16 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-
-	"github.com/meshrender/meshrender/render"
 )
 
 // sources are the packages, relative to the module root, whose comments
 // describe the schema's types.
-var sources = []string{"render", "overlays"}
+var sources = []string{"render/api/v1alpha1", "overlays"}
 
 // Schema returns the schema as indented JSON; root is the module root.
 func Schema(root string) ([]byte, error) {
@@ -39,16 +39,16 @@ func Schema(root string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &generator{docs: docs, defs: map[string]any{}, enums: render.Enums()}
+	g := &generator{docs: docs, defs: map[string]any{}, enums: v1alpha1.Enums()}
 	g.proto = &ProtoSchemas{Defs: g.defs, Docs: protoDocs}
-	top := g.object(reflect.TypeFor[render.Mesh]())
+	top := g.object(reflect.TypeFor[v1alpha1.Mesh]())
 	top["$schema"] = "http://json-schema.org/draft-07/schema#"
 	top["$id"] = "https://meshrender.dev/schemas/mesh.schema.json"
 	top["title"] = "meshrender Mesh"
-	top["description"] = "The whole configuration of one Istio " + render.IstioVersion + " installation rendered by meshrender."
+	top["description"] = "The whole configuration of one Istio " + v1alpha1.IstioVersion + " installation rendered by meshrender."
 	props := top["properties"].(map[string]any)
-	props["apiVersion"] = map[string]any{"type": "string", "enum": []string{render.APIVersion}, "description": "Always " + render.APIVersion + "."}
-	props["kind"] = map[string]any{"type": "string", "enum": []string{render.Kind}, "description": "Always " + render.Kind + "."}
+	props["apiVersion"] = map[string]any{"type": "string", "enum": []string{v1alpha1.APIVersion}, "description": "Always " + v1alpha1.APIVersion + "."}
+	props["kind"] = map[string]any{"type": "string", "enum": []string{v1alpha1.Kind}, "description": "Always " + v1alpha1.Kind + "."}
 	top["required"] = []string{"apiVersion", "kind"}
 	top["definitions"] = g.defs
 	var buf bytes.Buffer

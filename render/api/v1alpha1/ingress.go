@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	"fmt"
@@ -166,7 +166,7 @@ func defaultTargetPorts(ports []GatewayPort) {
 	}
 }
 
-func (t *topology) validateIngress(p *problems) {
+func (t *Topology) validateIngress(p *problems) {
 	s := t.spec
 	in := &s.Ingress
 	if in.Enabled != nil && !*in.Enabled {
@@ -279,7 +279,7 @@ func validateTrafficPolicy(p *problems, field, enum string, policy corev1.Servic
 // meshrender's to set.
 var identityLabels = []string{naming.LabelApp, naming.LabelRole, naming.LabelExposureClassName, naming.LabelIstio}
 
-func (t *topology) validateExposureClasses(p *problems) {
+func (t *Topology) validateExposureClasses(p *problems) {
 	s := t.spec
 	if len(s.ExposureClasses) > MaxExposureClasses {
 		p.add("spec.exposureClasses", "%d exposure classes are more than the %d meshrender renders", len(s.ExposureClasses), MaxExposureClasses)

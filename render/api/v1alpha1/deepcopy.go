@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 // The config types' DeepCopy and DeepCopyInto methods, which Kubernetes
 // code expects of API types, are generated into zz_generated.deepcopy.go

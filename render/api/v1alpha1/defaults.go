@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/profiles"
+	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // Default merges the profile named in spec.profile under the spec (the
@@ -72,7 +73,7 @@ func (m *Mesh) applyProfile() error {
 		// control plane, spec.revision, is replaced, not kept beside them.
 		delete(doc.Spec, "revision")
 	}
-	merged, err := json.Marshal(mergeUnder(doc.Spec, user))
+	merged, err := json.Marshal(objects.MergeMappings(doc.Spec, user))
 	if err != nil {
 		return err
 	}
@@ -91,23 +92,4 @@ func toMap(v any) (map[string]any, error) {
 	}
 	var out map[string]any
 	return out, json.Unmarshal(raw, &out)
-}
-
-// mergeUnder returns top deep-merged over base: mappings merge key by key,
-// anything else in top replaces what base has.
-func mergeUnder(base, top map[string]any) map[string]any {
-	out := make(map[string]any, len(base)+len(top))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range top {
-		bm, bok := out[k].(map[string]any)
-		tm, tok := v.(map[string]any)
-		if bok && tok {
-			out[k] = mergeUnder(bm, tm)
-			continue
-		}
-		out[k] = v
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	"fmt"

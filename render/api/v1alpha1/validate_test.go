@@ -1,10 +1,13 @@
-package render
+package v1alpha1_test
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
 
 	"github.com/meshrender/meshrender/render/internal/naming"
 )
@@ -209,9 +212,9 @@ func TestValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A problem of types is found when the document is read, any
 			// other when the mesh is rendered; both report the same way.
-			m, err := Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\nspec:\n" + indent(tt.spec)))
+			m, err := v1alpha1.Decode([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\nspec:\n" + indent(tt.spec)))
 			if err == nil {
-				_, err = Render(m)
+				_, err = render.Render(m)
 			}
 			if len(tt.want) == 0 {
 				if err != nil {
@@ -219,7 +222,7 @@ func TestValidation(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValidationError
+			var ve *v1alpha1.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want a *ValidationError, got %v", err)
 			}
@@ -251,8 +254,8 @@ spec:
     resources: {limits: {memory: 4 gigs}}
   exposureClasses: [{name: internet, colour: blue}]
 `
-	_, err := Decode([]byte(doc))
-	var ve *ValidationError
+	_, err := v1alpha1.Decode([]byte(doc))
+	var ve *v1alpha1.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("want a *ValidationError, got %v", err)
 	}
@@ -285,9 +288,9 @@ func TestLongValuesAreShortenedInMessages(t *testing.T) {
 		"apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [" + long + "]}\n",
 		"apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {replicas: {min: " + long + "}}}\n",
 	} {
-		m, err := Decode([]byte(doc))
+		m, err := v1alpha1.Decode([]byte(doc))
 		if err == nil {
-			_, err = Render(m)
+			_, err = render.Render(m)
 		}
 		if err == nil {
 			t.Fatal("a config with a 3 MiB value rendered")
@@ -338,7 +341,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode([]byte(tt.doc))
+			_, err := v1alpha1.Decode([]byte(tt.doc))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Decode error = %v, want it to contain %q", err, tt.want)
 			}
@@ -348,7 +351,7 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestDecodeAcceptsSeparatorsAndComments(t *testing.T) {
 	doc := "# a mesh\n---\napiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: a # inline\nspec: {}\n---\n"
-	m, err := Decode([]byte(doc))
+	m, err := v1alpha1.Decode([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,12 +364,12 @@ func TestDecodeAcceptsSeparatorsAndComments(t *testing.T) {
 // server rejects, or two objects of one name, and used to render with no
 // error.
 func TestOverlaysCannotBreakObjects(t *testing.T) {
-	json6902 := func(kind, name, ops string) Overlay {
-		return Overlay{Target: &OverlayTarget{Kind: kind, Name: name}, Patch: ops}
+	json6902 := func(kind, name, ops string) v1alpha1.Overlay {
+		return v1alpha1.Overlay{Target: &v1alpha1.OverlayTarget{Kind: kind, Name: name}, Patch: ops}
 	}
 	tests := []struct {
 		name    string
-		overlay Overlay
+		overlay v1alpha1.Overlay
 		want    string
 	}{
 		{"kind removed", json6902("Service", "istiod", `[{op: remove, path: /kind}]`), `has apiVersion "v1" and kind ""; overlays may not change`},
@@ -387,8 +390,8 @@ func TestOverlaysCannotBreakObjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Render(Mesh{Spec: MeshSpec{Overlays: []Overlay{tt.overlay}}})
-			var ve *ValidationError
+			_, err := render.Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Overlays: []v1alpha1.Overlay{tt.overlay}}})
+			var ve *v1alpha1.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want a *ValidationError, got %v", err)
 			}

@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
@@ -32,7 +32,7 @@ func (i *Injection) validate(p *problems) {
 	validateResources(p, "spec.injection.resources", i.Resources)
 }
 
-// injecting reports whether the mesh injects sidecars.
-func (s *MeshSpec) injecting() bool {
+// Injecting reports whether the mesh injects sidecars.
+func (s *MeshSpec) Injecting() bool {
 	return s.Injection.Enabled != nil && *s.Injection.Enabled
 }

@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	"fmt"
@@ -57,9 +57,9 @@ type MeshNamespace struct {
 // istio.io/rev label.
 const DefaultTag = "default"
 
-// multiRevision reports whether the mesh lists its control planes in
+// MultiRevision reports whether the mesh lists its control planes in
 // spec.revisions, each in a component of its own.
-func (s *MeshSpec) multiRevision() bool { return len(s.Revisions) > 0 }
+func (s *MeshSpec) MultiRevision() bool { return len(s.Revisions) > 0 }
 
 // injectsByDefault reports whether some control plane injects namespaces
 // labelled istio-injection=enabled: the one without a revision, or the
@@ -68,13 +68,13 @@ func (s *MeshSpec) injectsByDefault() bool {
 	if _, ok := s.Tags[DefaultTag]; ok {
 		return true
 	}
-	return !s.multiRevision() && s.Revision == ""
+	return !s.MultiRevision() && s.Revision == ""
 }
 
 // sharedVersion is the release every control plane runs, or "" when
 // they run different ones.
 func (s *MeshSpec) sharedVersion() string {
-	if !s.multiRevision() {
+	if !s.MultiRevision() {
 		return s.Version
 	}
 	for _, r := range s.Revisions[1:] {
@@ -94,10 +94,10 @@ func (s *MeshSpec) setRevisionDefaults() {
 }
 
 // validateRevisions checks the releases, the revisions and the tags.
-func (t *topology) validateRevisions(p *problems) {
+func (t *Topology) validateRevisions(p *problems) {
 	s := t.spec
 	validateRelease(p, "spec.version", s.Version)
-	if !s.multiRevision() {
+	if !s.MultiRevision() {
 		validateRevisionName(p, "spec.revision", s.Revision)
 	} else if s.Revision != "" {
 		p.add("spec.revision", "names the one control plane of a mesh without spec.revisions; with them, name each revision there")
@@ -121,7 +121,7 @@ func (t *topology) validateRevisions(p *problems) {
 		for _, msg := range validation.IsDNS1123Label(tag) {
 			p.add(f, "%q is not a DNS label: %s", tag, msg)
 		}
-		if _, isRevision := seen[tag]; isRevision || (!s.multiRevision() && tag == s.Revision) {
+		if _, isRevision := seen[tag]; isRevision || (!s.MultiRevision() && tag == s.Revision) {
 			p.add(f, "%q is the name of a revision; a tag needs a name of its own", tag)
 		}
 		rev := s.Tags[tag]
@@ -143,7 +143,7 @@ func (s *MeshSpec) resolveRevisionName(name string) bool {
 }
 
 func (s *MeshSpec) revisionNames() []string {
-	if !s.multiRevision() {
+	if !s.MultiRevision() {
 		if s.Revision == "" {
 			return []string{}
 		}
@@ -158,11 +158,11 @@ func (s *MeshSpec) revisionNames() []string {
 
 // validateImagesAcrossReleases refuses image settings that would give
 // revisions of different releases the same image.
-func (t *topology) validateImagesAcrossReleases(p *problems) {
+func (t *Topology) validateImagesAcrossReleases(p *problems) {
 	s := t.spec
 	versions := map[string]bool{}
-	for _, cp := range t.planes {
-		versions[cp.version] = true
+	for _, cp := range t.Planes {
+		versions[cp.Version] = true
 	}
 	if len(versions) < 2 {
 		return
@@ -205,9 +205,9 @@ func validateRevisionName(p *problems, field, rev string) {
 
 // validateFollowedRevision checks a gateway's revision or tag; "" follows
 // the default control plane, which must then exist.
-func (t *topology) validateFollowedRevision(p *problems, field, ref string) {
+func (t *Topology) validateFollowedRevision(p *problems, field, ref string) {
 	s := t.spec
-	if t.resolve(ref) != nil {
+	if t.Resolve(ref) != nil {
 		return
 	}
 	if ref == "" {

@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
@@ -53,7 +53,7 @@ func (e *Egress) setDefaults(istiodNamespace string) {
 	defaultTargetPorts(e.Ports)
 }
 
-func (t *topology) validateEgress(p *problems) {
+func (t *Topology) validateEgress(p *problems) {
 	e := &t.spec.Egress
 	if !*e.Enabled {
 		return

@@ -1,4 +1,4 @@
-package render
+package v1alpha1
 
 import (
 	"fmt"
@@ -8,22 +8,28 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/meshrender/meshrender/overlays"
 	"github.com/meshrender/meshrender/profiles"
 )
 
 // Validate reports every problem that keeps m from rendering, each with
 // its field path. m need not be defaulted: Validate checks a defaulted
-// copy, the mesh Render would render, and leaves m as it is.
+// copy, the mesh a renderer renders, and leaves m as it is.
 func (m *Mesh) Validate() error {
-	_, err := prepare(*m, nil)
+	_, err := Check(*m)
 	return err
 }
 
-// check validates a defaulted mesh and, when it is valid, plans its
-// components and compiles its overlays (spec.overlays and those the
-// caller adds), each once, for the pipeline.
-func (m *Mesh) check(patches []Overlay) (*checked, error) {
-	t := newTopology(m)
+// Check defaults a copy of m, derives its topology and validates both,
+// with extra overlays after spec.overlays (as a tool that renders the
+// mesh adds what it needs of the output). It returns the topology of the
+// valid mesh, or every problem with its field path; m is left as it is.
+func Check(m Mesh, extra ...Overlay) (*Topology, error) {
+	mesh := m.DeepCopy()
+	if err := mesh.Default(); err != nil {
+		return nil, err
+	}
+	t := NewTopology(mesh)
 	var p problems
 	t.validateFields(&p)
 	if len(p) == 0 {
@@ -31,21 +37,23 @@ func (m *Mesh) check(patches []Overlay) (*checked, error) {
 		// fields that failed, their messages would only repeat theirs.
 		t.validateDerived(&p)
 	}
-	var components []component
-	if len(p) == 0 {
-		components = plan(t, &p)
+	if patches := slices.Concat(mesh.Spec.Overlays, extra); len(patches) > 0 {
+		set, errs := overlays.Compile(patches)
+		for _, e := range errs {
+			p.addText(e.Describe("spec.overlays"))
+		}
+		t.Overlays = set
 	}
-	set := compileOverlays(&p, patches)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	return &checked{topology: t, components: components, overlays: set}, nil
+	return t, nil
 }
 
 // validateFields checks every field on its own and against the others, in
 // field order.
-func (t *topology) validateFields(p *problems) {
-	m := t.mesh
+func (t *Topology) validateFields(p *problems) {
+	m := t.Mesh
 	if m.APIVersion != APIVersion {
 		p.add("apiVersion", "must be %q, got %q", APIVersion, m.APIVersion)
 	}
@@ -79,30 +87,30 @@ func (t *topology) validateFields(p *problems) {
 // validateDerived checks what the fields derive once each is valid: the
 // gateways' namespaces, each a valid name of one gateway's own, and the
 // Pod Security level of every namespace meshrender owns.
-func (t *topology) validateDerived(p *problems) {
+func (t *Topology) validateDerived(p *problems) {
 	s := t.spec
-	ingress := t.ingress()
+	ingress := t.Ingress()
 	if len(ingress) > MaxGateways {
 		p.add("spec.exposureClasses", "%d zones and %d exposure classes make %d ingress gateways, more than the %d meshrender renders", len(s.Zones), len(s.ExposureClasses), len(ingress), MaxGateways)
 		return
 	}
 	owner := map[string]string{}
 	for _, g := range ingress {
-		for _, msg := range validation.IsDNS1123Label(g.namespace) {
-			p.add(g.field, "gateway namespace %q is not valid even with the zone hashed: %s", g.namespace, msg)
+		for _, msg := range validation.IsDNS1123Label(g.Namespace) {
+			p.add(g.Field, "gateway namespace %q is not valid even with the zone hashed: %s", g.Namespace, msg)
 		}
-		if other, ok := owner[g.namespace]; ok {
-			p.add(g.field, "gateway namespace %q is already used by the gateway of %s", g.namespace, other)
+		if other, ok := owner[g.Namespace]; ok {
+			p.add(g.Field, "gateway namespace %q is already used by the gateway of %s", g.Namespace, other)
 			continue
 		}
-		owner[g.namespace] = g.field
+		owner[g.Namespace] = g.Field
 	}
-	if e := t.egress(); e != nil {
-		if other, ok := owner[e.namespace]; ok {
-			p.add("spec.egress.namespace", "%q also holds the ingress gateway of %s; give the egress gateway a namespace of its own", e.namespace, other)
+	if e := t.Egress(); e != nil {
+		if other, ok := owner[e.Namespace]; ok {
+			p.add("spec.egress.namespace", "%q also holds the ingress gateway of %s; give the egress gateway a namespace of its own", e.Namespace, other)
 		}
 	}
-	for _, ns := range t.namespaces {
+	for _, ns := range t.Namespaces {
 		*p = append(*p, ns.conflicts...)
 	}
 }
