@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/profiles"
+	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/schema/internal/gen"
 )
 
@@ -116,6 +117,24 @@ func TestExamplesAndProfilesMatchSchema(t *testing.T) {
 		if errs := validateYAML(t, v, doc); len(errs) > 0 {
 			t.Errorf("%s does not match the schema: %v", name, errs)
 		}
+	}
+}
+
+// TestSchemaAcceptsPromotedFields: fields promoted from an embedded
+// struct, as name is from LocalObjectReference into SecretKeySelector, are
+// properties of their own, as decoding reads them.
+func TestSchemaAcceptsPromotedFields(t *testing.T) {
+	v := validator(t)
+	doc := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec:\n  ingress:\n    env:\n    - name: TOKEN\n      valueFrom: {secretKeyRef: {name: s, key: k}}\n"
+	if errs := validateYAML(t, v, []byte(doc)); len(errs) > 0 {
+		t.Errorf("the schema rejects\n%s%v", doc, errs)
+	}
+	if _, err := render.Decode([]byte(doc)); err != nil {
+		t.Errorf("Decode rejects\n%s%v", doc, err)
+	}
+	embedded := strings.Replace(doc, "{name: s, key: k}", "{LocalObjectReference: {name: s}, key: k}", 1)
+	if errs := validateYAML(t, v, []byte(embedded)); len(errs) == 0 {
+		t.Errorf("the schema accepts\n%s", embedded)
 	}
 }
 
