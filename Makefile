@@ -57,7 +57,7 @@ e2e: tools
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFromJSON$$' -fuzztime $(FUZZTIME) ./render/yamlenc
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzReflectivePrintingMatchesJSON$$' -fuzztime $(FUZZTIME) ./render
+	$(GO) test -run '^$$' -fuzz '^FuzzReflectivePrintingMatchesJSON$$' -fuzztime $(FUZZTIME) ./render/yamlenc
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./golden
 	$(GO) test -run '^$$' -fuzz '^FuzzExecute$$' -fuzztime $(FUZZTIME) ./plugin/fn
 	$(GO) test -run '^$$' -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) ./plugin/tree
