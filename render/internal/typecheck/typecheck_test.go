@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,18 +61,21 @@ func TestCheck(t *testing.T) {
 		{`[1]`, []string{`(document): must be a mapping, got a list`}},
 	}
 	for _, tt := range tests {
-		v, err := decodeJSON([]byte(tt.doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, p := range Check(v, reflect.TypeFor[outer](), "") {
-			got = append(got, p.Path+": "+p.Message)
-		}
-		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+		if got := checkDoc(t, tt.doc, reflect.TypeFor[outer]()); !slices.Equal(got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.doc, got, tt.want)
 		}
 	}
+}
+
+// checkDoc checks a JSON document against typ and returns the problems as
+// "path: message" lines.
+func checkDoc(t *testing.T, doc string, typ reflect.Type) []string {
+	t.Helper()
+	v, err := decodeJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return problemLines(Check(v, typ, ""))
 }
 
 // TestCheckAgreesWithDecoding: whatever Check accepts, strict decoding
@@ -146,15 +150,8 @@ func TestCheckResolvesFieldsAsDecodingDoes(t *testing.T) {
 		{`{"count": 3}`, []string{`count: invalid use of ,string struct tag, trying to unmarshal unquoted value into int`}},
 		{`{"count": "three"}`, []string{`count: invalid use of ,string struct tag, trying to unmarshal "three" into int`}},
 	} {
-		v, err := decodeJSON([]byte(tt.doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, p := range Check(v, reflect.TypeFor[promoted](), "") {
-			got = append(got, p.Path+": "+p.Message)
-		}
-		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+		got := checkDoc(t, tt.doc, reflect.TypeFor[promoted]())
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.doc, got, tt.want)
 		}
 		var p promoted
