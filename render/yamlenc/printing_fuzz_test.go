@@ -218,8 +218,17 @@ func TestKeysThatAreNotUTF8(t *testing.T) {
 	})
 	printsLikeJSON(t, &types.Kustomization{
 		TypeMeta:          types.TypeMeta{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization"},
-		CommonLabels:      map[string]string{"z\x80": "1", "z\x81": "2"},
+		Labels:            []types.Label{{Pairs: map[string]string{"z\x80": "1", "z\x81": "2"}}},
 		CommonAnnotations: map[string]string{"\xff": "", "\xfe": "b"},
+	})
+	// Of keys that become one, the last whose value is not null wins.
+	x, y := "x", "y"
+	printsLikeJSON(t, &struct {
+		metav1.TypeMeta `json:",inline"`
+		Values          map[string]*string `json:"values"`
+	}{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Values"},
+		Values:   map[string]*string{"\xfe": &x, "\xff": &y, "u\xfe": &x, "u\xff": nil, "v\xfe": nil, "v\xff": nil},
 	})
 }
 

@@ -1,3 +1,5 @@
+//lint:file-ignore SA5008 the tests hand encoding/json the odd tags it must be compared on
+
 package jsonfields
 
 import (
