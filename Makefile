@@ -11,7 +11,7 @@ BENCHCOUNT ?= 6
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all render build test lint unit golden e2e fuzz bench tools clean
+.PHONY: all render build test lint unit golden e2e fuzz fuzzcheck bench tools clean
 
 all: test
 
@@ -53,15 +53,38 @@ golden: tools
 e2e: tools
 	$(GO) test -tags e2e -count 1 -timeout 30m ./golden/...
 
+# FUZZ_TARGETS are every fuzz target in the repository, as
+# package:function; fuzzcheck keeps the list complete.
+FUZZ_TARGETS := \
+	./render:FuzzEntryPoints \
+	./render:FuzzDecode \
+	./render/yamlenc:FuzzFromJSON \
+	./render/yamlenc:FuzzReflectivePrintingMatchesJSON \
+	./render/internal/typecheck:FuzzCheckMessageAgreesWithProtojson \
+	./golden:FuzzRender \
+	./plugin/fn:FuzzExecute \
+	./plugin/tree:FuzzManifest
+
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzFromJSON$$' -fuzztime $(FUZZTIME) ./render/yamlenc
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzEntryPoints$$' -fuzztime $(FUZZTIME) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzReflectivePrintingMatchesJSON$$' -fuzztime $(FUZZTIME) ./render
-	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./golden
-	$(GO) test -run '^$$' -fuzz '^FuzzExecute$$' -fuzztime $(FUZZTIME) ./plugin/fn
-	$(GO) test -run '^$$' -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) ./plugin/tree
+fuzz: fuzzcheck
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "$(GO) test -run '^\$$' -fuzz '^$$fn\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## fuzzcheck: fail when a func Fuzz in a _test.go file is not in FUZZ_TARGETS
+## (or one listed there is gone), so make fuzz runs every fuzz target
+fuzzcheck:
+	@found=$$(grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . \
+		| grep -v '^\./bin/' \
+		| sed -E 's|^(.*)/[^/]*:[0-9]+:func (Fuzz[A-Za-z0-9_]*)\(.*|\1:\2|' | sort -u); \
+	listed=$$(printf '%s\n' $(FUZZ_TARGETS) | sort -u); \
+	missing=$$(printf '%s\n' "$$found" | grep -vxF -e "$$listed" || true); \
+	gone=$$(printf '%s\n' "$$listed" | grep -vxF -e "$$found" || true); \
+	if [ -n "$$missing" ]; then echo "make fuzz does not run these fuzz targets; add them to FUZZ_TARGETS:"; echo "$$missing"; fi; \
+	if [ -n "$$gone" ]; then echo "FUZZ_TARGETS lists fuzz targets that do not exist:"; echo "$$gone"; fi; \
+	[ -z "$$missing$$gone" ]
 
 ## bench: rendering benchmarks, library and whole process
 bench: build

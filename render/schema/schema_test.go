@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
 	"k8s.io/kube-openapi/pkg/validation/validate"
@@ -116,6 +118,24 @@ func TestExamplesAndProfilesMatchSchema(t *testing.T) {
 		if errs := validateYAML(t, v, doc); len(errs) > 0 {
 			t.Errorf("%s does not match the schema: %v", name, errs)
 		}
+	}
+}
+
+// TestSchemaAcceptsPromotedFields: fields promoted from an embedded
+// struct, as name is from LocalObjectReference into SecretKeySelector, are
+// properties of their own, as decoding reads them.
+func TestSchemaAcceptsPromotedFields(t *testing.T) {
+	v := validator(t)
+	doc := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec:\n  ingress:\n    env:\n    - name: TOKEN\n      valueFrom: {secretKeyRef: {name: s, key: k}}\n"
+	if errs := validateYAML(t, v, []byte(doc)); len(errs) > 0 {
+		t.Errorf("the schema rejects\n%s%v", doc, errs)
+	}
+	if _, err := v1alpha1.Decode([]byte(doc)); err != nil {
+		t.Errorf("Decode rejects\n%s%v", doc, err)
+	}
+	embedded := strings.Replace(doc, "{name: s, key: k}", "{LocalObjectReference: {name: s}, key: k}", 1)
+	if errs := validateYAML(t, v, []byte(embedded)); len(errs) == 0 {
+		t.Errorf("the schema accepts\n%s", embedded)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/meshrender/meshrender/render/internal/jsonfields"
 )
 
 // AppendManifest appends v, a typed Kubernetes object, to dst as YAML. The
@@ -532,16 +534,19 @@ type structEncoder struct {
 	fields []field
 }
 
+// newStructEncoder prints the fields jsonfields lists, sorted by name as
+// printed mappings are.
 func newStructEncoder(t reflect.Type) encoder {
-	fields, ok := typeFields(t)
-	if !ok {
-		return unsupportedEncoder{}
+	jf := jsonfields.Of(t)
+	se := &structEncoder{fields: make([]field, len(jf))}
+	for i := range jf {
+		if jf[i].Quoted {
+			// Quoted numbers are rare enough to leave to encoding/json.
+			return unsupportedEncoder{}
+		}
+		se.fields[i] = field{Field: &jf[i], key: printKey(nil, jf[i].Name), enc: typeEncoder(jf[i].Type)}
 	}
-	se := &structEncoder{fields: fields}
-	for i := range se.fields {
-		f := &se.fields[i]
-		f.enc = typeEncoder(t.FieldByIndex(f.index).Type)
-	}
+	slices.SortFunc(se.fields, func(a, b field) int { return strings.Compare(a.Name, b.Name) })
 	return se
 }
 
@@ -558,8 +563,8 @@ func (s *structEncoder) entries(e *reflectEncoder, v reflect.Value, ind int, fir
 	written := 0
 	for i := range s.fields {
 		f := &s.fields[i]
-		fv, ok := f.value(v)
-		if !ok || f.omit(fv) {
+		fv, ok := f.Value(v)
+		if !ok || f.Omitted(fv) {
 			continue
 		}
 		r, err := e.member(f.key, f.enc, fv, ind, first && written == 0)
@@ -579,11 +584,11 @@ func (e *reflectEncoder) topLevel(s *structEncoder, v reflect.Value) error {
 	written := 0
 	for i := range s.fields {
 		f := &s.fields[i]
-		if f.name == "status" {
+		if f.Name == "status" {
 			continue
 		}
-		fv, ok := f.value(v)
-		if !ok || f.omit(fv) {
+		fv, ok := f.Value(v)
+		if !ok || f.Omitted(fv) {
 			continue
 		}
 		mark := len(e.buf)
@@ -591,7 +596,7 @@ func (e *reflectEncoder) topLevel(s *structEncoder, v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		if f.name == "spec" && r == emptyMapping {
+		if f.Name == "spec" && r == emptyMapping {
 			e.buf = e.buf[:mark]
 			continue
 		}
@@ -641,177 +646,10 @@ func printKey(dst []byte, key string) []byte {
 	return append(e.buf, ':')
 }
 
-// field is one JSON-visible struct field.
+// field is one JSON field of a struct, with its printed key and the
+// encoder of its type.
 type field struct {
-	name      string
-	key       []byte
-	index     []int
-	omitEmpty bool
-	omitZero  bool
-	isZero    func(reflect.Value) bool
-	enc       encoder
-}
-
-// value returns the field's value, or false when an embedded pointer on
-// the way is nil (encoding/json skips such fields).
-func (f *field) value(v reflect.Value) (reflect.Value, bool) {
-	if len(f.index) == 1 {
-		return v.Field(f.index[0]), true
-	}
-	for i, x := range f.index {
-		if i > 0 {
-			for v.Kind() == reflect.Pointer {
-				if v.IsNil() {
-					return reflect.Value{}, false
-				}
-				v = v.Elem()
-			}
-		}
-		v = v.Field(x)
-	}
-	return v, true
-}
-
-func (f *field) omit(v reflect.Value) bool {
-	if f.omitZero && f.isZero(v) {
-		return true
-	}
-	return f.omitEmpty && isEmptyValue(v)
-}
-
-func isEmptyValue(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
-		return v.IsZero()
-	}
-	return false
-}
-
-type candidate struct {
-	field
-	depth  int
-	tagged bool
-}
-
-func typeFields(t reflect.Type) ([]field, bool) {
-	var cands []candidate
-	supported := true
-	var walk func(t reflect.Type, index []int, depth int, seen map[reflect.Type]bool)
-	walk = func(t reflect.Type, index []int, depth int, seen map[reflect.Type]bool) {
-		if seen[t] {
-			return
-		}
-		seen[t] = true
-		defer delete(seen, t)
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			if sf.Anonymous {
-				ft := sf.Type
-				if ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if !sf.IsExported() && ft.Kind() != reflect.Struct {
-					continue
-				}
-			} else if !sf.IsExported() {
-				continue
-			}
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			idx := append(slices.Clone(index), i)
-			ft := sf.Type
-			if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-				walk(ft, idx, depth+1, seen)
-				continue
-			}
-			if strings.Contains(","+opts+",", ",string,") {
-				// Quoted numbers are rare enough to leave to
-				// encoding/json.
-				supported = false
-				continue
-			}
-			c := candidate{depth: depth, tagged: name != ""}
-			c.name = name
-			if c.name == "" {
-				c.name = sf.Name
-			}
-			c.index = idx
-			c.omitEmpty = strings.Contains(","+opts+",", ",omitempty,")
-			c.omitZero = strings.Contains(","+opts+",", ",omitzero,")
-			if c.omitZero {
-				c.isZero = zeroFunc(sf.Type)
-			}
-			cands = append(cands, c)
-		}
-	}
-	walk(t, nil, 0, map[reflect.Type]bool{})
-	// Resolve names the way encoding/json does: the shallowest field
-	// wins, then a tagged one; a tie drops the name.
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		if a.depth != b.depth {
-			return a.depth - b.depth
-		}
-		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
-	for i := range cands {
-		cands[i].key = printKey(nil, cands[i].name)
-	}
-	var out []field
-	for i := 0; i < len(cands); {
-		j := i + 1
-		for j < len(cands) && cands[j].name == cands[i].name {
-			j++
-		}
-		group := cands[i:j]
-		if len(group) == 1 || group[0].depth < group[1].depth || group[0].tagged && !group[1].tagged {
-			out = append(out, group[0].field)
-		}
-		i = j
-	}
-	return out, supported
-}
-
-// zeroFunc reports zero values for omitzero: an IsZero method when the
-// type has one, reflect's zero otherwise.
-func zeroFunc(t reflect.Type) func(reflect.Value) bool {
-	type zeroer interface{ IsZero() bool }
-	zt := reflect.TypeFor[zeroer]()
-	switch {
-	case t.Implements(zt):
-		return func(v reflect.Value) bool {
-			if v.Kind() == reflect.Pointer && v.IsNil() {
-				return true
-			}
-			return v.Interface().(zeroer).IsZero()
-		}
-	case reflect.PointerTo(t).Implements(zt):
-		return func(v reflect.Value) bool {
-			if !v.CanAddr() {
-				c := reflect.New(t).Elem()
-				c.Set(v)
-				v = c
-			}
-			return v.Addr().Interface().(zeroer).IsZero()
-		}
-	}
-	return reflect.Value.IsZero
+	*jsonfields.Field
+	key []byte
+	enc encoder
 }

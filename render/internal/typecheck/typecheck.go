@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/meshrender/meshrender/render/internal/jsonfields"
 )
 
 // Problem is one value that does not fit its field.
@@ -93,7 +95,7 @@ func (c *checker) value(v any, t reflect.Type, at *pathNode) {
 		c.problems = append(c.problems, CheckMessage(v, md, at.String())...)
 		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
-		c.unmarshaler(v, t, at)
+		c.decode(v, t, at)
 		return
 	}
 	switch t.Kind() {
@@ -146,73 +148,41 @@ func (c *checker) value(v any, t reflect.Type, at *pathNode) {
 	}
 }
 
-// object checks a mapping against a struct's JSON fields: every key must
-// be a field (matched exactly, case included, as strict decoding does).
+// object checks a mapping against a struct's JSON fields, as jsonfields
+// lists them: every key must be a field (matched exactly, case included,
+// as strict decoding does).
+//
+// One thing decoding rejects is not checked here: a field promoted
+// through an embedded pointer to an unexported struct type, which
+// encoding/json cannot allocate. No config type has one.
 func (c *checker) object(v any, t reflect.Type, at *pathNode) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		c.mismatch(at, "a mapping", v)
 		return
 	}
-	fields := jsonFields(t)
-	known := map[string]bool{}
-	for _, f := range fields {
-		known[f.name] = true
-		if fv, ok := m[f.name]; ok {
-			c.value(fv, f.typ, at.child(f.name))
+	for _, f := range jsonfields.Of(t) {
+		fv, ok := m[f.Name]
+		switch {
+		case !ok:
+		case f.Quoted:
+			c.quoted(fv, f.Type, at.child(f.Name))
+		default:
+			c.value(fv, f.Type, at.child(f.Name))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if !known[k] {
+		if _, ok := jsonfields.Lookup(t, k); !ok {
 			c.add(at.child(k), "unknown field")
 		}
 	}
 }
 
-type jsonField struct {
-	name string
-	typ  reflect.Type
-}
-
-// jsonFields lists a struct's JSON fields in declaration order, with the
-// fields of inlined and embedded structs in their place.
-func jsonFields(t reflect.Type) []jsonField {
-	var out []jsonField
-	taken := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		inline := strings.Contains(","+opts+",", ",inline,") || name == "" && f.Anonymous
-		if inline {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				for _, inner := range jsonFields(ft) {
-					if !taken[inner.name] {
-						taken[inner.name] = true
-						out = append(out, inner)
-					}
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if !taken[name] {
-			taken[name] = true
-			out = append(out, jsonField{name, f.Type})
-		}
-	}
-	return out
+// quoted checks the value of a field with the ",string" option, a JSON
+// string that holds the field's value, by decoding it into such a field.
+func (c *checker) quoted(v any, t reflect.Type, at *pathNode) {
+	holder := reflect.StructOf([]reflect.StructField{{Name: "V", Type: t, Tag: `json:"v,string"`}})
+	c.decode(map[string]any{"v": v}, holder, at)
 }
 
 func (c *checker) integer(v any, at *pathNode, bits int, signed bool) {
@@ -264,9 +234,10 @@ func (c *checker) quantity(v any, at *pathNode) {
 	}
 }
 
-// unmarshaler checks a value of a type that decodes itself by decoding
-// it, and reports the type's own error.
-func (c *checker) unmarshaler(v any, t reflect.Type, at *pathNode) {
+// decode checks v by decoding it into a t, and reports encoding/json's
+// error or the type's own: for types that decode themselves, and for
+// quoted fields.
+func (c *checker) decode(v any, t reflect.Type, at *pathNode) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		c.add(at, "%v", err)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	sigsjson "sigs.k8s.io/json"
 )
 
 type inner struct {
@@ -59,18 +61,21 @@ func TestCheck(t *testing.T) {
 		{`[1]`, []string{`(document): must be a mapping, got a list`}},
 	}
 	for _, tt := range tests {
-		v, err := decodeJSON([]byte(tt.doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, p := range Check(v, reflect.TypeFor[outer](), "") {
-			got = append(got, p.Path+": "+p.Message)
-		}
-		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+		if got := checkDoc(t, tt.doc, reflect.TypeFor[outer]()); !slices.Equal(got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.doc, got, tt.want)
 		}
 	}
+}
+
+// checkDoc checks a JSON document against typ and returns the problems as
+// "path: message" lines.
+func checkDoc(t *testing.T, doc string, typ reflect.Type) []string {
+	t.Helper()
+	v, err := decodeJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return problemLines(Check(v, typ, ""))
 }
 
 // TestCheckAgreesWithDecoding: whatever Check accepts, strict decoding
@@ -104,5 +109,55 @@ func TestQuoteShortensLongValues(t *testing.T) {
 	got := Quote(long)
 	if !strings.HasSuffix(got, `… (200 bytes)`) || len(got) > MaxShown+20 || strings.Contains(got, `\x`) {
 		t.Errorf("Quote = %s", got)
+	}
+}
+
+// promoted has fields named as encoding/json resolves them: name is the
+// outer int, not the embedded string; Dup, in two embedded structs at one
+// depth, is no field at all; Plain is a field, ",inline" being no option
+// of encoding/json's; count is an integer written as a string.
+type promoted struct {
+	named
+	clashA
+	clashB
+	Name  int         `json:"name"`
+	Count int         `json:"count,string"`
+	Plain *plainInner `json:",inline"`
+}
+
+type named struct {
+	Name  string `json:"name"`
+	Extra string `json:"extra"`
+}
+
+type clashA struct{ Dup string }
+
+type clashB struct{ Dup string }
+
+type plainInner struct {
+	Inner string `json:"inner"`
+}
+
+func TestCheckResolvesFieldsAsDecodingDoes(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want []string
+	}{
+		{`{"name": 1, "extra": "x", "count": "3", "Plain": {"inner": "y"}}`, nil},
+		{`{"count": null}`, nil},
+		{`{"name": "a"}`, []string{`name: must be an integer, got "a"`}},
+		{`{"Dup": "x", "inner": "y"}`, []string{`Dup: unknown field`, `inner: unknown field`}},
+		{`{"count": 3}`, []string{`count: invalid use of ,string struct tag, trying to unmarshal unquoted value into int`}},
+		{`{"count": "three"}`, []string{`count: invalid use of ,string struct tag, trying to unmarshal "three" into int`}},
+	} {
+		got := checkDoc(t, tt.doc, reflect.TypeFor[promoted]())
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tt.doc, got, tt.want)
+		}
+		var p promoted
+		strict, err := sigsjson.UnmarshalStrict([]byte(tt.doc), &p)
+		if (err == nil && len(strict) == 0) != (len(got) == 0) {
+			t.Errorf("%s: Check finds %q, strict decoding %v %v", tt.doc, got, err, strict)
+		}
 	}
 }

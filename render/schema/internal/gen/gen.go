@@ -19,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshrender/meshrender/render/internal/jsonfields"
 )
 
 // sources are the packages, relative to the module root, whose comments
@@ -183,30 +185,28 @@ func (g *generator) ref(name string, build func() map[string]any) map[string]any
 	return g.proto.ref(name, build)
 }
 
-// object is the schema of a struct: its JSON fields, no others.
+// object is the schema of a struct: its JSON fields, as jsonfields lists
+// them, no others. A field is required when it has neither omitempty nor
+// omitzero and is no pointer or struct.
 func (g *generator) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
+	for _, f := range jsonfields.Of(t) {
 		s := g.schemaFor(f.Type)
-		key := t.Name() + "." + f.Name
+		if f.Quoted {
+			// ,string: the value written as a JSON string.
+			s = map[string]any{"type": "string"}
+		}
+		key := declaringType(t, f.Index).Name() + "." + f.GoName
 		if values, ok := g.enums[key]; ok {
 			s["enum"] = values
 		}
 		if d := g.docs[key]; d != "" {
 			s = describe(s, d)
 		}
-		props[name] = s
-		if opts == "" && f.Type.Kind() != reflect.Pointer && f.Type.Kind() != reflect.Struct {
-			required = append(required, name)
+		props[f.Name] = s
+		if !f.OmitEmpty && !f.OmitZero && f.Type.Kind() != reflect.Pointer && f.Type.Kind() != reflect.Struct {
+			required = append(required, f.Name)
 		}
 	}
 	out := map[string]any{"type": "object", "additionalProperties": false, "properties": props}
@@ -217,4 +217,16 @@ func (g *generator) object(t reflect.Type) map[string]any {
 		out["required"] = required
 	}
 	return out
+}
+
+// declaringType is the struct that declares the field at index in t,
+// which is t itself unless the field is promoted from an embedded struct.
+func declaringType(t reflect.Type, index []int) reflect.Type {
+	for _, i := range index[:len(index)-1] {
+		t = t.Field(i).Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+	}
+	return t
 }

@@ -1,22 +1,11 @@
 package render
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/objects"
 )
-
-// BuiltTypes returns the Go type of every object the mesh builds, except
-// those printed ahead of time.
-func BuiltTypes(t testing.TB, m v1alpha1.Mesh) []reflect.Type {
-	var out []reflect.Type
-	for _, obj := range typedObjects(t, m) {
-		out = append(out, reflect.TypeOf(obj).Elem())
-	}
-	return out
-}
 
 // typedObjects are the objects the mesh builds from their Go types, not
 // those printed ahead of time.
