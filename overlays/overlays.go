@@ -252,22 +252,33 @@ type Item struct {
 	Ref  int
 }
 
-// Apply applies every patch in order to items and returns what is left:
-// a strategic merge patch with "$patch: delete" removes what it selects.
-// Items must include every object a patch may select (see MayMatch).
-func (s *Set) Apply(items []Item) ([]Item, error) {
+// Deletion is an item a patch removed: a strategic merge patch with
+// "$patch: delete", or a JSON 6902 patch that leaves nothing.
+type Deletion struct {
+	// Ref is the item's handle.
+	Ref int
+	// Index and Name are the patch's position in the list and its name.
+	Index int
+	Name  string
+}
+
+// Apply applies every patch in order to items and returns what is left,
+// and which patch deleted each item that is gone. Items must include
+// every object a patch may select (see MayMatch).
+func (s *Set) Apply(items []Item) ([]Item, []Deletion, error) {
 	var errs []error
+	var deleted []Deletion
 	for _, c := range s.patches {
 		var err error
-		items, err = c.apply(items)
+		items, err = c.apply(items, &deleted)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return items, errors.Join(errs...)
+	return items, deleted, errors.Join(errs...)
 }
 
-func (c *compiled) apply(items []Item) ([]Item, error) {
+func (c *compiled) apply(items []Item, deleted *[]Deletion) ([]Item, error) {
 	fail := func(format string, args ...any) error {
 		return &Error{Index: c.index, Name: c.name, Field: "patch", Message: fmt.Sprintf(format, args...)}
 	}
@@ -290,9 +301,11 @@ func (c *compiled) apply(items []Item) ([]Item, error) {
 		if err != nil {
 			return items, fail("cannot patch %s: %v", describe(it.Node), err)
 		}
-		if node != nil {
-			out = append(out, Item{Node: node, Ref: it.Ref})
+		if node == nil {
+			*deleted = append(*deleted, Deletion{Ref: it.Ref, Index: c.index, Name: c.name})
+			continue
 		}
+		out = append(out, Item{Node: node, Ref: it.Ref})
 	}
 	if matched == 0 {
 		return items, &Error{Index: c.index, Name: c.name, Field: "target", Message: "selects no rendered object"}

@@ -71,7 +71,7 @@ func apply(t *testing.T, patches ...Patch) []Item {
 	if len(errs) > 0 {
 		t.Fatalf("Compile: %v", errs)
 	}
-	out, err := set.Apply(items(t))
+	out, _, err := set.Apply(items(t))
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -202,7 +202,7 @@ func TestCompileErrors(t *testing.T) {
 func TestPatchThatSelectsNothing(t *testing.T) {
 	set, _ := Compile([]Patch{{Name: "ghost", Target: &Target{Kind: "ConfigMap"}, Patch: "metadata: {labels: {a: b}}"}})
 	in := items(t)
-	out, err := set.Apply(in)
+	out, _, err := set.Apply(in)
 	if err == nil || !strings.Contains(err.Error(), "overlay 0 (ghost) target: selects no rendered object") {
 		t.Fatalf("err = %v", err)
 	}
@@ -233,7 +233,7 @@ func ExampleCompile() {
 		return
 	}
 	node := yaml.MustParse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istio-ingressgateway\n  labels: {app: istio-ingressgateway}\nspec: {template: {spec: {}}}\n")
-	out, err := set.Apply([]Item{{Node: node}})
+	out, _, err := set.Apply([]Item{{Node: node}})
 	if err != nil {
 		fmt.Println(err)
 		return

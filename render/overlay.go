@@ -44,7 +44,7 @@ func (c *checked) patch(typed []built) ([]built, error) {
 		}
 		items = append(items, overlays.Item{Node: node, Ref: i})
 	}
-	patched, err := c.overlays.Apply(items)
+	patched, deleted, err := c.overlays.Apply(items)
 	if err != nil {
 		var list []*overlays.Error
 		for _, e := range unwrapAll(err) {
@@ -64,6 +64,7 @@ func (c *checked) patch(typed []built) ([]built, error) {
 		keep[it.Ref] = false // deleted unless it comes back below
 	}
 	var p problems
+	p.refuseDeletions(typed, deleted)
 	for _, it := range patched {
 		b := &typed[it.Ref]
 		before := b.key()
@@ -94,6 +95,12 @@ func (c *checked) patch(typed []built) ([]built, error) {
 		if err != nil {
 			return nil, err
 		}
+		if before.Kind == "ClusterRole" || before.Kind == "Role" {
+			if wild, err := wildcardRule(printed); err != nil || wild {
+				p.add("spec.overlays", "the patched %s %s grants every verb on every resource; meshrender's roles grant what Istio needs, and an overlay may not widen one to everything", before.Kind, namespacedName(meta.Namespace, meta.Name))
+				continue
+			}
+		}
 		b.obj = &objects.Printed{
 			TypeMeta:   metav1.TypeMeta{APIVersion: before.APIVersion, Kind: before.Kind},
 			ObjectMeta: metav1.ObjectMeta{Namespace: meta.Namespace, Name: meta.Name},
@@ -113,6 +120,62 @@ func (c *checked) patch(typed []built) ([]built, error) {
 		}
 	}
 	return out, nil
+}
+
+// refuseDeletions reports the deletions that would leave the mesh without
+// what it cannot run without: a CRD, a namespace, an object of the
+// control plane, or every object of a component. An overlay that removes
+// them is a mistake that automated pruning would carry out, removing the
+// mesh from the cluster; a render never comes out without them. Each
+// overlay is told once per kind of mistake, with the first object and
+// how many there are.
+func (p *problems) refuseDeletions(typed []built, deleted []overlays.Deletion) {
+	left := map[*component]int{}
+	for _, b := range typed {
+		left[b.component]++
+	}
+	type mistake struct {
+		index int
+		what  string // what the overlay may not delete
+	}
+	first := map[mistake]string{}
+	count := map[mistake]int{}
+	var order []mistake
+	names := map[int]string{}
+	for _, d := range deleted {
+		b := typed[d.Ref]
+		left[b.component]--
+		k := b.key()
+		m := mistake{index: d.Index}
+		object := fmt.Sprintf("%s %s", k.Kind, namespacedName(k.Namespace, k.Name))
+		switch {
+		case k.Kind == "CustomResourceDefinition" || k.Kind == "Namespace":
+			m.what = "the mesh's CRDs or namespaces"
+		case b.component.Layer == LayerControlPlane:
+			m.what = "the control plane's objects"
+		case left[b.component] == 0:
+			m.what, object = "a whole component", "every object of component "+b.component.Name
+		default:
+			continue
+		}
+		if count[m] == 0 {
+			order = append(order, m)
+			first[m] = object
+		}
+		count[m]++
+		names[d.Index] = d.Name
+	}
+	for _, m := range order {
+		name := ""
+		if n := names[m.index]; n != "" {
+			name = fmt.Sprintf("overlay %q ", n)
+		}
+		what := first[m]
+		if n := count[m]; n > 1 {
+			what = fmt.Sprintf("%s and %d more", what, n-1)
+		}
+		p.add(fmt.Sprintf("spec.overlays[%d]", m.index), "%sdeletes %s: an overlay may not delete %s, or pruning would remove them from the cluster", name, what, m.what)
+	}
 }
 
 // goType is the Go type an object decodes into; the only kind printed

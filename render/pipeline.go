@@ -63,6 +63,9 @@ func (c *checked) emit(grow func(n int), sink func(Object) error) error {
 	if err := checkDuplicates(typed); err != nil {
 		return err
 	}
+	if err := c.checkPodSecurity(typed); err != nil {
+		return err
+	}
 	if grow != nil {
 		grow(sizeHint(typed))
 	}

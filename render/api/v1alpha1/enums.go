@@ -25,6 +25,7 @@ var enums = map[string][]string{
 	"MeshSpec.Version":                          IstioReleases,
 	"Revision.Version":                          IstioReleases,
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
+	"MeshSpec.PodSecurity":                      {string(PodSecurityRestricted), string(PodSecurityBaseline), string(PodSecurityPrivileged)},
 	"CertificateIssuer.Kind":                    {certmanager.KindClusterIssuer, certmanager.KindIssuer},
 	"GatewayCertificate.PrivateKeyAlgorithm":    {"ECDSA", "RSA", "Ed25519"},
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},

@@ -114,6 +114,13 @@ type MeshSpec struct {
 	// MeshConfig is Istio's mesh config (ConfigMap istio), any field of
 	// Istio's MeshConfig under Istio's own names.
 	MeshConfig MeshConfig `json:"meshConfig,omitzero"`
+	// PodSecurity sets the Pod Security level of a namespace meshrender
+	// owns (istiod's, a gateway's, istio-cni's own), keyed by namespace:
+	// restricted, baseline or privileged. Each is restricted but
+	// istio-cni's, which is privileged; this is the one way to change
+	// that, since every pod template is checked against its namespace's
+	// level and an overlay may not relabel a namespace.
+	PodSecurity map[string]string `json:"podSecurity,omitempty"`
 	// Overlays patch the rendered objects, in order, for what the typed
 	// fields leave out: strategic merge patches and JSON 6902 patches,
 	// selected the way kustomize's patches are.

@@ -341,6 +341,11 @@ func (t *Topology) deriveNamespaces() {
 		}
 		t.own(g.Field, ns)
 	}
+	for _, ns := range t.Namespaces {
+		if level, ok := s.PodSecurity[ns.Name]; ok {
+			ns.PodSecurity = PodSecurity(level)
+		}
+	}
 }
 
 // own records a namespace an owner needs, merging its labels into those

@@ -111,7 +111,20 @@ func (t *Topology) validateDerived(p *problems) {
 		}
 	}
 	for _, ns := range t.Namespaces {
-		*p = append(*p, ns.conflicts...)
+		if _, set := s.PodSecurity[ns.Name]; !set {
+			*p = append(*p, ns.conflicts...)
+		}
+	}
+	for _, name := range sortedKeys(s.PodSecurity) {
+		f := "spec.podSecurity[" + name + "]"
+		if !t.Owns(name) {
+			var owned []string
+			for _, ns := range t.Namespaces {
+				owned = append(owned, ns.Name)
+			}
+			p.add(f, "%q is not a namespace meshrender renders; it renders %q", name, owned)
+		}
+		p.checkEnum(f, "MeshSpec.PodSecurity", s.PodSecurity[name])
 	}
 }
 

@@ -558,6 +558,13 @@ func (in *MeshSpec) DeepCopyInto(out *MeshSpec) {
 	in.NetworkPolicy.DeepCopyInto(&out.NetworkPolicy)
 	in.Certificates.DeepCopyInto(&out.Certificates)
 	in.MeshConfig.DeepCopyInto(&out.MeshConfig)
+	if in.PodSecurity != nil {
+		in, out := &in.PodSecurity, &out.PodSecurity
+		*out = make(map[string]string, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val
+		}
+	}
 	if in.Overlays != nil {
 		in, out := &in.Overlays, &out.Overlays
 		*out = make([]overlays.Patch, len(*in))

@@ -199,7 +199,12 @@ func (g *generator) object(t reflect.Type) map[string]any {
 		}
 		key := declaringType(t, f.Index).Name() + "." + f.GoName
 		if values, ok := g.enums[key]; ok {
-			s["enum"] = values
+			if f.Type.Kind() == reflect.Map {
+				// The values of a mapping are what the field enumerates.
+				s["additionalProperties"] = map[string]any{"type": "string", "enum": values}
+			} else {
+				s["enum"] = values
+			}
 		}
 		if d := g.docs[key]; d != "" {
 			s = describe(s, d)
