@@ -1,6 +1,6 @@
-// Package cli is the meshrender command line: render, fn, profiles,
-// images, schema, gitops and version, in the style of kubectl and
-// kustomize.
+// Package cli is the meshrender command line: render, diff, fn,
+// profiles, images, schema, gitops and version, in the style of kubectl
+// and kustomize.
 package cli
 
 import (
@@ -27,6 +27,29 @@ const (
 	ExitInvalid = 1 // the config is invalid or rendering failed
 	ExitUsage   = 2 // the command line is wrong
 )
+
+// Exit codes of meshrender diff, which follows diff(1): 0 when the inputs
+// are the same (ExitOK), else ExitDiffer, or ExitTrouble when they could
+// not be compared.
+const (
+	ExitDiffer  = 1 // the inputs differ
+	ExitTrouble = 2 // an input could not be read, decoded or rendered
+)
+
+// exitError ends a command with an exit code of its own. Its message, if
+// any, goes to stderr as it is.
+type exitError struct {
+	code int
+	err  error // nil for an exit without a message
+}
+
+// Error returns the underlying message.
+func (e exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
 
 // usageError marks errors in how the command was called.
 type usageError struct{ err error }
@@ -82,6 +105,13 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "%s\n", strings.TrimRight(ee.err.Error(), "\n"))
+		}
+		return ee.code
+	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintf(stderr, "meshrender: %v\nRun 'meshrender --help' for usage.\n", err)
@@ -119,6 +149,7 @@ plain Kubernetes YAML, identical for identical input.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newRenderCommand(),
+		newDiffCommand(),
 		newFnCommand(),
 		newImagesCommand(),
 		newGitOpsCommand(),
@@ -151,6 +182,17 @@ func readMesh(cmd *cobra.Command, path string) (v1alpha1.Mesh, string, error) {
 	if path == "" {
 		return v1alpha1.Mesh{}, "", nil
 	}
+	data, name, err := readInput(cmd, path)
+	if err != nil {
+		return v1alpha1.Mesh{}, name, err
+	}
+	m, err := v1alpha1.Decode(data)
+	return m, name, err
+}
+
+// readInput reads the file named by path ("-" for stdin) within the size
+// limit of a mesh config, and returns it with the name to report it by.
+func readInput(cmd *cobra.Command, path string) ([]byte, string, error) {
 	name := path
 	in := cmd.InOrStdin()
 	if path == "-" {
@@ -158,17 +200,13 @@ func readMesh(cmd *cobra.Command, path string) (v1alpha1.Mesh, string, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return v1alpha1.Mesh{}, name, err
+			return nil, name, err
 		}
 		defer f.Close()
 		in = f
 	}
 	data, err := readAtMost(in, v1alpha1.MaxConfigBytes)
-	if err != nil {
-		return v1alpha1.Mesh{}, name, err
-	}
-	m, err := v1alpha1.Decode(data)
-	return m, name, err
+	return data, name, err
 }
 
 // readAtMost reads all of r, or fails as soon as it holds more than limit
@@ -179,7 +217,7 @@ func readAtMost(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("the input is larger than %d MiB, the limit for a mesh config", limit>>20)
+		return nil, fmt.Errorf("the input is larger than %d MiB, the most meshrender reads", limit>>20)
 	}
 	return data, nil
 }

@@ -21,6 +21,9 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// exampleMesh is a valid mesh in a file.
+const exampleMesh = "../../examples/default/mesh.yaml"
+
 const validMesh = "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: cli}\nspec: {profile: minimal}\n"
 
 func TestRenderDefaultMatchesLibrary(t *testing.T) {
@@ -69,6 +72,23 @@ func TestExitCodes(t *testing.T) {
 		{"extra argument", "", []string{"render", "mesh.yaml"}, ExitUsage, "takes no arguments"},
 		{"bad split", "", []string{"render", "-o", "x", "--split", "pods"}, ExitUsage, "--split must be object or component"},
 		{"invalid images", "apiVersion: v1\nkind: Mesh\n", []string{"images", "-f", "-"}, ExitInvalid, `apiVersion: must be "meshrender.dev/v1alpha1"`},
+		// meshrender diff: 2 for any trouble, as diff(1).
+		{"diff: invalid mesh", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zones: [a, a], mtls: {mode: X}}\n", []string{"diff", exampleMesh, "-"}, ExitTrouble,
+			"<stdin>: spec.mtls.mode: must be STRICT or PERMISSIVE, got \"X\"\n<stdin>: spec.zones[1]: duplicate zone \"a\""},
+		{"diff: unknown field", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {zone: a}\n", []string{"diff", "-", exampleMesh}, ExitTrouble, "<stdin>: spec.zone: unknown field"},
+		{"diff: unknown version", "apiVersion: meshrender.dev/v1\nkind: Mesh\n", []string{"diff", "-", exampleMesh}, ExitTrouble, `<stdin>: apiVersion: must be "meshrender.dev/v1alpha1"`},
+		{"diff: missing file", "", []string{"diff", exampleMesh, "/nonexistent/mesh.yaml"}, ExitTrouble, "/nonexistent/mesh.yaml"},
+		{"diff: object without a name", "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: Namespace\n", []string{"diff", exampleMesh, "-"}, ExitTrouble,
+			"<stdin>: document 1: an object needs a kind and a metadata.name"},
+		{"diff: not an object", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- a list\n", []string{"diff", exampleMesh, "-"}, ExitTrouble, "<stdin>: document 2: not a Kubernetes object"},
+		{"diff: object twice", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", []string{"diff", "-", exampleMesh}, ExitTrouble,
+			"<stdin>: Namespace a is there twice"},
+		{"diff: not YAML", "a: [\n", []string{"diff", "-", exampleMesh}, ExitTrouble, "<stdin>: document 1:"},
+		{"diff: too large", strings.Repeat("a", 5<<20), []string{"diff", "-", exampleMesh}, ExitTrouble, "larger than 4 MiB"},
+		{"diff: both stdin", validMesh, []string{"diff", "-", "-"}, ExitUsage, "only one of OLD and NEW can be -"},
+		{"diff: one argument", "", []string{"diff", exampleMesh}, ExitUsage, "takes two arguments"},
+		{"diff: three arguments", "", []string{"diff", exampleMesh, exampleMesh, exampleMesh}, ExitUsage, "takes two arguments"},
+		{"diff: unknown flag", "", []string{"diff", "--stats", exampleMesh, exampleMesh}, ExitUsage, "unknown flag: --stats"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
