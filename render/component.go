@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/podsecurity"
 )
 
 // Layer is a stage of the installation. A GitOps tool applies the layers
@@ -86,10 +87,10 @@ type component struct {
 // sidecar injection off in meshrender's own namespaces.
 func namespaceLabels(level v1alpha1.PodSecurity) map[string]string {
 	return map[string]string{
-		"pod-security.kubernetes.io/enforce": string(level),
-		"pod-security.kubernetes.io/warn":    string(level),
-		"pod-security.kubernetes.io/audit":   string(level),
-		"istio-injection":                    "disabled",
+		podsecurity.LabelEnforce: string(level),
+		podsecurity.LabelWarn:    string(level),
+		podsecurity.LabelAudit:   string(level),
+		"istio-injection":        "disabled",
 	}
 }
 

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -109,18 +110,9 @@ func wildcardRule(printed []byte) (bool, error) {
 		return false, err
 	}
 	for _, r := range role.Rules {
-		if hasStar(r.Verbs) && hasStar(r.Resources) && hasStar(r.APIGroups) {
+		if slices.Contains(r.Verbs, "*") && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
 			return true, nil
 		}
 	}
 	return false, nil
-}
-
-func hasStar(list []string) bool {
-	for _, s := range list {
-		if s == "*" {
-			return true
-		}
-	}
-	return false
 }
