@@ -62,7 +62,10 @@
 // mode and, where this user may set them, owner and group; their inodes,
 // times and extended attributes are not kept. A generated file never
 // replaces a person's file: that is an error naming it. FIFOs, sockets,
-// devices and mount points inside dir are refused. A file a person adds
+// devices and mount points inside dir are refused, bind mounts of dir's
+// own file system included (told apart by mount ID, on Linux 5.8 and
+// later; elsewhere by device number only), and nothing on another mount
+// is ever removed. A file a person adds
 // or replaces in dir while a write runs is carried into the new tree; one
 // whose path the new tree already uses is kept beside dir and named in a
 // LeftoverError, and the writer never removes it. A file deleted while a

@@ -50,8 +50,8 @@ func (t *oldTree) read(d *dirfd.Dir, rel string, depth int) error {
 		if err != nil {
 			return err
 		}
-		if info.Dev != t.root.Dev {
-			return fmt.Errorf("%s is a mount point; meshrender replaces the tree as a whole and cannot carry a mount into the new one: unmount it, or move it out of the tree", d.Join(name))
+		if !info.SameMount(t.root) {
+			return mountError(d.Join(name))
 		}
 		p := path.Join(rel, name)
 		t.entries[p] = info
