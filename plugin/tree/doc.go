@@ -52,7 +52,9 @@
 // is kept as it is. The manifest must not be a link. dir itself must not
 // be one either: Write refuses it rather than resolve it, so the
 // directory replaced is always the one named; give the real path. Links
-// in the path of dir's parent are resolved once, at the start.
+// in the path of dir's parent are resolved once, at the start; with
+// Options.Root, only those in Root's path are, and every directory below
+// Root must be a real one.
 //
 // # People's files
 //

@@ -23,6 +23,13 @@ type Options struct {
 	// LockWait is how long to wait for another run writing the same
 	// directory: zero means DefaultLockWait, a negative value not at all.
 	LockWait time.Duration
+	// Root, when set, is a directory dir must be below, such as a Git
+	// checkout: every directory from Root down to dir is then opened one
+	// element at a time, never through a symbolic link, and made if
+	// missing, so nothing is written outside Root. Root's own path is
+	// resolved as given. Without Root, dir's parent is made if missing
+	// and its path resolved once, links included.
+	Root string
 }
 
 func (o Options) lockWait() time.Duration {
@@ -62,12 +69,9 @@ func (o Options) Write(dir string, files []File) error {
 	if wd, err := os.Getwd(); err == nil && (wd == dir || strings.HasPrefix(wd, dir+string(filepath.Separator))) {
 		return fmt.Errorf("%s holds the working directory, and the writer replaces it as a whole; write into a directory below it", dir)
 	}
-	if err := os.MkdirAll(parentPath, 0o755); err != nil {
-		return err
-	}
 	// The parent's path is resolved here, once; from now on every name is
 	// one element relative to it, and no link is followed.
-	parent, err := dirfd.OpenPath(parentPath)
+	parent, err := o.openParent(dir)
 	if err != nil {
 		return err
 	}
