@@ -65,20 +65,21 @@ func TestFilesAddedDuringAWriteAreKept(t *testing.T) {
 }
 
 func TestAPreviousTreeSetAsideIsRetiredWithoutLoss(t *testing.T) {
-	// Earlier versions copied people's files and set the previous tree
-	// aside as .out.new-N.old; a kill could leave it beside the tree.
+	// A run killed once the new tree is in place leaves the previous one
+	// beside it, recorded, for the next run to retire.
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	if err := Write(out, files("a.yaml", "gone.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	mustWrite(t, filepath.Join(out, "README.md"), "mine", 0o644)
-	aside := filepath.Join(parent, ".out.new-7.old")
-	if err := os.CopyFS(aside, os.DirFS(out)); err != nil {
-		t.Fatal(err)
+	killed(t, child(t, out, []string{"a.yaml", "gone.yaml"}, "MESHRENDER_TREE_DIE_AT=swapped"))
+	aside, err := filepath.Glob(filepath.Join(parent, ".out.old-*"))
+	if err != nil || len(aside) != 1 {
+		t.Fatalf("beside the tree: %v, %v", aside, err)
 	}
 	// Only the tree aside has this one, which a person added meanwhile.
-	mustWrite(t, filepath.Join(aside, "docs", "only-here.txt"), "only here", 0o644)
+	mustWrite(t, filepath.Join(aside[0], "docs", "only-here.txt"), "only here", 0o644)
 	if err := Write(out, files("a.yaml")); err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,8 @@
 // Runs on one directory take turns: each holds an exclusive flock(2) on
 // .<base>.lock beside dir (never inside it) for its whole length. A run
 // waits up to Options.LockWait (DefaultLockWait) for another to finish,
-// then fails naming the lock file. The file is removed when a run ends; a
-// killed run leaves it, unlocked. The lock is advisory, binds only
+// then fails naming the lock file. The file is removed when a run ends,
+// unless it records something left; a killed run leaves it, unlocked. The lock is advisory, binds only
 // writers using this package, and on some network file systems only
 // those on one machine.
 //
@@ -87,8 +87,16 @@
 // # Names beside dir
 //
 // .<base>.lock, .<base>.new-<id> and .<base>.old-<id> in dir's parent are
-// the writer's. A killed run's staging trees are removed by the next run;
-// previous trees are removed keeping anything that may be a person's.
+// the writer's, <id> random. The lock file, which only this user may
+// write, records the trees of those names a run makes, with their
+// device, inode and owner, until it is done with them; a lock file of
+// another user's, or one others may write, is refused. The next run
+// acts on what the record names alone: it removes a killed run's staging
+// tree, puts back a previous tree if dir is missing, and retires previous
+// trees keeping anything that may be a person's. Anything else of those
+// names (made by an earlier version, or by someone else who may write in
+// dir's parent) is never used, moved or removed, only named in a
+// LeftoverError.
 //
 // # Limits
 //

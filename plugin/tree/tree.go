@@ -77,7 +77,7 @@ func (o Options) Write(dir string, files []File) error {
 	}
 	defer parent.Close()
 	names := siblingsOf(filepath.Base(dir))
-	lk, err := acquireLock(parent, names.lock(), dir, o.lockWait())
+	lk, err := acquireLock(parent, names, dir, o.lockWait())
 	if err != nil {
 		return err
 	}

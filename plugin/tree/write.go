@@ -43,6 +43,11 @@ func (r *run) write(files []File) error {
 		return err
 	}
 	id := newID()
+	// Recorded before it is made, so that it goes at the next run
+	// whenever this one is killed.
+	if err := r.lock.setRecord(r.lock.rec.with(recEntry{role: roleNew, name: r.names.staging(id)})); err != nil {
+		return err
+	}
 	staged, linked, err := stage(r.parent, r.names.staging(id), live, root)
 	if err == nil {
 		err = at("staged")
@@ -55,27 +60,50 @@ func (r *run) write(files []File) error {
 		return r.undo(id, err)
 	}
 	// From here on the new tree is in place; what fails is left over.
+	r.swapped(aside, oldRoot, linked)
+	return nil
+}
+
+// swapped finishes a write whose new tree is in place: the previous tree,
+// aside ("" if there was none) with root old, is recorded as one to
+// retire, and retired.
+func (r *run) swapped(aside string, old *dirfd.Info, linked map[string]dirfd.Info) {
+	rec := r.lock.rec.without(roleNew).without(roleOld)
+	if aside != "" {
+		rec = rec.with(recEntry{role: roleKept, name: aside, id: identOf(*old)})
+	}
+	r.left.add(nil, r.lock.setRecord(rec))
 	if err := r.parent.Sync(); err != nil {
 		r.left.add(nil, err)
 	}
 	_ = at("swapped")
-	if aside != "" {
-		tree, err := r.parent.OpenDir(r.names.base)
-		if err != nil {
-			r.left.add([]string{r.parent.Join(aside)}, err)
-			return nil
-		}
-		defer tree.Close()
-		r.left.add(retire(r.parent, aside, tree, linked))
+	if aside == "" {
+		return
 	}
-	return nil
+	tree, err := r.parent.OpenDir(r.names.base)
+	if err != nil {
+		r.left.add([]string{r.parent.Join(aside)}, err)
+		return
+	}
+	defer tree.Close()
+	paths, err := retire(r.parent, aside, tree, linked)
+	r.left.add(paths, err)
+	if len(paths) == 0 && err == nil {
+		r.left.add(nil, r.lock.setRecord(rec.withoutName(aside)))
+	}
 }
 
 // undo removes the staging tree of a write that failed before the swap.
 func (r *run) undo(id string, err error) error {
 	err = fmt.Errorf("%w; %s is unchanged", err, r.dir)
+	if errors.Is(err, errTreeAside) {
+		return err // the record says which tree goes back
+	}
 	if rerr := removeTree(r.parent, r.names.staging(id)); rerr != nil {
 		return fmt.Errorf("%w (the half-written tree beside it goes at the next run: %v)", err, rerr)
+	}
+	if rerr := r.lock.setRecord(r.lock.rec.without(roleNew)); rerr != nil {
+		return fmt.Errorf("%w (and the lock file could not be updated: %v)", err, rerr)
 	}
 	return err
 }
