@@ -67,11 +67,22 @@
 // devices and mount points inside dir are refused, bind mounts of dir's
 // own file system included (told apart by mount ID, on Linux 5.8 and
 // later; elsewhere by device number only), and nothing on another mount
-// is ever removed. A file a person adds
-// or replaces in dir while a write runs is carried into the new tree; one
-// whose path the new tree already uses is kept beside dir and named in a
-// LeftoverError, and the writer never removes it. A file deleted while a
-// write runs may come back.
+// is ever removed.
+//
+// # People working meanwhile
+//
+// Just before the swap the writer makes sure dir still holds what it read
+// (but for the content of files it owns, which it replaces anyway); if a
+// person added, removed or replaced anything while it wrote, or a file it
+// was to keep is gone, it starts over, reading dir again, up to four times
+// in all, then fails saying to run again when nobody is changing dir. A
+// run writing a tree inside dir is waited for, and one on a tree that
+// holds dir waits for this one: trees nested in one another take turns.
+// What a person changes in the instant between that last check and the
+// swap is carried into the new tree: a file added or replaced is moved
+// there; one whose path the new tree already uses is kept beside dir,
+// recorded and named in a LeftoverError, and the writer never removes
+// it; a file deleted in that instant may come back.
 //
 // # The manifest
 //

@@ -118,7 +118,7 @@ func TestTheRightPreviousTreeGoesBack(t *testing.T) {
 	// A person's file that met a generated one during a write is kept
 	// beside the tree, in a previous tree of its own.
 	setHooks(t, false, func(step string) error {
-		if step == "staged" {
+		if step == "verified" {
 			mustWrite(t, filepath.Join(out, "b.yaml"), "a person's b", 0o644)
 		}
 		return nil

@@ -17,19 +17,16 @@ import (
 // that directory in the manifest: the device numbers match, yet it is
 // another mount, and what the manifest lists there is outside the tree.
 // Mounted before the write, the write is refused; mounted while it runs,
-// after the tree was read, the previous tree is kept beside the new one
-// with the mount in it.
+// after the tree was last read, the previous tree is kept beside the new
+// one with the mount in it.
 func TestABindMountInTheTreeIsNeverEmptied(t *testing.T) {
 	for _, c := range []struct{ at, want string }{
 		{"", "mnt is a mount point"},
-		{"staged", "was written, but"},
+		{"verified", "was written, but"},
 	} {
 		t.Run("mounted at "+c.at, func(t *testing.T) {
-			parent := t.TempDir()
-			out, outside := filepath.Join(parent, "out"), filepath.Join(parent, "outside")
-			if err := Write(out, files("a.yaml")); err != nil {
-				t.Fatal(err)
-			}
+			parent, out := newTree(t, "a.yaml")
+			outside := filepath.Join(parent, "outside")
 			mustWrite(t, filepath.Join(outside, "victim.txt"), "not the tree's", 0o644)
 			if err := os.Mkdir(filepath.Join(out, "mnt"), 0o755); err != nil {
 				t.Fatal(err)

@@ -13,25 +13,29 @@ import (
 // there was none). On error the tree is as it was, unless the record says
 // otherwise: then it names the previous tree, which goes back at the
 // next run. old is the previous tree's root as scanned, nil when there
-// was none.
-func swap(parent *dirfd.Dir, n siblings, id string, staged dirfd.Info, old *dirfd.Info, lk *lock) (string, error) {
+// was none. verify, run last before the swap, makes sure the tree is
+// still what the new one was made from.
+func swap(parent *dirfd.Dir, n siblings, id string, staged dirfd.Info, old *dirfd.Info, lk *lock, verify func() error) (string, error) {
 	stagingName := n.staging(id)
 	if old == nil {
 		// Nothing to swap with: the staging tree takes the name, unless
 		// something took it first.
 		err := moveNoReplace(parent, stagingName, parent, n.base, staged)
 		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("%s appeared while meshrender wrote it; run again", parent.Join(n.base))
+			return "", &changedError{path: parent.Join(n.base), what: "appeared"}
 		}
 		return "", err
 	}
 	if cur, err := parent.Lstat(n.base); err != nil || !cur.SameFile(*old) {
-		return "", fmt.Errorf("%s was replaced while meshrender wrote it; run again", parent.Join(n.base))
+		return "", &changedError{path: parent.Join(n.base), what: "was replaced"}
 	}
 	retired := n.retired(id)
 	rec := lk.rec.without(roleNew).with(recEntry{role: roleNew, name: stagingName, id: identOf(staged)})
 	if err := lk.setRecord(rec.with(recEntry{role: roleOld, name: retired, id: identOf(*old)})); err != nil {
 		return "", err
+	}
+	if err := verify(); err != nil {
+		return "", errors.Join(err, lk.setRecord(rec))
 	}
 	aside, err := "", dirfd.ErrUnsupported
 	if !forceRenames {

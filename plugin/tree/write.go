@@ -55,7 +55,13 @@ func (r *run) write(files []File) error {
 	if err != nil {
 		return r.undo(id, fmt.Errorf("cannot write the new tree: %w", err))
 	}
-	aside, err := swap(r.parent, r.names, id, staged, oldRoot, r.lock)
+	verify := func() error {
+		if err := old.verify(live); err != nil {
+			return err
+		}
+		return at("verified")
+	}
+	aside, err := swap(r.parent, r.names, id, staged, oldRoot, r.lock, verify)
 	if err != nil {
 		return r.undo(id, err)
 	}

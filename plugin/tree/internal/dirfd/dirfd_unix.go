@@ -290,6 +290,20 @@ func TryLock(f *os.File) (bool, error) {
 	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: err}
 }
 
+// Locked reports whether another open file description holds an
+// exclusive flock(2) lock on f, without waiting and without keeping one.
+func Locked(f *os.File) (bool, error) {
+	fd := int(f.Fd())
+	_, err := retry(func() (int, error) { return 0, unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) })
+	switch err {
+	case nil:
+		return false, unix.Flock(fd, unix.LOCK_UN)
+	case unix.EWOULDBLOCK:
+		return true, nil
+	}
+	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: err}
+}
+
 func infoOf(st *unix.Stat_t) Info {
 	info := Info{
 		Perm:  uint32(st.Mode) & PermBits,
