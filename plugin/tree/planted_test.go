@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -71,5 +72,41 @@ func TestPlantedTreesBesideTheTreeAreNeverAdopted(t *testing.T) {
 				t.Errorf("the planted folder was changed:\n%s", d)
 			}
 		})
+	}
+}
+
+// TestAPlantedPreviousTreeIsNotMergedIntoAnotherUsersTree is the case of a
+// user's tree in a shared directory (as /tmp, sticky and open to all), in
+// which another user plants a previous tree: its file must not be moved
+// into the tree, and the warning names it. Run as root, the tree is
+// nobody's and the planted folder root's.
+func TestAPlantedPreviousTreeIsNotMergedIntoAnotherUsersTree(t *testing.T) {
+	w := newWriter(t)
+	shared := filepath.Join(w.base, "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(shared, "out")
+	if err := w.write(out, "a.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(shared, ".out.old-00000000deadbeef")
+	mustWrite(t, filepath.Join(planted, "0000-evil.yaml"), "kind: ClusterRoleBinding\n", 0o644)
+	if err := os.Chmod(planted, 0o777); err != nil { // so any user may move its files
+		t.Fatal(err)
+	}
+	before := state(t, planted)
+	err := w.write(out, "a.yaml")
+	if err == nil || !strings.Contains(err.Error(), planted) {
+		t.Errorf("err = %v, want a warning naming %s", err, planted)
+	}
+	if got := keys(testfiles.Read(t, out)); got != ".meshrender-files a.yaml" {
+		t.Errorf("the tree holds %s", got)
+	}
+	if d := diffState(before, state(t, planted)); d != "" {
+		t.Errorf("the planted folder was changed:\n%s", d)
 	}
 }
