@@ -131,8 +131,12 @@ func (r *run) writeAgainOnChange(files []File, deadline time.Time) error {
 		var nested *nestedRunError
 		switch {
 		case errors.As(err, &nested):
-			if werr := waitUnlocked(nested.lock, deadline); werr != nil {
-				return fmt.Errorf("%s: a run writing a tree inside it: %w; %s is unchanged", r.dir, werr, r.dir)
+			werr := waitUnlocked(nested.lock, deadline)
+			if werr == nil && time.Now().After(deadline) {
+				werr = fmt.Errorf("runs kept writing trees inside it, the last holding the lock on %s", nested.lock)
+			}
+			if werr != nil {
+				return fmt.Errorf("cannot write %s: %w; %s is unchanged", r.dir, werr, r.dir)
 			}
 		case !errors.As(err, &changed):
 			return err
