@@ -81,13 +81,12 @@ func waitUnlocked(p string, deadline time.Time) error {
 
 // pathLocked reports whether a run holds the lock file at p.
 func pathLocked(p string) bool {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	d, err := dirfd.OpenPath(filepath.Dir(p))
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	held, _ := dirfd.Locked(f)
-	return held
+	defer d.Close()
+	return lockHeld(d, filepath.Base(p))
 }
 
 // enclosingLocks lists the lock files of the trees that would hold dir:
