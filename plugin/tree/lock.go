@@ -132,8 +132,14 @@ func (l *lock) read() (record, error) {
 // setRecord stores r in the lock file, durably, unless it holds r already.
 // It is one write over all the file held, padded with blank lines, never
 // a truncation first: a kill at any instant leaves the old record or the
-// new one, not none.
+// new one, not none. An empty record is not written: the file is removed
+// when the run ends, and until then what it holds names only trees that
+// are gone, which recovery passes over.
 func (l *lock) setRecord(r record) error {
+	if len(r) == 0 {
+		l.rec = nil
+		return nil
+	}
 	if slices.Equal(r, l.rec) {
 		return nil
 	}

@@ -34,13 +34,15 @@ func recoverStale(parent *dirfd.Dir, n siblings, lk *lock, left *leftovers) erro
 		}
 		rec = rec.without(roleOld)
 	}
+	var kept record
 	if e, ok := rec.get(roleNew); ok && isRecorded(parent, e) {
 		if err := removeTree(parent, e.name); err != nil {
+			// Retired from now on, which keeps more, never less.
+			kept = append(kept, recEntry{role: roleKept, name: e.name, id: e.id})
 			left.add([]string{parent.Join(e.name)}, err)
 		}
 	}
 	// What is left of the record are previous trees to retire.
-	var kept record
 	tree, _ := parent.OpenDir(n.base) // nil: retire keeps all but owned files
 	for _, e := range rec {
 		if e.role == roleNew || !isRecorded(parent, e) {

@@ -71,32 +71,33 @@ func (r *run) write(files []File) error {
 }
 
 // swapped finishes a write whose new tree is in place: the previous tree,
-// aside ("" if there was none) with root old, is recorded as one to
-// retire, and retired.
+// aside ("" if there was none) with root old, is retired, and recorded
+// as kept if something is left in it. Until then the record of the swap
+// stands, and names it as the previous tree: a kill meanwhile leaves it
+// to the next run to retire.
 func (r *run) swapped(aside string, old *dirfd.Info, linked map[string]dirfd.Info) {
 	rec := r.lock.rec.without(roleNew).without(roleOld)
-	if aside != "" {
-		rec = rec.with(recEntry{role: roleKept, name: aside, id: identOf(*old)})
-	}
-	r.left.add(nil, r.lock.setRecord(rec))
 	if err := r.parent.Sync(); err != nil {
 		r.left.add(nil, err)
 	}
 	_ = at("swapped")
-	if aside == "" {
-		return
+	if aside != "" && !r.retire(aside, linked) {
+		rec = rec.with(recEntry{role: roleKept, name: aside, id: identOf(*old)})
 	}
+	r.left.add(nil, r.lock.setRecord(rec))
+}
+
+// retire retires the previous tree aside, and reports whether it is gone.
+func (r *run) retire(aside string, linked map[string]dirfd.Info) bool {
 	tree, err := r.parent.OpenDir(r.names.base)
 	if err != nil {
 		r.left.add([]string{r.parent.Join(aside)}, err)
-		return
+		return false
 	}
 	defer tree.Close()
 	paths, err := retire(r.parent, aside, tree, linked)
 	r.left.add(paths, err)
-	if len(paths) == 0 && err == nil {
-		r.left.add(nil, r.lock.setRecord(rec.withoutName(aside)))
-	}
+	return len(paths) == 0 && err == nil
 }
 
 // undo removes the staging tree of a write that failed before the swap.
