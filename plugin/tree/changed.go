@@ -49,9 +49,21 @@ func (e *nestedRunError) Error() string {
 	return "another run is writing a tree inside it: it holds the lock on " + e.lock
 }
 
-// isLockName reports whether name may be a writer's lock file.
-func isLockName(name string) bool {
-	return len(name) > len("..lock") && name[0] == '.' && strings.HasSuffix(name, ".lock")
+// isLockName reports whether name, in a directory whose entries are
+// names (sorted), may be a writer's lock file: .<base>.lock, with the
+// tree <base> or a staging tree of it beside it.
+func isLockName(name string, names []string) bool {
+	base, ok := strings.CutSuffix(name, ".lock")
+	if !ok || len(base) < 2 || base[0] != '.' {
+		return false
+	}
+	base = base[1:]
+	if _, found := slices.BinarySearch(names, base); found {
+		return true
+	}
+	staging := siblingsOf(base).staging("")
+	i, _ := slices.BinarySearch(names, staging)
+	return i < len(names) && strings.HasPrefix(names[i], staging)
 }
 
 // lockHeld reports whether the lock file name in d is locked by a run.

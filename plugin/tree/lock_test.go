@@ -196,3 +196,13 @@ func forgeRecord(t *testing.T, lockFile string, perm os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+func TestAnotherProgramsLockFileInTheTreeIsNotARun(t *testing.T) {
+	_, out := newTree(t, "a.yaml")
+	// Held by some tool, beside nothing called "tool": not a writer's.
+	release := holdLock(t, filepath.Join(out, ".tool.lock"))
+	defer release()
+	if err := (Options{LockWait: -1}).Write(out, files("a.yaml", "b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -53,7 +53,7 @@ func (t *oldTree) read(d *dirfd.Dir, rel string, depth int) error {
 		if !info.SameMount(t.root) {
 			return mountError(d.Join(name))
 		}
-		if info.Type == dirfd.Regular && isLockName(name) && lockHeld(d, name) {
+		if info.Type == dirfd.Regular && isLockName(name, names) && lockHeld(d, name) {
 			return &nestedRunError{lock: d.Join(name)}
 		}
 		p := path.Join(rel, name)
