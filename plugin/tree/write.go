@@ -102,10 +102,10 @@ func (r *run) retire(aside string, linked map[string]dirfd.Info) bool {
 
 // undo removes the staging tree of a write that failed before the swap.
 func (r *run) undo(id string, err error) error {
-	err = fmt.Errorf("%w; %s is unchanged", err, r.dir)
 	if errors.Is(err, errTreeAside) {
 		return err // the record says which tree goes back
 	}
+	err = fmt.Errorf("%w; %s is unchanged", err, r.dir)
 	if rerr := removeTree(r.parent, r.names.staging(id)); rerr != nil {
 		return fmt.Errorf("%w (the half-written tree beside it goes at the next run: %v)", err, rerr)
 	}
