@@ -42,8 +42,21 @@ func recoverStale(parent *dirfd.Dir, n siblings, lk *lock, left *leftovers) erro
 			left.add([]string{parent.Join(e.name)}, err)
 		}
 	}
-	// What is left of the record are previous trees to retire.
+	kept = append(kept, retireRecorded(parent, n, rec, left)...)
+	if err := lk.setRecord(kept); err != nil {
+		return err
+	}
+	return reportUnproven(parent, n, kept, left)
+}
+
+// retireRecorded retires the previous trees rec names, and returns the
+// entries of those that still hold something.
+func retireRecorded(parent *dirfd.Dir, n siblings, rec record, left *leftovers) record {
+	var kept record
 	tree, _ := parent.OpenDir(n.base) // nil: retire keeps all but owned files
+	if tree != nil {
+		defer tree.Close()
+	}
 	for _, e := range rec {
 		if e.role == roleNew || !isRecorded(parent, e) {
 			continue
@@ -54,13 +67,7 @@ func recoverStale(parent *dirfd.Dir, n siblings, lk *lock, left *leftovers) erro
 			kept = append(kept, recEntry{role: roleKept, name: e.name, id: e.id})
 		}
 	}
-	if tree != nil {
-		tree.Close()
-	}
-	if err := lk.setRecord(kept); err != nil {
-		return err
-	}
-	return reportUnproven(parent, n, kept, left)
+	return kept
 }
 
 // undoExchange finishes the swap of a run killed between the exchange and
