@@ -86,11 +86,6 @@ func (r record) without(role string) record {
 	return slices.DeleteFunc(slices.Clone(r), func(e recEntry) bool { return e.role == role })
 }
 
-// withoutName returns r without the entry for name.
-func (r record) withoutName(name string) record {
-	return slices.DeleteFunc(slices.Clone(r), func(e recEntry) bool { return e.name == name })
-}
-
 // names lists the names r holds.
 func (r record) names() []string {
 	var out []string
