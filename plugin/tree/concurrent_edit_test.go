@@ -334,3 +334,24 @@ func TestRunsOnNestedTreesTakeTurns(t *testing.T) {
 	onlyBeside(t, parent, "out")
 	onlyBeside(t, out, ManifestName, "a.yaml", "gw", "inner")
 }
+
+func TestAWriteThatMeetsAChangeAtEveryAttemptFailsCleanly(t *testing.T) {
+	parent, out := newTree(t, "a.yaml")
+	n := 0
+	setHooks(t, false, func(step string) error {
+		if step == "staged" {
+			n++
+			mustWrite(t, filepath.Join(out, fmt.Sprintf("new-%d.txt", n)), "new", 0o644)
+		}
+		return nil
+	})
+	err := Write(out, files("a.yaml", "b.yaml"))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d times in a row", maxAttempts)) ||
+		!strings.Contains(err.Error(), "run again when nobody is changing it; "+out+" is unchanged") {
+		t.Errorf("err = %v", err)
+	}
+	if got := keys(testfiles.Read(t, out)); got != ".meshrender-files a.yaml new-1.txt new-2.txt new-3.txt new-4.txt" {
+		t.Errorf("the tree holds %s", got)
+	}
+	onlyBeside(t, parent, "out")
+}
