@@ -117,5 +117,7 @@
 // trusted with dir. People's files must be ones this user may hard-link;
 // with Linux's fs.protected_hardlinks, a file of another user's that this
 // user cannot write is not, and Write fails before the swap. dir must not
-// be a Git work tree's root nor hold the working directory.
+// be a Git work tree's root nor hold the working directory. Runs on
+// nested trees take turns only when they can open each other's lock
+// files: those of one user, or root's with anyone's.
 package tree
