@@ -38,9 +38,9 @@
 // .<base>.lock beside dir (never inside it) for its whole length. A run
 // waits up to Options.LockWait (DefaultLockWait) for another to finish,
 // then fails naming the lock file. The file is removed when a run ends,
-// unless it records something left; a killed run leaves it, unlocked. The lock is advisory, binds only
-// writers using this package, and on some network file systems only
-// those on one machine.
+// unless it records something left; a killed run leaves it, unlocked.
+// The lock is advisory, binds only writers using this package, and on
+// some network file systems only those on one machine.
 //
 // # What is never followed
 //
