@@ -249,6 +249,24 @@ func TestGitOpsCommand(t *testing.T) {
 	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "git@example.com:r.git"); code != ExitUsage || !strings.Contains(errOut, "ssh://") {
 		t.Errorf("scp URL: exit %d, %q", code, errOut)
 	}
+	if code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "https://x", "--base-path", "a/.git/hooks"); code != ExitUsage || !strings.Contains(errOut, "inside .git") {
+		t.Errorf("base path in .git: exit %d, %q", code, errOut)
+	}
+}
+
+func TestGitOpsCommandRefusesALinkedBasePath(t *testing.T) {
+	repo, outside := t.TempDir(), t.TempDir()
+	link := filepath.Join(repo, "clusters")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, validMesh, "gitops", "-f", "-", "-o", repo, "--flavor", "flux", "--repo-url", "https://git.example.com/r.git")
+	if code != ExitInvalid || !strings.Contains(errOut, link+" is a symbolic link") {
+		t.Errorf("exit %d, %q; want %d and the link named", code, errOut, ExitInvalid)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("written outside the checkout: %v", entries)
+	}
 }
 
 func readFiles(t *testing.T, dir string) map[string]string {

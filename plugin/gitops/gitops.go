@@ -97,8 +97,8 @@ func (o Options) validate() error {
 		// Flux rejects scp-style addresses (git@host:org/repo).
 		problems = append(problems, fmt.Sprintf("repository URL %q must start with https://, http:// or ssh:// (write git@host:org/repo as ssh://git@host/org/repo)", o.RepoURL))
 	}
-	if o.BasePath == "." || strings.HasPrefix(o.BasePath, "../") || o.BasePath == ".." || path.IsAbs(o.BasePath) {
-		problems = append(problems, fmt.Sprintf("base path %q must be a folder inside the repository", o.BasePath))
+	if why := checkBasePath(o.BasePath); why != "" {
+		problems = append(problems, fmt.Sprintf("base path %q %s", o.BasePath, why))
 	}
 	if o.ArgoCDPlugin && o.Flavor != ArgoCD {
 		problems = append(problems, "the Argo CD plugin goes with the argocd flavor")
@@ -109,8 +109,27 @@ func (o Options) validate() error {
 	return nil
 }
 
+// checkBasePath says why base, cleaned and slash-separated, cannot hold
+// the trees, or returns "".
+func checkBasePath(base string) string {
+	switch {
+	case base == "." || base == ".." || strings.HasPrefix(base, "../") || path.IsAbs(base):
+		return "must be a folder inside the repository"
+	case strings.ContainsFunc(base, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "holds a control character, such as a newline"
+	case strings.Contains(base, `\`):
+		return "holds a backslash; separate folders with /"
+	case slices.ContainsFunc(strings.Split(base, "/"), func(e string) bool { return strings.EqualFold(e, ".git") }):
+		// Case-insensitive: on macOS and Windows .GIT is .git.
+		return "is inside .git, Git's own folder"
+	}
+	return ""
+}
+
 // Write renders m and writes its tree into the repository checkout at
 // repo, under <base>/<mesh name>/. Nothing is written unless m is valid.
+// Every folder from repo down is a real one, made if missing: a symbolic
+// link on the way is an error naming it, never followed out of repo.
 func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
@@ -132,7 +151,8 @@ func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return tree.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), tf)
+	// Rooted at the checkout: no folder of the base path may be a link.
+	return tree.Options{Root: repo}.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), tf)
 }
 
 // longestSuffix is the longest suffix a mesh name gets in a GitOps object

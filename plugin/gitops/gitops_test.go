@@ -183,3 +183,58 @@ func TestRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusesBasePathsInGitOrThatCorruptPaths checks base paths that
+// would write into Git's own folder, or whose names a manifest line or
+// Windows would read otherwise, are refused before anything is written.
+func TestRefusesBasePathsInGitOrThatCorruptPaths(t *testing.T) {
+	for base, want := range map[string]string{
+		".git":          ".git",
+		".git/clusters": ".git",
+		"a/.git":        ".git",
+		"a/.GIT/b":      ".git",
+		"a\nb":          "control character",
+		"a\\b":          "backslash",
+	} {
+		opts := testOptions[Flux]
+		opts.BasePath = base
+		repo := t.TempDir()
+		if err := Write(repo, testMesh(), opts); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("base path %q: err = %v, want one saying %q", base, err, want)
+		}
+		if entries, _ := os.ReadDir(repo); len(entries) != 0 {
+			t.Errorf("base path %q: wrote %v", base, entries)
+		}
+	}
+}
+
+// TestNeverWritesThroughALinkedBasePath makes a folder of the base path a
+// symbolic link to a folder outside the checkout: nothing may be written
+// there, and the error names the link.
+func TestNeverWritesThroughALinkedBasePath(t *testing.T) {
+	for _, c := range []struct{ base, link string }{
+		{"clusters", "clusters"},
+		{"lnk/sub", "lnk"},
+		{"deep/lnk/sub", "deep/lnk"},
+	} {
+		t.Run(c.base, func(t *testing.T) {
+			repo, outside := t.TempDir(), t.TempDir()
+			link := filepath.Join(repo, filepath.FromSlash(c.link))
+			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, link); err != nil {
+				t.Fatal(err)
+			}
+			opts := testOptions[Flux]
+			opts.BasePath = c.base
+			err := Write(repo, testMesh(), opts)
+			if err == nil || !strings.Contains(err.Error(), link+" is a symbolic link") {
+				t.Errorf("err = %v, want one naming %s", err, link)
+			}
+			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+				t.Errorf("written outside the checkout, through %s: %v", link, entries)
+			}
+		})
+	}
+}

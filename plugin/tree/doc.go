@@ -37,10 +37,10 @@
 // Runs on one directory take turns: each holds an exclusive flock(2) on
 // .<base>.lock beside dir (never inside it) for its whole length. A run
 // waits up to Options.LockWait (DefaultLockWait) for another to finish,
-// then fails naming the lock file. The file is removed when a run ends; a
-// killed run leaves it, unlocked. The lock is advisory, binds only
-// writers using this package, and on some network file systems only
-// those on one machine.
+// then fails naming the lock file. The file is removed when a run ends,
+// unless it records something left; a killed run leaves it, unlocked.
+// The lock is advisory, binds only writers using this package, and on
+// some network file systems only those on one machine.
 //
 // # What is never followed
 //
@@ -52,7 +52,9 @@
 // is kept as it is. The manifest must not be a link. dir itself must not
 // be one either: Write refuses it rather than resolve it, so the
 // directory replaced is always the one named; give the real path. Links
-// in the path of dir's parent are resolved once, at the start.
+// in the path of dir's parent are resolved once, at the start; with
+// Options.Root, only those in Root's path are, and every directory below
+// Root must be a real one.
 //
 // # People's files
 //
@@ -62,11 +64,25 @@
 // mode and, where this user may set them, owner and group; their inodes,
 // times and extended attributes are not kept. A generated file never
 // replaces a person's file: that is an error naming it. FIFOs, sockets,
-// devices and mount points inside dir are refused. A file a person adds
-// or replaces in dir while a write runs is carried into the new tree; one
-// whose path the new tree already uses is kept beside dir and named in a
-// LeftoverError, and the writer never removes it. A file deleted while a
-// write runs may come back.
+// devices and mount points inside dir are refused, bind mounts of dir's
+// own file system included (told apart by mount ID, on Linux 5.8 and
+// later; elsewhere by device number only), and nothing on another mount
+// is ever removed.
+//
+// # People working meanwhile
+//
+// Just before the swap the writer makes sure dir still holds what it read
+// (but for the content of files it owns, which it replaces anyway); if a
+// person added, removed or replaced anything while it wrote, or a file it
+// was to keep is gone, it starts over, reading dir again, up to four times
+// in all, then fails saying to run again when nobody is changing dir. A
+// run writing a tree inside dir is waited for, and one on a tree that
+// holds dir waits for this one: trees nested in one another take turns.
+// What a person changes in the instant between that last check and the
+// swap is carried into the new tree: a file added or replaced is moved
+// there; one whose path the new tree already uses is kept beside dir,
+// recorded and named in a LeftoverError, and the writer never removes
+// it; a file deleted in that instant may come back.
 //
 // # The manifest
 //
@@ -82,8 +98,16 @@
 // # Names beside dir
 //
 // .<base>.lock, .<base>.new-<id> and .<base>.old-<id> in dir's parent are
-// the writer's. A killed run's staging trees are removed by the next run;
-// previous trees are removed keeping anything that may be a person's.
+// the writer's, <id> random. The lock file, which only this user may
+// write, records the trees of those names a run makes, with their
+// device, inode and owner, until it is done with them; a lock file of
+// another user's, or one others may write, is refused. The next run
+// acts on what the record names alone: it removes a killed run's staging
+// tree, puts back a previous tree if dir is missing, and retires previous
+// trees keeping anything that may be a person's. Anything else of those
+// names (made by an earlier version, or by someone else who may write in
+// dir's parent) is never used, moved or removed, only named in a
+// LeftoverError.
 //
 // # Limits
 //
@@ -93,5 +117,7 @@
 // trusted with dir. People's files must be ones this user may hard-link;
 // with Linux's fs.protected_hardlinks, a file of another user's that this
 // user cannot write is not, and Write fails before the swap. dir must not
-// be a Git work tree's root nor hold the working directory.
+// be a Git work tree's root nor hold the working directory. Runs on
+// nested trees take turns only when they can open each other's lock
+// files: those of one user, or root's with anyone's.
 package tree

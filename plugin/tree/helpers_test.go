@@ -118,3 +118,14 @@ func names(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// newTree writes paths into out, a tree in a fresh parent directory.
+func newTree(t *testing.T, paths ...string) (parent, out string) {
+	t.Helper()
+	parent = t.TempDir()
+	out = filepath.Join(parent, "out")
+	if err := Write(out, files(paths...)); err != nil {
+		t.Fatal(err)
+	}
+	return parent, out
+}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -118,7 +118,7 @@ func TestTheRightPreviousTreeGoesBack(t *testing.T) {
 	// A person's file that met a generated one during a write is kept
 	// beside the tree, in a previous tree of its own.
 	setHooks(t, false, func(step string) error {
-		if step == "staged" {
+		if step == "verified" {
 			mustWrite(t, filepath.Join(out, "b.yaml"), "a person's b", 0o644)
 		}
 		return nil
@@ -147,18 +147,28 @@ func TestTheRightPreviousTreeGoesBack(t *testing.T) {
 	}
 }
 
-func TestSeveralPreviousTreesAndNoTreeIsAnError(t *testing.T) {
-	// Earlier versions kept no record of which tree they moved aside.
+func TestUnrecordedPreviousTreesAreReportedNotPutBack(t *testing.T) {
+	// Earlier versions kept no record of which tree they moved aside, and
+	// anyone who may write beside the tree can make such names.
 	parent := t.TempDir()
+	var aside []string
 	for _, name := range []string{".out.new-1.old", ".out.new-2.old"} {
 		mustWrite(t, filepath.Join(parent, name, "USER.txt"), name, 0o644)
+		aside = append(aside, filepath.Join(parent, name))
 	}
 	before := state(t, parent)
 	err := Write(filepath.Join(parent, "out"), files("a.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "several previous trees") {
-		t.Errorf("err = %v", err)
+	var left *LeftoverError
+	if !errors.As(err, &left) || !slices.Equal(left.Paths, aside) {
+		t.Errorf("err = %v, want a LeftoverError naming %v", err, aside)
 	}
-	if d := diffState(before, state(t, parent)); d != "" {
-		t.Errorf("a refused write changed things:\n%s", d)
+	if got := keys(testfiles.Read(t, filepath.Join(parent, "out"))); got != ".meshrender-files a.yaml" {
+		t.Errorf("the tree holds %s", got)
+	}
+	after := state(t, parent)
+	for p, s := range before {
+		if after[p] != s {
+			t.Errorf("%s changed", p)
+		}
 	}
 }

@@ -8,10 +8,12 @@ import (
 
 // LeftoverError is what Write returns when dir holds the complete new
 // tree but something is left beside it: a directory this user could not
-// remove, or files that were added to dir while it was written and could
+// remove, files that were added to dir while it was written and could
 // not be put back because the new tree has something else at their
-// paths. The writer never removes those itself. Every other error from
-// Write means dir is as it was.
+// paths, or folders with the writer's names that no record of this
+// user's runs names (an earlier version's, or someone else's). The
+// writer never removes those itself. Every other error from Write means
+// dir is as it was.
 type LeftoverError struct {
 	Dir   string   // the directory that was written
 	Paths []string // what is left beside it

@@ -1,13 +1,12 @@
 package tree
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
@@ -18,29 +17,32 @@ import (
 const DefaultLockWait = 5 * time.Second
 
 // lock is the flock(2) lock that serializes the runs on one directory. It
-// is held on a file beside the tree, never inside it, and the file is
-// removed when the run ends, so a finished run leaves nothing behind. A
-// killed run leaves the file, and the system drops its lock.
+// is held on a file beside the tree, never inside it. The file also holds
+// the run's record (see record), and is removed when a run ends with an
+// empty one, so a finished run leaves nothing behind. A killed run leaves
+// the file, and the system drops its lock.
 type lock struct {
 	parent *dirfd.Dir
 	name   string
 	f      *os.File
 	info   dirfd.Info
-	keep   bool // the file holds a record the next run needs
+	names  siblings
+	rec    record // what the file holds
+	size   int    // how many bytes it holds
 }
 
-// acquireLock takes the lock for dir, whose lock file is name in parent,
-// waiting up to wait for another run to release it.
-func acquireLock(parent *dirfd.Dir, name, dir string, wait time.Duration) (*lock, error) {
+// acquireLock takes the lock for dir, whose lock file is names.lock() in
+// parent, waiting up to wait for another run to release it.
+func acquireLock(parent *dirfd.Dir, names siblings, dir string, wait time.Duration) (*lock, error) {
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
 	for {
-		l, err := tryLock(parent, name)
+		l, err := tryLock(parent, names)
 		if l != nil || err != nil {
 			return l, err
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("another run is writing %s: it holds the lock on %s; waited %v: try again when it has finished", dir, parent.Join(name), wait)
+			return nil, fmt.Errorf("another run is writing %s: it holds the lock on %s; waited %v: try again when it has finished", dir, parent.Join(names.lock()), wait)
 		}
 		time.Sleep(pause)
 		pause = min(2*pause, 50*time.Millisecond)
@@ -48,15 +50,18 @@ func acquireLock(parent *dirfd.Dir, name, dir string, wait time.Duration) (*lock
 }
 
 // tryLock takes the lock if it is free, returning nil, nil if it is not.
-func tryLock(parent *dirfd.Dir, name string) (*lock, error) {
-	f, err := parent.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o666)
+func tryLock(parent *dirfd.Dir, names siblings) (*lock, error) {
+	name := names.lock()
+	// Only this user may read or write it: its record is what the next
+	// run acts on.
+	f, err := parent.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		if info, lerr := parent.Lstat(name); lerr == nil && info.Type != dirfd.Regular {
 			return nil, fmt.Errorf("%s is not meshrender's lock file, which must be a plain file: move it away", parent.Join(name))
 		}
 		return nil, fmt.Errorf("cannot open the lock file: %w", err)
 	}
-	l := &lock{parent: parent, name: name, f: f}
+	l := &lock{parent: parent, name: name, f: f, names: names}
 	ok, err := dirfd.TryLock(f)
 	if err == nil && ok {
 		l.info, err = dirfd.FileInfo(f)
@@ -71,78 +76,84 @@ func tryLock(parent *dirfd.Dir, name string) (*lock, error) {
 		f.Close()
 		return nil, nil
 	}
-	if l.info.Nlink != 1 { // then writing a record would change another file
+	if err := l.check(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s is not meshrender's lock file: it has other hard links; move it away", parent.Join(name))
+		return nil, err
 	}
-	if _, _, err := l.record(); err != nil {
+	if l.rec, err = l.read(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return l, nil
 }
 
-// release removes the lock file, then drops the lock: in that order, so a
-// run waiting on this file sees that it is gone and takes a new one.
+// check makes sure the lock file is one this user made and only this
+// user may write, so that its record can be trusted. An empty one of
+// this user's, as earlier versions left, is made private.
+func (l *lock) check() error {
+	path := l.parent.Join(l.name)
+	switch {
+	case l.info.Nlink != 1: // then writing a record would change another file
+		return fmt.Errorf("%s is not meshrender's lock file: it has other hard links; move it away", path)
+	case l.info.UID != uint32(os.Geteuid()):
+		return fmt.Errorf("%s belongs to user %d, not to this one: meshrender trusts only a lock file of its own user's; if no run of that user is writing %s, remove it", path, l.info.UID, l.parent.Join(l.names.base))
+	case l.info.Perm&0o022 == 0:
+		return nil
+	case l.info.Size == 0:
+		return l.f.Chmod(0o600)
+	}
+	return fmt.Errorf("%s may be written by other users (mode %#o), so meshrender cannot trust what it holds: if no run is writing %s, remove it", path, l.info.Perm, l.parent.Join(l.names.base))
+}
+
+// release removes the lock file unless its record is needed, then drops
+// the lock: in that order, so a run waiting on this file sees that it is
+// gone and takes a new one.
 func (l *lock) release() {
-	if cur, err := l.parent.Lstat(l.name); err == nil && cur.SameFile(l.info) && !l.keep {
+	if cur, err := l.parent.Lstat(l.name); err == nil && cur.SameFile(l.info) && len(l.rec) == 0 {
 		l.parent.Unlink(l.name)
 	}
 	l.f.Close()
 }
 
-// A swapRecord is what the lock file holds while a run swaps trees: the
-// staging tree's name and inode, and the name the previous tree is to
-// get. After a kill, it tells the next run whether an exchange took place
-// (the tree is then the staging tree's inode, and the staging name holds
-// the previous tree), and which tree to put back if the tree is missing.
-type swapRecord struct {
-	staging, retired string
-	dev, ino         uint64
-}
-
-const recordTag = "meshrender swap"
-
-// record returns the swap record in the lock file, if there is one.
-func (l *lock) record() (swapRecord, bool, error) {
-	data, err := io.ReadAll(io.NewSectionReader(l.f, 0, 4096))
+// read returns the record in the lock file.
+func (l *lock) read() (record, error) {
+	data, err := io.ReadAll(io.NewSectionReader(l.f, 0, 64<<10))
 	if err != nil {
-		return swapRecord{}, false, fmt.Errorf("cannot read the lock file: %w", err)
+		return nil, fmt.Errorf("cannot read the lock file: %w", err)
 	}
-	if len(data) == 0 {
-		return swapRecord{}, false, nil
+	l.size = len(data)
+	rec, ok := parseRecord(l.names, string(data))
+	if !ok {
+		return nil, fmt.Errorf("%s does not hold what meshrender writes in its lock file: move it away", l.parent.Join(l.name))
 	}
-	bad := fmt.Errorf("%s does not hold what meshrender writes in its lock file: move it away", l.parent.Join(l.name))
-	rest, ok := strings.CutPrefix(strings.TrimSuffix(string(data), "\n"), recordTag+" ")
-	f := strings.Fields(rest)
-	if !ok || len(f) != 4 {
-		return swapRecord{}, false, bad
-	}
-	dev, err1 := strconv.ParseUint(f[2], 10, 64)
-	ino, err2 := strconv.ParseUint(f[3], 10, 64)
-	if errors.Join(err1, err2) != nil {
-		return swapRecord{}, false, bad
-	}
-	return swapRecord{staging: f[0], retired: f[1], dev: dev, ino: ino}, true, nil
+	return rec, nil
 }
 
-// setRecord stores r in the lock file, durably.
-func (l *lock) setRecord(r swapRecord) error {
-	return l.store(fmt.Appendf(nil, "%s %s %s %d %d\n", recordTag, r.staging, r.retired, r.dev, r.ino))
-}
-
-// clearRecord empties the lock file.
-func (l *lock) clearRecord() error { return l.store(nil) }
-
-func (l *lock) store(data []byte) error {
-	if err := l.f.Truncate(0); err != nil {
-		return err
+// setRecord stores r in the lock file, durably, unless it holds r already.
+// It is one write over all the file held, padded with blank lines, never
+// a truncation first: a kill at any instant leaves the old record or the
+// new one, not none. An empty record is not written: the file is removed
+// when the run ends, and until then what it holds names only trees that
+// are gone, which recovery passes over.
+func (l *lock) setRecord(r record) error {
+	if len(r) == 0 {
+		l.rec = nil
+		return nil
+	}
+	if slices.Equal(r, l.rec) {
+		return nil
+	}
+	data := r.format()
+	if pad := l.size - len(data); pad > 0 {
+		data = append(data, bytes.Repeat([]byte{'\n'}, pad)...)
 	}
 	if _, err := l.f.WriteAt(data, 0); err != nil {
 		return err
 	}
+	l.size = len(data)
 	if err := l.f.Sync(); err != nil {
 		return &fs.PathError{Op: "fsync", Path: l.f.Name(), Err: err}
 	}
+	l.rec = r
 	return nil
 }

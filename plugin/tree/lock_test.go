@@ -1,8 +1,11 @@
 package tree
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,16 +97,10 @@ func TestLockFileIsNeverInTheTree(t *testing.T) {
 
 func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {
 	parent := t.TempDir()
-	// A staging tree a killed run left for "out[1]": a glob would read
-	// [1] as a character class and never match it.
+	// A staging tree of "out[1]", which no record names: a glob would
+	// read [1] as a character class and never match it.
 	stale := filepath.Join(parent, ".out[1].new-123")
 	mustWrite(t, filepath.Join(stale, "a.yaml"), "half written", 0o644)
-	if err := Write(filepath.Join(parent, "out[1]"), files("a.yaml")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
-		t.Errorf("%s left behind: %v", stale, err)
-	}
 	// The tree "ab" is aside while its own run swaps it in; a glob for
 	// "a*" would take it for a previous tree of "a*" and move it there.
 	aside := filepath.Join(parent, ".ab.new-5.old")
@@ -112,6 +109,10 @@ func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {
 	other := filepath.Join(parent, ".out.new-1.new-2")
 	mustWrite(t, filepath.Join(other, "a.yaml"), "x", 0o644)
 	before := state(t, parent)
+	var left *LeftoverError
+	if err := Write(filepath.Join(parent, "out[1]"), files("a.yaml")); !errors.As(err, &left) || !slices.Equal(left.Paths, []string{stale}) {
+		t.Errorf("out[1]: err = %v, want a LeftoverError naming %s", err, stale)
+	}
 	for _, base := range []string{"a*", "out"} {
 		if err := Write(filepath.Join(parent, base), files("a.yaml")); err != nil {
 			t.Fatal(err)
@@ -120,7 +121,7 @@ func TestCleanupAfterAKillMatchesNamesExactly(t *testing.T) {
 	after := state(t, parent)
 	for p, s := range before {
 		if after[p] != s {
-			t.Errorf("writing a* and out changed %s", p)
+			t.Errorf("writing out[1], a* and out changed %s", p)
 		}
 	}
 	if got := keys(testfiles.Read(t, filepath.Join(parent, "a*"))); got != ".meshrender-files a.yaml" {
@@ -149,6 +150,18 @@ func TestALockFileThatIsNotTheWritersIsLeftAlone(t *testing.T) {
 		{"someone else's content", func(t *testing.T, lockFile string) {
 			mustWrite(t, lockFile, "my notes", 0o644)
 		}, "does not hold what meshrender writes"},
+		{"writable by others", func(t *testing.T, lockFile string) {
+			forgeRecord(t, lockFile, 0o666)
+		}, "may be written by other users"},
+		{"another user's", func(t *testing.T, lockFile string) {
+			if os.Geteuid() != 0 {
+				t.Skip("making another user's file needs root")
+			}
+			forgeRecord(t, lockFile, 0o600)
+			if err := os.Chown(lockFile, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}, "belongs to user 65534"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			parent := t.TempDir()
@@ -163,5 +176,33 @@ func TestALockFileThatIsNotTheWritersIsLeftAlone(t *testing.T) {
 				t.Errorf("a refused write changed things:\n%s", d)
 			}
 		})
+	}
+}
+
+// forgeRecord writes at lockFile, with mode perm, what the writer would
+// record for a previous tree beside it, and plants that tree, with the
+// identity recorded.
+func forgeRecord(t *testing.T, lockFile string, perm os.FileMode) {
+	t.Helper()
+	tree := filepath.Join(filepath.Dir(lockFile), ".out.old-00000000deadbeef")
+	mustWrite(t, filepath.Join(tree, "evil.yaml"), "kind: ClusterRoleBinding\n", 0o644)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(tree, &st); err != nil {
+		t.Fatal(err)
+	}
+	rec := fmt.Sprintf("meshrender old %s %d %d %d\n", filepath.Base(tree), st.Dev, st.Ino, st.Uid)
+	mustWrite(t, lockFile, rec, perm)
+	if err := os.Chmod(lockFile, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnotherProgramsLockFileInTheTreeIsNotARun(t *testing.T) {
+	_, out := newTree(t, "a.yaml")
+	// Held by some tool, beside nothing called "tool": not a writer's.
+	release := holdLock(t, filepath.Join(out, ".tool.lock"))
+	defer release()
+	if err := (Options{LockWait: -1}).Write(out, files("a.yaml", "b.yaml")); err != nil {
+		t.Fatal(err)
 	}
 }

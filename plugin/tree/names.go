@@ -1,10 +1,9 @@
 package tree
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"math/rand/v2"
 	"strings"
 )
 
@@ -43,8 +42,13 @@ func (s siblings) lock() string             { return s.prefix + ".lock" }
 func (s siblings) staging(id string) string { return s.prefix + ".new-" + id }
 func (s siblings) retired(id string) string { return s.prefix + ".old-" + id }
 
-// newID returns a fresh suffix for staging and retired.
-func newID() string { return fmt.Sprintf("%016x", rand.Uint64()) }
+// newID returns a fresh suffix for staging and retired, random so that
+// nobody can make a directory of that name before this run does.
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails: it panics rather than return short
+	return hex.EncodeToString(b[:])
+}
 
 // kind says which of the writer's names name is, if any.
 func (s siblings) kind(name string) int {

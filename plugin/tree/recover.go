@@ -5,107 +5,114 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 
 	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
 )
 
-// recoverStale puts right what killed runs left beside the tree. If the
-// tree is missing (a kill between two renames), the previous tree set
-// aside goes back. Staging trees are removed: they hold only generated
-// files and links to files that are in the tree. Previous trees are
-// retired, keeping what may be a person's. What cannot be removed goes
-// into left; an error means the tree is missing and could not be put
-// back, or the lock file is not the writer's.
+// errUnproven is why the writer leaves alone what has its names beside
+// the tree but no record of its own names.
+var errUnproven = errors.New("no record of this user's runs names them, so anyone who may write beside it may have put them there: meshrender neither uses nor removes them")
+
+// recoverStale puts right what earlier runs left beside the tree, going
+// by the record in the lock file alone (see record). If the tree is
+// missing (a kill between two renames), the previous tree goes back. A
+// staging tree is removed: it holds only generated files and links to
+// files that are in the tree. Previous trees are retired, keeping what
+// may be a person's. Anything else with the writer's names is left alone
+// and reported. What is left goes into left; an error means the tree is
+// missing and could not be put back, or the lock file is not the
+// writer's.
 func recoverStale(parent *dirfd.Dir, n siblings, lk *lock, left *leftovers) error {
-	rec, hasRecord, err := lk.record()
-	if err != nil {
+	rec := lk.rec
+	if err := undoExchange(parent, n, rec); err != nil {
 		return err
 	}
-	if hasRecord && (n.kind(rec.staging) != staging || n.kind(rec.retired) != retired) {
-		return fmt.Errorf("%s names trees that are not %s's: move it away", lk.f.Name(), parent.Join(n.base))
+	old, hasOld := rec.get(roleOld)
+	if _, err := parent.Lstat(n.base); errors.Is(err, fs.ErrNotExist) && hasOld && isRecorded(parent, old) {
+		if err := parent.Rename(old.name, parent, n.base); err != nil {
+			return fmt.Errorf("%s is missing and its previous tree is at %s, but it cannot be moved back: %w", parent.Join(n.base), parent.Join(old.name), err)
+		}
+		rec = rec.without(roleOld)
 	}
-	live, liveErr := parent.Lstat(n.base)
-	if hasRecord && liveErr == nil && live.Dev == rec.dev && live.Ino == rec.ino {
-		// A kill came between an exchange and the rename after it: the
-		// staging name holds the previous tree. Name it for what it is.
-		if _, err := parent.Lstat(rec.staging); err == nil {
-			if err := parent.Rename(rec.staging, parent, rec.retired); err != nil {
-				return fmt.Errorf("cannot move the previous tree of %s aside: %w", parent.Join(n.base), err)
-			}
+	var kept record
+	if e, ok := rec.get(roleNew); ok && isRecorded(parent, e) {
+		if err := removeTree(parent, e.name); err != nil {
+			// Retired from now on, which keeps more, never less.
+			kept = append(kept, recEntry{role: roleKept, name: e.name, id: e.id})
+			left.add([]string{parent.Join(e.name)}, err)
 		}
 	}
-	stale, aside, err := leftBeside(parent, n)
-	if err != nil {
+	kept = append(kept, retireRecorded(parent, n, rec, left)...)
+	if err := lk.setRecord(kept); err != nil {
 		return err
 	}
-	if errors.Is(liveErr, fs.ErrNotExist) && len(aside) > 0 {
-		back, err := whichGoesBack(parent, n, aside, rec, hasRecord)
-		if err != nil {
-			return err
-		}
-		if err := parent.Rename(back, parent, n.base); err != nil {
-			return fmt.Errorf("%s is missing and its previous tree is at %s, but it cannot be moved back: %w", parent.Join(n.base), parent.Join(back), err)
-		}
-		aside = slices.DeleteFunc(aside, func(name string) bool { return name == back })
+	return reportUnproven(parent, n, kept, left)
+}
+
+// retireRecorded retires the previous trees rec names, and returns the
+// entries of those that still hold something.
+func retireRecorded(parent *dirfd.Dir, n siblings, rec record, left *leftovers) record {
+	var kept record
+	tree, _ := parent.OpenDir(n.base) // nil: retire keeps all but owned files
+	if tree != nil {
+		defer tree.Close()
 	}
-	for _, name := range stale {
-		if err := removeTree(parent, name); err != nil {
-			left.add([]string{parent.Join(name)}, err)
+	for _, e := range rec {
+		if e.role == roleNew || !isRecorded(parent, e) {
+			continue
 		}
-	}
-	if len(aside) > 0 {
-		// nil when it cannot be opened: with nothing to compare with,
-		// retire keeps all but owned files.
-		tree, _ := parent.OpenDir(n.base)
-		for _, name := range aside {
-			left.add(retire(parent, name, tree, nil))
-		}
-		if tree != nil {
-			tree.Close()
+		paths, err := retire(parent, e.name, tree, nil)
+		left.add(paths, err)
+		if len(paths) > 0 || err != nil {
+			kept = append(kept, recEntry{role: roleKept, name: e.name, id: e.id})
 		}
 	}
-	if hasRecord {
-		return lk.clearRecord()
+	return kept
+}
+
+// undoExchange finishes the swap of a run killed between the exchange and
+// the rename after it: the tree is then the recorded new one, and the
+// staging name holds the previous tree, which gets its recorded name.
+func undoExchange(parent *dirfd.Dir, n siblings, rec record) error {
+	staged, hasNew := rec.get(roleNew)
+	old, hasOld := rec.get(roleOld)
+	if !hasNew || !hasOld || staged.id == (ident{}) {
+		return nil
+	}
+	live, err := parent.Lstat(n.base)
+	if err != nil || !staged.id.is(live) {
+		return nil
+	}
+	if info, err := parent.Lstat(staged.name); err != nil || !old.id.is(info) {
+		return nil
+	}
+	if err := parent.Rename(staged.name, parent, old.name); err != nil {
+		return fmt.Errorf("cannot move the previous tree of %s aside: %w", parent.Join(n.base), err)
 	}
 	return nil
 }
 
-// leftBeside lists the staging trees and the previous trees beside the
-// tree.
-func leftBeside(parent *dirfd.Dir, n siblings) (stale, aside []string, err error) {
-	all, err := parent.Names()
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, name := range all {
-		info, err := parent.Lstat(name)
-		if err != nil || info.Type != dirfd.Directory {
-			continue // not something the writer made
-		}
-		switch n.kind(name) {
-		case retired:
-			aside = append(aside, name)
-		case staging:
-			stale = append(stale, name)
-		}
-	}
-	return stale, aside, nil
+// isRecorded reports whether e's name holds the directory e stands for.
+func isRecorded(parent *dirfd.Dir, e recEntry) bool {
+	info, err := parent.Lstat(e.name)
+	return err == nil && e.id.is(info)
 }
 
-// whichGoesBack picks, of the previous trees aside, the one to put back
-// when the tree is missing: the one the record names; without a record
-// (earlier versions kept none), the only one.
-func whichGoesBack(parent *dirfd.Dir, n siblings, aside []string, rec swapRecord, hasRecord bool) (string, error) {
-	if hasRecord && slices.Contains(aside, rec.retired) {
-		return rec.retired, nil
-	}
-	if len(aside) == 1 {
-		return aside[0], nil
+// reportUnproven adds to left what has the writer's names beside the tree
+// but is not in the record, kept.
+func reportUnproven(parent *dirfd.Dir, n siblings, kept record, left *leftovers) error {
+	all, err := parent.Names()
+	if err != nil {
+		return err
 	}
 	var paths []string
-	for _, name := range aside {
-		paths = append(paths, parent.Join(name))
+	for _, name := range all {
+		if n.kind(name) != notOurs && !slices.Contains(kept.names(), name) {
+			paths = append(paths, parent.Join(name))
+		}
 	}
-	return "", fmt.Errorf("%s is missing, and beside it are several previous trees: %s; move the right one back to %s", parent.Join(n.base), strings.Join(paths, ", "), parent.Join(n.base))
+	if len(paths) > 0 {
+		left.add(paths, errUnproven)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ func removeTree(parent *dirfd.Dir, name string) error {
 	if err != nil {
 		return err
 	}
-	err = emptyDir(d, info, 0)
+	err = emptyDir(d, info, info, 0)
 	d.Close()
 	if err != nil {
 		return err
@@ -37,7 +37,9 @@ func removeTree(parent *dirfd.Dir, name string) error {
 	return parent.Rmdir(name)
 }
 
-func emptyDir(d *dirfd.Dir, info dirfd.Info, depth int) error {
+// emptyDir removes what d, described by info, holds; root describes the
+// top of the tree, whose mount it never leaves.
+func emptyDir(d *dirfd.Dir, info, root dirfd.Info, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%s is more than %d directories deep, deeper than meshrender writes: remove it by hand", d.Path(), maxDepth)
 	}
@@ -53,6 +55,9 @@ func emptyDir(d *dirfd.Dir, info dirfd.Info, depth int) error {
 		if err != nil {
 			return err
 		}
+		if !info.SameMount(root) {
+			return mountError(d.Join(name))
+		}
 		if info.Type != dirfd.Directory {
 			if err := d.Unlink(name); err != nil {
 				return err
@@ -63,7 +68,7 @@ func emptyDir(d *dirfd.Dir, info dirfd.Info, depth int) error {
 		if err != nil {
 			return err
 		}
-		err = emptyDir(sub, info, depth+1)
+		err = emptyDir(sub, info, root, depth+1)
 		sub.Close()
 		if err != nil {
 			return err
@@ -73,6 +78,11 @@ func emptyDir(d *dirfd.Dir, info dirfd.Info, depth int) error {
 		}
 	}
 	return nil
+}
+
+// mountError says why the writer will not go into p.
+func mountError(p string) error {
+	return fmt.Errorf("%s is a mount point; meshrender replaces the tree as a whole and cannot carry a mount into the new one, nor remove what is on it: unmount it, or move it out of the tree", p)
 }
 
 // makeWritable lets this user add and remove entries in d.

@@ -43,7 +43,7 @@ func retire(parent *dirfd.Dir, name string, live *dirfd.Dir, linked map[string]d
 	if err != nil {
 		owned = nil // then no file counts as owned: keep more, never less
 	}
-	r := retirer{owned: owned, linked: linked}
+	r := retirer{owned: owned, linked: linked, root: info}
 	kept, err := r.dir(old, info, live, "")
 	if err != nil {
 		return append(kept, parent.Join(name)), err
@@ -57,6 +57,7 @@ func retire(parent *dirfd.Dir, name string, live *dirfd.Dir, linked map[string]d
 type retirer struct {
 	owned  map[string]bool
 	linked map[string]dirfd.Info
+	root   dirfd.Info // the retired tree's; what is on another mount is kept
 }
 
 // dir empties old, at rel in the retired tree, against live, the same
@@ -100,6 +101,10 @@ func (r *retirer) entry(old, live *dirfd.Dir, name, p string) ([]string, error) 
 		if li, err := live.Lstat(name); err == nil {
 			there = &li
 		}
+	}
+	if !info.SameMount(r.root) {
+		// Not the tree's: a mount is never emptied, moved or removed.
+		return []string{old.Join(name)}, mountError(old.Join(name))
 	}
 	if info.Type == dirfd.Directory {
 		return r.subdir(old, live, name, p, info, there)

@@ -50,20 +50,23 @@ func (t *oldTree) read(d *dirfd.Dir, rel string, depth int) error {
 		if err != nil {
 			return err
 		}
-		if info.Dev != t.root.Dev {
-			return fmt.Errorf("%s is a mount point; meshrender replaces the tree as a whole and cannot carry a mount into the new one: unmount it, or move it out of the tree", d.Join(name))
+		if !info.SameMount(t.root) {
+			return mountError(d.Join(name))
+		}
+		if info.Type == dirfd.Regular && isLockName(name, names) && lockHeld(d, name) {
+			return &nestedRunError{lock: d.Join(name)}
 		}
 		p := path.Join(rel, name)
 		t.entries[p] = info
 		switch info.Type {
 		case dirfd.Symlink:
 			if t.targets[p], err = d.Readlink(name); err != nil {
-				return err
+				return asChanged(err, d.Join(name))
 			}
 		case dirfd.Directory:
 			sub, err := d.OpenDir(name)
 			if err != nil {
-				return err
+				return asChanged(err, d.Join(name))
 			}
 			err = t.read(sub, p, depth+1)
 			sub.Close()

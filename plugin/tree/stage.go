@@ -81,6 +81,9 @@ func (s *stager) entry(d, from *dirfd.Dir, c *node, p string) error {
 		return writeFile(d, c.name, c.data)
 	case linkNode:
 		if err := from.Link(c.name, d, c.name); err != nil {
+			if now, lerr := from.Lstat(c.name); lerr != nil || !now.SameFile(*c.old) {
+				return &changedError{path: from.Join(c.name), what: "was removed or replaced"}
+			}
 			return fmt.Errorf("cannot keep %s as it is (meshrender hard-links people's files into the new tree): %w", from.Join(c.name), err)
 		}
 		info, err := d.Lstat(c.name)
@@ -102,7 +105,7 @@ func (s *stager) entry(d, from *dirfd.Dir, c *node, p string) error {
 	var subFrom *dirfd.Dir
 	if c.old != nil {
 		if subFrom, err = from.OpenDir(c.name); err != nil {
-			return err
+			return asChanged(err, from.Join(c.name))
 		}
 		defer subFrom.Close()
 	}

@@ -167,26 +167,3 @@ func TestRefusesSpecialFiles(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-func TestCleansUpAfterAKilledRun(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
-	if err := Write(dir, files("a.yaml")); err != nil {
-		t.Fatal(err)
-	}
-	// A run killed between the two renames: the tree is aside, a staging
-	// directory is left.
-	if err := os.Rename(dir, filepath.Join(parent, ".out.new-123.old")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(parent, ".out.new-456"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := Write(dir, files("a.yaml", "b.yaml")); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(parent)
-	if len(entries) != 1 || entries[0].Name() != "out" {
-		t.Errorf("left in the parent: %v", entries)
-	}
-}

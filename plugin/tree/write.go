@@ -43,6 +43,11 @@ func (r *run) write(files []File) error {
 		return err
 	}
 	id := newID()
+	// Recorded before it is made, so that it goes at the next run
+	// whenever this one is killed.
+	if err := r.lock.setRecord(r.lock.rec.with(recEntry{role: roleNew, name: r.names.staging(id)})); err != nil {
+		return err
+	}
 	staged, linked, err := stage(r.parent, r.names.staging(id), live, root)
 	if err == nil {
 		err = at("staged")
@@ -50,32 +55,62 @@ func (r *run) write(files []File) error {
 	if err != nil {
 		return r.undo(id, fmt.Errorf("cannot write the new tree: %w", err))
 	}
-	aside, err := swap(r.parent, r.names, id, staged, oldRoot, r.lock)
+	verify := func() error {
+		if err := old.verify(live); err != nil {
+			return err
+		}
+		return at("verified")
+	}
+	aside, err := swap(r.parent, r.names, id, staged, oldRoot, r.lock, verify)
 	if err != nil {
 		return r.undo(id, err)
 	}
 	// From here on the new tree is in place; what fails is left over.
+	r.swapped(aside, oldRoot, linked)
+	return nil
+}
+
+// swapped finishes a write whose new tree is in place: the previous tree,
+// aside ("" if there was none) with root old, is retired, and recorded
+// as kept if something is left in it. Until then the record of the swap
+// stands, and names it as the previous tree: a kill meanwhile leaves it
+// to the next run to retire.
+func (r *run) swapped(aside string, old *dirfd.Info, linked map[string]dirfd.Info) {
+	rec := r.lock.rec.without(roleNew).without(roleOld)
 	if err := r.parent.Sync(); err != nil {
 		r.left.add(nil, err)
 	}
 	_ = at("swapped")
-	if aside != "" {
-		tree, err := r.parent.OpenDir(r.names.base)
-		if err != nil {
-			r.left.add([]string{r.parent.Join(aside)}, err)
-			return nil
-		}
-		defer tree.Close()
-		r.left.add(retire(r.parent, aside, tree, linked))
+	if aside != "" && !r.retire(aside, linked) {
+		rec = rec.with(recEntry{role: roleKept, name: aside, id: identOf(*old)})
 	}
-	return nil
+	r.left.add(nil, r.lock.setRecord(rec))
+}
+
+// retire retires the previous tree aside, and reports whether it is gone.
+func (r *run) retire(aside string, linked map[string]dirfd.Info) bool {
+	tree, err := r.parent.OpenDir(r.names.base)
+	if err != nil {
+		r.left.add([]string{r.parent.Join(aside)}, err)
+		return false
+	}
+	defer tree.Close()
+	paths, err := retire(r.parent, aside, tree, linked)
+	r.left.add(paths, err)
+	return len(paths) == 0 && err == nil
 }
 
 // undo removes the staging tree of a write that failed before the swap.
 func (r *run) undo(id string, err error) error {
+	if errors.Is(err, errTreeAside) {
+		return err // the record says which tree goes back
+	}
 	err = fmt.Errorf("%w; %s is unchanged", err, r.dir)
 	if rerr := removeTree(r.parent, r.names.staging(id)); rerr != nil {
 		return fmt.Errorf("%w (the half-written tree beside it goes at the next run: %v)", err, rerr)
+	}
+	if rerr := r.lock.setRecord(r.lock.rec.without(roleNew)); rerr != nil {
+		return fmt.Errorf("%w (and the lock file could not be updated: %v)", err, rerr)
 	}
 	return err
 }

@@ -98,3 +98,8 @@ func FileInfo(f *os.File) (Info, error) {
 func TryLock(f *os.File) (bool, error) {
 	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: ErrUnsupported}
 }
+
+// Locked fails.
+func Locked(f *os.File) (bool, error) {
+	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: ErrUnsupported}
+}

@@ -58,11 +58,11 @@ func (d *Dir) element(op, name string) error {
 
 // Stat describes d itself.
 func (d *Dir) Stat() (Info, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(d.fd, &st); err != nil {
+	info, err := statFD(d.fd)
+	if err != nil {
 		return Info{}, &fs.PathError{Op: "fstat", Path: d.path, Err: err}
 	}
-	return infoOf(&st), nil
+	return info, nil
 }
 
 // Lstat describes the entry name without following it.
@@ -70,13 +70,11 @@ func (d *Dir) Lstat(name string) (Info, error) {
 	if err := d.element("lstat", name); err != nil {
 		return Info{}, err
 	}
-	var st unix.Stat_t
-	if _, err := retry(func() (int, error) {
-		return 0, unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-	}); err != nil {
+	info, err := statAt(d.fd, name)
+	if err != nil {
 		return Info{}, d.fail("lstat", name, err)
 	}
-	return infoOf(&st), nil
+	return info, nil
 }
 
 // OpenDir opens the directory name; it fails if name is a link.
@@ -272,11 +270,11 @@ func (d *Dir) Sync() error {
 
 // FileInfo describes the open file f.
 func FileInfo(f *os.File) (Info, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	info, err := statFD(int(f.Fd()))
+	if err != nil {
 		return Info{}, &fs.PathError{Op: "fstat", Path: f.Name(), Err: err}
 	}
-	return infoOf(&st), nil
+	return info, nil
 }
 
 // TryLock takes an exclusive flock(2) lock on f without waiting and
@@ -292,6 +290,20 @@ func TryLock(f *os.File) (bool, error) {
 	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: err}
 }
 
+// Locked reports whether another open file description holds an
+// exclusive flock(2) lock on f, without waiting and without keeping one.
+func Locked(f *os.File) (bool, error) {
+	fd := int(f.Fd())
+	_, err := retry(func() (int, error) { return 0, unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) })
+	switch err {
+	case nil:
+		return false, unix.Flock(fd, unix.LOCK_UN)
+	case unix.EWOULDBLOCK:
+		return true, nil
+	}
+	return false, &fs.PathError{Op: "flock", Path: f.Name(), Err: err}
+}
+
 func infoOf(st *unix.Stat_t) Info {
 	info := Info{
 		Perm:  uint32(st.Mode) & PermBits,
@@ -302,17 +314,35 @@ func infoOf(st *unix.Stat_t) Info {
 		GID:   st.Gid,
 		Size:  st.Size,
 	}
-	switch uint32(st.Mode) & unix.S_IFMT {
-	case unix.S_IFREG:
-		info.Type = Regular
-	case unix.S_IFDIR:
-		info.Type = Directory
-	case unix.S_IFLNK:
-		info.Type = Symlink
-	default:
-		info.Type = Other
-	}
+	info.Type = typeOf(uint32(st.Mode))
 	return info
+}
+
+// typeOf is the kind of entry a mode describes.
+func typeOf(mode uint32) Type {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return Regular
+	case unix.S_IFDIR:
+		return Directory
+	case unix.S_IFLNK:
+		return Symlink
+	}
+	return Other
+}
+
+// fstatat describes name in the directory dirfd, not following a link;
+// statFD describes the open file fd.
+func fstatat(dirfd int, name string) (Info, error) {
+	var st unix.Stat_t
+	_, err := retry(func() (int, error) { return 0, unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	return infoOf(&st), err
+}
+
+func fstat(fd int) (Info, error) {
+	var st unix.Stat_t
+	_, err := retry(func() (int, error) { return 0, unix.Fstat(fd, &st) })
+	return infoOf(&st), err
 }
 
 // retry repeats a call the system interrupted.

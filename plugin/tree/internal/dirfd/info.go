@@ -23,9 +23,19 @@ type Info struct {
 	Nlink    uint64
 	UID, GID uint32
 	Size     int64
+	// Mount is the ID of the mount the entry is on, where the system
+	// tells it (Linux 5.8 and later), and 0 where it does not.
+	Mount uint64
 }
 
 // SameFile reports whether i and j describe the same inode.
 func (i Info) SameFile(j Info) bool {
 	return i.Dev == j.Dev && i.Ino == j.Ino
+}
+
+// SameMount reports whether i and j are on the same mount: the same
+// device and, where both mount IDs are known, the same mount. A bind
+// mount of a directory of the same file system differs only in that.
+func (i Info) SameMount(j Info) bool {
+	return i.Dev == j.Dev && (i.Mount == 0 || j.Mount == 0 || i.Mount == j.Mount)
 }

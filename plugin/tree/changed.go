@@ -1,0 +1,215 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meshrender/meshrender/plugin/tree/internal/dirfd"
+)
+
+// maxAttempts bounds how often a write starts over because people changed
+// the tree while it ran.
+const maxAttempts = 4
+
+// A changedError is a change a person made to the tree while a write
+// read it, staged the new one or was about to swap: the write starts
+// over, so that the new tree carries the tree as it is now.
+type changedError struct {
+	path string // what changed
+	what string // how, as in "was removed"
+}
+
+func (e *changedError) Error() string { return e.path + " " + e.what }
+
+// asChanged turns the error of opening or reading what a scan listed into
+// a changedError when it is gone or no longer a directory.
+func asChanged(err error, p string) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP) {
+		return &changedError{path: p, what: "was removed or replaced"}
+	}
+	return err
+}
+
+// A nestedRunError is a run of this package writing a tree inside the
+// tree, found by its held lock file: the write waits for it to finish,
+// then starts over, since that run changes the tree and works in its
+// directories, which a swap would move away from under it.
+type nestedRunError struct{ lock string }
+
+func (e *nestedRunError) Error() string {
+	return "another run is writing a tree inside it: it holds the lock on " + e.lock
+}
+
+// isLockName reports whether name, in a directory whose entries are
+// names (sorted), may be a writer's lock file: .<base>.lock, with the
+// tree <base> or a staging tree of it beside it.
+func isLockName(name string, names []string) bool {
+	base, ok := strings.CutSuffix(name, ".lock")
+	if !ok || len(base) < 2 || base[0] != '.' {
+		return false
+	}
+	base = base[1:]
+	if _, found := slices.BinarySearch(names, base); found {
+		return true
+	}
+	staging := siblingsOf(base).staging("")
+	i, _ := slices.BinarySearch(names, staging)
+	return i < len(names) && strings.HasPrefix(names[i], staging)
+}
+
+// lockHeld reports whether the lock file name in d is locked by a run.
+func lockHeld(d *dirfd.Dir, name string) bool {
+	f, err := d.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return false // not ours to tell; if it changes, verify sees it
+	}
+	defer f.Close()
+	held, _ := dirfd.Locked(f)
+	return held
+}
+
+// waitUnlocked waits until the lock file at p is not held, or is gone,
+// until deadline.
+func waitUnlocked(p string, deadline time.Time) error {
+	pause := 5 * time.Millisecond
+	for pathLocked(p) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("another run holds the lock on %s; waited for it until the lock wait ran out: try again when it has finished", p)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+	return nil
+}
+
+// pathLocked reports whether a run holds the lock file at p.
+func pathLocked(p string) bool {
+	d, err := dirfd.OpenPath(filepath.Dir(p))
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	return lockHeld(d, filepath.Base(p))
+}
+
+// enclosingLocks lists the lock files of the trees that would hold dir:
+// those of its parent, its parent's parent, and so on.
+func enclosingLocks(dir string) []string {
+	var out []string
+	for d := filepath.Dir(dir); filepath.Dir(d) != d; d = filepath.Dir(d) {
+		out = append(out, filepath.Join(filepath.Dir(d), siblingsOf(filepath.Base(d)).lock()))
+	}
+	return out
+}
+
+// enclosingRun returns the lock file of a run writing a tree that holds
+// dir, or "" when there is none.
+func enclosingRun(dir string) string {
+	for _, p := range enclosingLocks(dir) {
+		if pathLocked(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// verify makes sure the tree open at root holds what t read: an entry
+// added, removed or replaced since is a *changedError. Generated files and
+// the manifest are replaced whatever they hold, so for them only the
+// kind counts.
+func (t *oldTree) verify(root *dirfd.Dir) error {
+	n, err := t.compare(root, "")
+	if err != nil || n == len(t.entries) {
+		return err
+	}
+	for _, p := range slices.Sorted(maps.Keys(t.entries)) {
+		if !exists(root, p) {
+			return &changedError{path: dirPath(root.Path(), p), what: "was removed"}
+		}
+	}
+	return &changedError{path: root.Path(), what: "lost an entry"}
+}
+
+// compare checks the directory d, at rel in the tree, against t, and
+// returns how many of t's entries it holds.
+func (t *oldTree) compare(d *dirfd.Dir, rel string) (int, error) {
+	names, err := d.Names()
+	if err != nil {
+		return 0, asChanged(err, d.Path())
+	}
+	seen := 0
+	for _, name := range names {
+		p := path.Join(rel, name)
+		info, err := d.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since it was listed: the count tells
+		}
+		if err != nil {
+			return 0, err
+		}
+		was, ok := t.entries[p]
+		switch {
+		case !ok:
+			return 0, &changedError{path: d.Join(name), what: "was added"}
+		case info.Type != was.Type || !t.replaced(p) && !info.SameFile(was):
+			return 0, &changedError{path: d.Join(name), what: "was replaced"}
+		}
+		seen++
+		if info.Type == dirfd.Directory {
+			n, err := t.compareSub(d, name, p)
+			if err != nil {
+				return 0, err
+			}
+			seen += n
+		}
+	}
+	return seen, nil
+}
+
+func (t *oldTree) compareSub(d *dirfd.Dir, name, p string) (int, error) {
+	sub, err := d.OpenDir(name)
+	if err != nil {
+		return 0, asChanged(err, d.Join(name))
+	}
+	defer sub.Close()
+	return t.compare(sub, p)
+}
+
+// replaced reports whether the write replaces p whatever it holds.
+func (t *oldTree) replaced(p string) bool {
+	return p == ManifestName || t.owned[p] && t.entries[p].Type == dirfd.Regular
+}
+
+// exists reports whether the slash-separated path p is in root, not
+// following links.
+func exists(root *dirfd.Dir, p string) bool {
+	dir, name := path.Split(p)
+	d := root
+	for _, e := range strings.Split(strings.TrimSuffix(dir, "/"), "/") {
+		if e == "" {
+			continue
+		}
+		sub, err := d.OpenDir(e)
+		if d != root {
+			d.Close()
+		}
+		if err != nil {
+			return false
+		}
+		d = sub
+	}
+	_, err := d.Lstat(name)
+	if d != root {
+		d.Close()
+	}
+	return err == nil
+}
