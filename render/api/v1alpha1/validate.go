@@ -82,6 +82,9 @@ func (t *Topology) validateFields(p *problems) {
 	s.validateNetworkPolicy(p)
 	t.validateCertificates(p)
 	s.MeshConfig.validate(p, s.Istiod.Namespace)
+	for _, name := range sortedKeys(s.PodSecurity) {
+		p.checkEnum("spec.podSecurity["+name+"]", "MeshSpec.PodSecurity", s.PodSecurity[name])
+	}
 }
 
 // validateDerived checks what the fields derive once each is valid: the
@@ -124,7 +127,6 @@ func (t *Topology) validateDerived(p *problems) {
 			}
 			p.add(f, "%q is not a namespace meshrender renders; it renders %q", name, owned)
 		}
-		p.checkEnum(f, "MeshSpec.PodSecurity", s.PodSecurity[name])
 	}
 }
 
