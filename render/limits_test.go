@@ -2,6 +2,9 @@ package render
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +43,145 @@ func TestReplicaBoundMessages(t *testing.T) {
 		got := problemsOf(t, tt.spec)
 		if len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.spec, got, tt.want)
+		}
+	}
+}
+
+const meshHeader = "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: test\n"
+
+// hostileMeshes are configs of at most MaxConfigBytes that ask for far
+// more work than they are long, each with the start of the problem it
+// must be refused with.
+func hostileMeshes() []struct{ name, doc, want string } {
+	big := strings.Repeat("x", 100_000)
+	var aliases, many strings.Builder
+	for range 1000 {
+		aliases.WriteString("    - *big\n")
+	}
+	for i := range 100_000 {
+		fmt.Fprintf(&many, "    - d%d\n", i)
+	}
+	return []struct{ name, doc, want string }{
+		{"alias bomb", meshHeader + "  labels: {l: &big " + big + "}\nspec:\n  meshConfig:\n    trustDomainAliases:\n" + aliases.String(),
+			"metadata.labels.l: anchor &big (line 5, column 15): a mesh config takes no YAML anchors or aliases"},
+		{"long exportTo entry", meshHeader + "spec:\n  meshConfig:\n    defaultServiceExportTo: [" + big + "]\n",
+			`spec.meshConfig.defaultServiceExportTo[0]: "xxx`},
+		{"1 MiB annotation", meshHeader + "spec:\n  ingress:\n    service:\n      annotations: {a.example/b: " + strings.Repeat("y", 1<<20) + "}\n",
+			"spec.ingress.service.annotations: are 1048587 bytes, keys and values; Kubernetes accepts at most 262144 bytes"},
+		{"long list", meshHeader + "spec:\n  meshConfig:\n    trustDomainAliases:\n" + many.String(),
+			"spec.meshConfig.trustDomainAliases: has 100000 entries; the limit is 1000"},
+		{"long flow list", meshHeader + "spec:\n  zones: [" + strings.Repeat("a,", (MaxConfigBytes-200)/2) + "a]\n",
+			"mesh config has"},
+	}
+}
+
+func decodeAndRender(doc string) error {
+	m, err := Decode([]byte(doc))
+	if err == nil {
+		_, err = Render(m)
+	}
+	return err
+}
+
+// allocated is how many bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileConfigsAreRefusedCheaply: each hostile config is refused
+// with its problem, at its field, in a short message, and fast.
+func TestHostileConfigsAreRefusedCheaply(t *testing.T) {
+	for _, tt := range hostileMeshes() {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(tt.doc) > MaxConfigBytes {
+				t.Fatalf("the config is %d bytes, more than Decode reads", len(tt.doc))
+			}
+			err := decodeAndRender(tt.doc)
+			if err == nil {
+				t.Fatal("rendered")
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error:\n%.600s\nwant it to start with %q", err, tt.want)
+			}
+			if len(err.Error()) > 2000 {
+				t.Errorf("error of %d bytes", len(err.Error()))
+			}
+			// Allocation is the machine-independent measure of the work.
+			if alloc := allocated(func() { decodeAndRender(tt.doc) }); alloc > 128<<20 {
+				t.Errorf("refusing it allocates %d MiB", alloc>>20)
+			}
+		})
+	}
+}
+
+// BenchmarkHostileConfigs decodes and renders the hostile configs, which
+// must all be refused.
+func BenchmarkHostileConfigs(b *testing.B) {
+	for _, tt := range hostileMeshes() {
+		b.Run(strings.ReplaceAll(tt.name, " ", "-"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if decodeAndRender(tt.doc) == nil {
+					b.Fatal("rendered")
+				}
+			}
+		})
+	}
+}
+
+// TestAnchorsAreRefusedWhereverTheyAre: an anchor or alias anywhere is
+// refused at its path; a * or & in a value is not one.
+func TestAnchorsAreRefusedWhereverTheyAre(t *testing.T) {
+	for _, tt := range []struct{ spec, want string }{
+		{"zones: [&z a, *z]", "spec.zones[0]: anchor &z (line 6, column 11); spec.zones[1]: alias *z (line 6, column 17)"},
+		{"ingress: &i {namespace: a}\negress: {namespace: b}", "spec.ingress: anchor &i (line 6, column 12)"},
+		{"ingress:\n  service:\n    annotations:\n      a.example/b: &v x", "spec.ingress.service.annotations[a.example/b]: anchor &v (line 9, column 22)"},
+	} {
+		_, err := Decode([]byte(meshHeader + "spec:\n" + indent(tt.spec)))
+		var got []string
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, fe := range ve.Errors {
+				got = append(got, strings.TrimSuffix(fe.Error(), ": a mesh config takes no YAML anchors or aliases; write the value out"))
+			}
+		}
+		if strings.Join(got, "; ") != tt.want {
+			t.Errorf("%s:\n got %v\nwant %s", tt.spec, err, tt.want)
+		}
+	}
+	ok := "meshConfig: {defaultServiceExportTo: [\"*\"], accessLogFormat: \"a *b &c\"}\ningress: {jwt: {rules: [{issuer: https://a.example, jwksUri: 'https://a.example/*'}], openPaths: [/x*]}}"
+	if _, err := Decode([]byte(meshHeader + "spec:\n" + indent(ok))); err != nil {
+		t.Errorf("a * in a value is taken for an alias: %v", err)
+	}
+}
+
+// TestValuesAreBounded: every list, mapping and string of a mesh has a
+// limit, reported at its path.
+func TestValuesAreBounded(t *testing.T) {
+	list := func(n int, item string) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
+	for _, tt := range []struct{ spec, want string }{
+		{"namespaces: " + list(1001, "{name: a}"), "spec.namespaces: has 1001 entries; the limit is 1000"},
+		{"meshConfig: {defaultConfig: {proxyMetadata: {A: " + strings.Repeat("v", 5000) + "}}}", `spec.meshConfig.defaultConfig.proxyMetadata.A: "vvv`},
+		{"tags:\n  ? " + strings.Repeat("t", 5000) + "\n  : a", `spec.tags: key "ttt`}, // YAML takes long keys only written out
+		{"ingress: {env: [{name: A, value: " + strings.Repeat("v", 5000) + "}]}", ""},  // a text
+		{"overlays: [{name: " + strings.Repeat("n", 5000) + ", patch: 'a: b'}]", `spec.overlays[0].name: "nnn`},
+		{"ingress: {rollingUpdate: {maxSurge: '" + strings.Repeat("9", 5000) + "%'}}", `spec.ingress.rollingUpdate.maxSurge: "999`},
+	} {
+		got := problemsOf(t, tt.spec)
+		if tt.want == "" {
+			if len(got) > 0 {
+				t.Errorf("%.80s: %q", tt.spec, got)
+			}
+			continue
+		}
+		if len(got) != 1 || !strings.HasPrefix(got[0], tt.want) || len(got[0]) > 400 {
+			t.Errorf("%.80s:\n got %.500q\nwant one problem starting with %q", tt.spec, got, tt.want)
 		}
 	}
 }

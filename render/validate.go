@@ -21,6 +21,9 @@ func (m *Mesh) Validate() error {
 // check validates a defaulted mesh and, when its fields are valid, plans
 // its components and compiles its overlays, each once, for the pipeline.
 func (m *Mesh) check() (*checked, error) {
+	if err := m.checkSizes(); err != nil {
+		return nil, err
+	}
 	var p problems
 	m.validateFields(&p)
 	var components []Component

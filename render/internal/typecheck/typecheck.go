@@ -170,8 +170,9 @@ func (c *checker) object(v any, t reflect.Type, at *pathNode) {
 }
 
 type jsonField struct {
-	name string
-	typ  reflect.Type
+	name  string
+	typ   reflect.Type
+	index []int // for reflect.Value.FieldByIndex
 }
 
 // jsonFields lists a struct's JSON fields in declaration order, with the
@@ -195,6 +196,7 @@ func jsonFields(t reflect.Type) []jsonField {
 				for _, inner := range jsonFields(ft) {
 					if !taken[inner.name] {
 						taken[inner.name] = true
+						inner.index = append([]int{i}, inner.index...)
 						out = append(out, inner)
 					}
 				}
@@ -209,7 +211,7 @@ func jsonFields(t reflect.Type) []jsonField {
 		}
 		if !taken[name] {
 			taken[name] = true
-			out = append(out, jsonField{name, f.Type})
+			out = append(out, jsonField{name, f.Type, []int{i}})
 		}
 	}
 	return out
