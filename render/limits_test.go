@@ -61,6 +61,19 @@ func hostileMeshes() []struct{ name, doc, want string } {
 	for i := range 100_000 {
 		fmt.Fprintf(&many, "    - d%d\n", i)
 	}
+	// 100 zones and 18 exposure classes: 1,919 gateways.
+	gateways := meshHeader + "spec:\n  profile: seed\n  zones: [z0"
+	for z := 1; z < 100; z++ {
+		gateways += fmt.Sprintf(", z%d", z)
+	}
+	gateways += "]\n  exposureClasses:\n"
+	for c := range 18 {
+		gateways += fmt.Sprintf("  - name: c%d\n", c)
+	}
+	var metadata strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&metadata, "        K%d: %s\n", i, strings.Repeat("v", 3000))
+	}
 	return []struct{ name, doc, want string }{
 		{"alias bomb", meshHeader + "  labels: {l: &big " + big + "}\nspec:\n  meshConfig:\n    trustDomainAliases:\n" + aliases.String(),
 			"metadata.labels.l: anchor &big (line 5, column 15): a mesh config takes no YAML anchors or aliases"},
@@ -70,6 +83,10 @@ func hostileMeshes() []struct{ name, doc, want string } {
 			"spec.ingress.service.annotations: are 1048587 bytes, keys and values; Kubernetes accepts at most 262144 bytes"},
 		{"long list", meshHeader + "spec:\n  meshConfig:\n    trustDomainAliases:\n" + many.String(),
 			"spec.meshConfig.trustDomainAliases: has 100000 entries; the limit is 1000"},
+		{"annotation copied into 1,919 gateways", gateways + "  ingress: {service: {annotations: {a.example/b: " + strings.Repeat("a", 200<<10) + "}}}\n",
+			"the mesh renders about 421 MiB of YAML, more than the 64 MiB meshrender writes; the value \"aaa"},
+		{"defaultConfig copied into 1,919 gateways", gateways + "  meshConfig:\n    defaultConfig:\n      proxyMetadata:\n" + metadata.String(),
+			"the mesh renders about 1699 MiB of YAML, more than the 64 MiB meshrender writes; the value \"{\\\"discoveryAddress"},
 		{"long flow list", meshHeader + "spec:\n  zones: [" + strings.Repeat("a,", (MaxConfigBytes-200)/2) + "a]\n",
 			"mesh config has"},
 	}

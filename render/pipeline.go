@@ -49,6 +49,9 @@ func (c *checked) emit(sink func(Object) error) error {
 // many bytes of YAML the objects take, so the caller can allocate once.
 func (c *checked) emitSized(grow func(n int), sink func(Object) error) error {
 	typed, err := c.build()
+	if err == nil {
+		err = checkRenderSize(typed)
+	}
 	if err != nil {
 		return err
 	}
