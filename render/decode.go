@@ -33,7 +33,7 @@ func Decode(data []byte) (Mesh, error) {
 	if len(data) > MaxConfigBytes {
 		return Mesh{}, fmt.Errorf("mesh config is %d bytes; the limit is %d (%d MiB)", len(data), MaxConfigBytes, MaxConfigBytes>>20)
 	}
-	if err := checkSeparators(data); err != nil {
+	if err := CheckSeparators(data); err != nil {
 		return Mesh{}, err
 	}
 	doc, err := singleDocument(data)

@@ -105,9 +105,10 @@ func mayHoldAnchors(doc []byte) bool {
 // a few hundred, a 1 MiB overlay patch tens of thousands.
 const MaxConfigSeparators = 1 << 18
 
-// checkSeparators refuses a document of more separators than
-// MaxConfigSeparators.
-func checkSeparators(data []byte) error {
+// CheckSeparators refuses a document of more separators than
+// MaxConfigSeparators, as Decode does, for callers that parse a Mesh
+// document themselves: the KRM function, its function config.
+func CheckSeparators(data []byte) error {
 	n := 0
 	for _, c := range data {
 		switch c {

@@ -9,6 +9,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/meshrender/meshrender/render"
 )
 
 // MaxInputBytes is the largest ResourceList the function reads.
@@ -51,6 +53,12 @@ func readResourceList(in io.Reader) (*resourceList, error) {
 	}
 	doc := strings.ReplaceAll(string(data), "\r\n", "\n")
 	if rest, texts, ok := splitItems(doc); ok {
+		// What is not the items is the function config, parsed whole:
+		// bound its values before the parser builds them.
+		if err := render.CheckSeparators([]byte(rest)); err != nil {
+			rl.items, _ = textItems(texts)
+			return rl, badInput("%v", err)
+		}
 		if err := rl.read(rest); err != nil {
 			if !isInputError(err) {
 				return rl, err
@@ -140,9 +148,9 @@ func (rl *resourceList) read(doc string) error {
 	if root.YNode().Kind != yaml.MappingNode {
 		return badInput("the input is a %s, not a ResourceList", nodeKind(root.YNode()))
 	}
-	if err := root.DeAnchor(); err != nil {
-		return badInput("the input's anchors cannot be resolved: %v", err)
-	}
+	// Items too large expanded are still read, to be written back as
+	// they came, anchors and all, with the error.
+	expanded := deAnchor(root)
 	apiVersion, kind := scalar(root, "apiVersion"), scalar(root, "kind")
 	if kind != "ResourceList" || !strings.HasPrefix(apiVersion, "config.kubernetes.io/") {
 		return badInput("the input is apiVersion %q, kind %q, not a config.kubernetes.io ResourceList", apiVersion, kind)
@@ -166,7 +174,7 @@ func (rl *resourceList) read(doc string) error {
 			rl.items = append(rl.items, it)
 		}
 	}
-	return nil
+	return expanded
 }
 
 // scalar is the value of a top-level string field, or "".
