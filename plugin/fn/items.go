@@ -50,7 +50,7 @@ func itemDocument(text string) string {
 	started := false
 	for i, l := range lines {
 		switch {
-		case !started && (strings.HasPrefix(l, "- ") || l == "-\n" || l == "-"):
+		case !started && startsItem(l):
 			lines[i] = strings.TrimPrefix(strings.TrimPrefix(l, "-"), " ")
 			started = true
 		case strings.HasPrefix(l, "  "):
@@ -69,7 +69,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	lines := strings.SplitAfter(doc, "\n")
 	start := -1
 	for i, l := range lines {
-		if bare := strings.TrimRight(l, " \n"); i > 0 && (bare == "---" || bare == "...") || strings.HasPrefix(l, "--- ") {
+		if bare := strings.TrimRight(l, " \r\n"); i > 0 && (bare == "---" || bare == "...") || strings.HasPrefix(l, "--- ") {
 			return "", nil, false // another document
 		}
 		if start < 0 && strings.HasPrefix(l, "items:") {
@@ -97,7 +97,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	for _, l := range block {
 		if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "#") {
 			continue
-		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\n') {
+		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\r' || l[3] == '\n') {
 			for i, l := range block {
 				block[i] = strings.TrimPrefix(l, "  ")
 			}
@@ -152,10 +152,10 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 
 // topLevel reports a line that starts a key of the document itself.
 func topLevel(l string) bool {
-	return l != "" && l != "\n" && l[0] != ' ' && l[0] != '-' && l[0] != '#' && l[0] != '\t'
+	return l != "" && l[0] != '\n' && l[0] != '\r' && l[0] != ' ' && l[0] != '-' && l[0] != '#' && l[0] != '\t'
 }
 
 // startsItem reports the first line of a list item in compact layout.
 func startsItem(l string) bool {
-	return l == "-" || l == "-\n" || strings.HasPrefix(l, "- ")
+	return l == "-" || l == "-\n" || l == "-\r\n" || strings.HasPrefix(l, "- ")
 }

@@ -51,8 +51,9 @@ func readResourceList(in io.Reader) (*resourceList, error) {
 	if len(data) > MaxInputBytes {
 		return rl, badInput("the input is larger than %d MiB, the limit for a ResourceList", MaxInputBytes>>20)
 	}
-	doc := strings.ReplaceAll(string(data), "\r\n", "\n")
-	if rest, texts, ok := splitItems(doc); ok {
+	// Items cut by lines keep their line breaks, CRLF too, and come back
+	// byte for byte.
+	if rest, texts, ok := splitItems(string(data)); ok {
 		// What is not the items is the function config, parsed whole:
 		// bound its values before the parser builds them.
 		if err := render.CheckSeparators([]byte(rest)); err != nil {
@@ -69,6 +70,7 @@ func readResourceList(in io.Reader) (*resourceList, error) {
 		}
 	}
 	// Not cut by lines: parse it whole.
+	doc := strings.ReplaceAll(string(data), "\r\n", "\n")
 	*rl = resourceList{apiVersion: defaultAPIVersion}
 	if err := rl.read(doc); err != nil {
 		return rl, err
