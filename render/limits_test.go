@@ -3,9 +3,10 @@ package render
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/internal/allocs"
 )
 
 // problemsOf decodes a Mesh with spec and renders it, returning the
@@ -100,17 +101,8 @@ func decodeAndRender(doc string) error {
 	return err
 }
 
-// allocated is how many bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestHostileConfigsAreRefusedCheaply: each hostile config is refused
-// with its problem, at its field, in a short message, and fast.
+// with its problem, at its field, in a short message, allocating little.
 func TestHostileConfigsAreRefusedCheaply(t *testing.T) {
 	for _, tt := range hostileMeshes() {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +120,7 @@ func TestHostileConfigsAreRefusedCheaply(t *testing.T) {
 				t.Errorf("error of %d bytes", len(err.Error()))
 			}
 			// Allocation is the machine-independent measure of the work.
-			if alloc := allocated(func() { decodeAndRender(tt.doc) }); alloc > 128<<20 {
+			if alloc := allocs.Bytes(func() { decodeAndRender(tt.doc) }); alloc > 128<<20 {
 				t.Errorf("refusing it allocates %d MiB", alloc>>20)
 			}
 		})

@@ -2,9 +2,10 @@ package fn
 
 import (
 	"bytes"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/internal/allocs"
 )
 
 const meshConfig = "functionConfig:\n  apiVersion: meshrender.dev/v1alpha1\n  kind: Mesh\n  metadata:\n    name: test\n  spec:\n    profile: minimal\n"
@@ -41,7 +42,7 @@ func TestHostileInputIsAnsweredCheaply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			var err error
-			alloc := allocated(func() { err = Run(strings.NewReader(tt.in), &out) })
+			alloc := allocs.Bytes(func() { err = Run(strings.NewReader(tt.in), &out) })
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -89,13 +90,4 @@ func BenchmarkHostileInput(b *testing.B) {
 			}
 		})
 	}
-}
-
-// allocated is how many bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
