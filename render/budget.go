@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"unsafe"
 
+	"github.com/meshrender/meshrender/overlays"
 	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/internal/typecheck"
 )
@@ -117,4 +118,45 @@ func (s *sizer) str(str string) {
 	if n := s.seen[p]; n*len(str) > s.largest.copies*len(s.largest.value) {
 		s.largest.value, s.largest.copies = str, n
 	}
+}
+
+// MaxOverlayWork bounds the work of applying the overlays: each object a
+// patch may select counts the patch's length plus overlayObjectCost. One
+// short patch of every gateway Deployment of a mesh of 2,000 gateways
+// fits; 1,000 such patches took hours.
+const MaxOverlayWork = 8 << 20
+
+// overlayObjectCost is about what patching one object costs beyond the
+// patch, in bytes: turning it into a node, to JSON and back, and checking
+// the result.
+const overlayObjectCost = 4 << 10
+
+// checkOverlayWork refuses overlays that would patch objects more often,
+// or with longer patches, than MaxOverlayWork allows, before any is
+// applied.
+func (c *checked) checkOverlayWork(typed []built) error {
+	ids := make([]overlays.Identity, len(typed))
+	for i, b := range typed {
+		k := b.key()
+		o := Object{APIVersion: k.APIVersion, Kind: k.Kind, Namespace: k.Namespace, Name: k.Name}
+		ids[i] = o.identity()
+	}
+	work, heaviest, heaviestWork := 0, 0, 0
+	// Counting stops past the limit: with a thousand patches it costs as
+	// much as the count of an object's patches does in patching.
+	for i := 0; i < c.overlays.Len() && work <= MaxOverlayWork; i++ {
+		w := c.overlays.Matches(i, ids) * (len(c.mesh.Spec.Overlays[i].Patch) + overlayObjectCost)
+		work += w
+		if w > heaviestWork {
+			heaviest, heaviestWork = i, w
+		}
+	}
+	if work <= MaxOverlayWork {
+		return nil
+	}
+	o := c.mesh.Spec.Overlays[heaviest]
+	var p problems
+	p.add("spec.overlays", "patching the objects they select is more than the %d MiB of work meshrender does (%d MiB so far); the most is spec.overlays[%d] (%q), a patch of %d bytes for %d objects: select fewer objects, or write fewer or shorter patches",
+		MaxOverlayWork>>20, work>>20, heaviest, o.Name, len(o.Patch), heaviestWork/(len(o.Patch)+overlayObjectCost))
+	return p.err()
 }

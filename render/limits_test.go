@@ -71,6 +71,10 @@ func hostileMeshes() []struct{ name, doc, want string } {
 	for c := range 18 {
 		gateways += fmt.Sprintf("  - name: c%d\n", c)
 	}
+	var manyOverlays strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&manyOverlays, "  - name: o%d\n    target: {kind: Deployment, name: istio-ingressgateway}\n    patch: '[{op: add, path: /metadata/labels/x%d, value: a}]'\n", i, i)
+	}
 	var metadata strings.Builder
 	for i := range 300 {
 		fmt.Fprintf(&metadata, "        K%d: %s\n", i, strings.Repeat("v", 3000))
@@ -88,6 +92,10 @@ func hostileMeshes() []struct{ name, doc, want string } {
 			"the mesh renders about 421 MiB of YAML, more than the 64 MiB meshrender writes; the value \"aaa"},
 		{"defaultConfig copied into 1,919 gateways", gateways + "  meshConfig:\n    defaultConfig:\n      proxyMetadata:\n" + metadata.String(),
 			"the mesh renders about 1699 MiB of YAML, more than the 64 MiB meshrender writes; the value \"{\\\"discoveryAddress"},
+		{"1,000 overlays of every gateway", gateways + "  overlays:\n" + manyOverlays.String(),
+			`spec.overlays: patching the objects they select is more than the 8 MiB of work meshrender does (15 MiB so far); the most is spec.overlays[0] ("o0"), a patch of 48 bytes for 1919 objects`},
+		{"500 KiB patch of every gateway", gateways + "  overlays:\n  - name: big\n    target: {kind: Deployment, name: istio-ingressgateway}\n    patch: '[{op: add, path: /metadata/labels/x, value: " + strings.Repeat("v", 500<<10) + "}]'\n",
+			`spec.overlays: patching the objects they select is more than the 8 MiB of work meshrender does (944 MiB so far); the most is spec.overlays[0] ("big"), a patch of 512046 bytes for 1919 objects`},
 		{"long flow list", meshHeader + "spec:\n  zones: [" + strings.Repeat("a,", (MaxConfigBytes-200)/2) + "a]\n",
 			"mesh config has"},
 	}

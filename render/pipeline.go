@@ -64,6 +64,9 @@ func (c *checked) emitSized(grow func(n int), sink func(Object) error) error {
 		sortBuilt(typed)
 		return encodeInOrder(typed, sink)
 	}
+	if err := c.checkOverlayWork(typed); err != nil {
+		return err
+	}
 	objs, err := c.patched(typed)
 	if err != nil {
 		return err
