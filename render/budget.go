@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -38,7 +39,7 @@ func checkRenderSize(typed []built) error {
 	if s.largest.copies > 1 {
 		msg += fmt.Sprintf("; the value %s goes into %d places: shorten it, or render fewer gateways", typecheck.Quote(s.largest.value), s.largest.copies)
 	}
-	return fmt.Errorf("%s", msg)
+	return errors.New(msg)
 }
 
 // objectOverhead is about what an object's YAML takes beyond its strings:
