@@ -109,15 +109,21 @@ const MaxConfigSeparators = 1 << 18
 // MaxConfigSeparators, as Decode does, for callers that parse a Mesh
 // document themselves: the KRM function, its function config.
 func CheckSeparators(data []byte) error {
+	if n := Separators(data); n > MaxConfigSeparators {
+		return fmt.Errorf("mesh config has %d line breaks, commas, dashes and opening brackets, each of which may start a value; the limit is %d", n, MaxConfigSeparators)
+	}
+	return nil
+}
+
+// Separators counts the line breaks, commas, dashes and opening brackets
+// of a YAML document: about how many values parsing it builds, at most.
+func Separators[T ~string | ~[]byte](data T) int {
 	n := 0
-	for _, c := range data {
-		switch c {
+	for i := range len(data) {
+		switch data[i] {
 		case '\n', ',', '-', '[', '{':
 			n++
 		}
 	}
-	if n > MaxConfigSeparators {
-		return fmt.Errorf("mesh config has %d line breaks, commas, dashes and opening brackets, each of which may start a value; the limit is %d", n, MaxConfigSeparators)
-	}
-	return nil
+	return n
 }

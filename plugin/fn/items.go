@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/meshrender/meshrender/render"
 )
 
 // item is one input item. Most lists come in the block layout kustomize,
@@ -158,4 +160,62 @@ func topLevel(l string) bool {
 // startsItem reports the first line of a list item in compact layout.
 func startsItem(l string) bool {
 	return l == "-" || l == "-\n" || l == "-\r\n" || strings.HasPrefix(l, "- ")
+}
+
+// largeItem is how many line breaks, commas, dashes and opening brackets
+// make an item large: one of some hundred KiB of YAML.
+const largeItem = 1 << 16
+
+// head returns the node the item's identity is read from: the item
+// parsed, or for a large item only its apiVersion, kind and metadata.
+// Parsing a whole item costs many times its size (a 4 MiB flow list of
+// one-letter values took 490 MB), and only those fields are read. A large
+// item is therefore not checked to parse on its own; it goes back as it
+// came. When its head cannot be cut out by lines, it is parsed whole.
+func (it *item) head() (*yaml.RNode, error) {
+	if render.Separators(it.text) > largeItem {
+		n, err := yaml.Parse(itemDocument(headLines(it.text)))
+		if err == nil && n.YNode() != nil && n.YNode().Kind == yaml.MappingNode && n.GetApiVersion() != "" && n.GetKind() != "" {
+			return n, nil
+		}
+	}
+	return it.parse()
+}
+
+// headLines is an item's lines ("- a: b\n  c: d\n") with only its
+// apiVersion, kind and metadata fields; the comments above it are left
+// out.
+func headLines(text string) string {
+	var b strings.Builder
+	started, keep := false, false
+	for l := range strings.SplitAfterSeq(text, "\n") {
+		switch {
+		case !started && startsItem(l):
+			started = true
+			keep = isHeadField(strings.TrimPrefix(l, "- "))
+			if !keep {
+				b.WriteString("-\n")
+				continue
+			}
+		case !started:
+			continue
+		case len(l) > 2 && strings.HasPrefix(l, "  ") && !strings.ContainsRune(" #\r\n", rune(l[2])):
+			keep = isHeadField(l[2:])
+		}
+		if keep {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// isHeadField reports a line that starts field apiVersion, kind or
+// metadata of an object.
+func isHeadField(l string) bool {
+	for _, f := range []string{"apiVersion:", "kind:", "metadata:"} {
+		if rest, ok := strings.CutPrefix(l, f); ok && (rest == "" || strings.ContainsRune(" \t\r\n", rune(rest[0]))) {
+			return true
+		}
+	}
+	return false
 }

@@ -91,3 +91,31 @@ func BenchmarkHostileInput(b *testing.B) {
 		})
 	}
 }
+
+// TestLargeItemsAreReadByTheirHead: an item of 4 MiB, 2 million values of
+// a flow list, comes back byte for byte without the function parsing the
+// values: only its apiVersion, kind and metadata are read.
+func TestLargeItemsAreReadByTheirHead(t *testing.T) {
+	large := "# a large item\n- apiVersion: v1\n  data:\n    k: [" + strings.Repeat("a,", 2_000_000) + "a]\n  kind: ConfigMap # its kind\n" +
+		"  metadata:\n    name: large\n    namespace: shop\n    labels: {team: shop}\n  immutable: true\n"
+	in := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + userItem + large + meshConfig
+	var out bytes.Buffer
+	var err error
+	alloc := allocs.Bytes(func() { err = Run(strings.NewReader(in), &out) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "items:\n"+userItem+large) {
+		t.Errorf("the large item did not come back byte for byte")
+	}
+	if !strings.Contains(out.String(), "kind: CustomResourceDefinition") {
+		t.Error("the mesh was not rendered")
+	}
+	if alloc > 128<<20 {
+		t.Errorf("the function allocates %d MiB", alloc>>20)
+	}
+	items, ok := textItems([]string{large})
+	if !ok || items[0].id != (identity{"v1", "ConfigMap", "shop", "large"}) || items[0].labels["team"] != "shop" {
+		t.Errorf("the large item reads as %+v", items)
+	}
+}

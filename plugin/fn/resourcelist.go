@@ -83,13 +83,14 @@ func isInputError(err error) bool {
 	return errors.As(err, &ie)
 }
 
-// textItems parses each item's lines on its own; false when one does not
-// parse, as a list cut in the wrong place would not.
+// textItems parses each item's lines on its own, a large item's head only
+// (see item.head); false when one does not parse, as a list cut in the
+// wrong place would not.
 func textItems(texts []string) ([]*item, bool) {
 	items := make([]*item, len(texts))
 	for i, t := range texts {
 		it := &item{text: t}
-		n, err := it.parse()
+		n, err := it.head()
 		if err != nil || n.YNode() == nil {
 			return nil, false
 		}
