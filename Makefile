@@ -88,7 +88,7 @@ fuzzcheck:
 
 ## bench: rendering benchmarks, library and whole process
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./plugin/cmd/meshrender
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/cmd/meshrender
 
 ## tools: build kube-apiserver, etcd, kustomize, kpt, istiod and pilot-agent from pinned modules
 ## (each only when missing) and the tests' own helpers

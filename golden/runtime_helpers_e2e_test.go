@@ -14,7 +14,6 @@ import (
 	"maps"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -688,44 +687,4 @@ func (m *runningMesh) istiodHosts() map[string]string {
 		}
 	}
 	return hosts
-}
-
-// expectedLogs are the warnings and errors istiod logs in a healthy run
-// here: readiness polled before it has started, the API server's first
-// webhook call before it has istiod's root, the first dry runs that decide
-// when to fail closed, an update of its webhook that meets a GitOps
-// re-apply and is retried, and the keys of the examples' identity
-// providers, which cannot be fetched here.
-var expectedLogs = []*regexp.Regexp{
-	// The examples' identity providers are under .example, which never
-	// resolves (RFC 2606): istiod cannot fetch their keys here.
-	regexp.MustCompile(`(Failed to fetch public key from jwks URI|Failed to GET from) "https://[a-z0-9.-]+\.example/`),
-	regexp.MustCompile(`JWKS fetch failed for issuer https://[a-z0-9.-]+\.example/`),
-	regexp.MustCompile(`(discovery|sidecar injector|config validation) is not ready`),
-	regexp.MustCompile(`slow startup task`),
-	regexp.MustCompile(`TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate`),
-	regexp.MustCompile(`error handling istio-validator-[-a-z0-9]+, retrying \(retry count: [1-9]\): webhook is not ready, retry`),
-	regexp.MustCompile(`validatingwebhookconfigurations.admissionregistration.k8s.io "istio-validator-[-a-z0-9]+": the object has been modified; please apply your changes to the latest version and try again`),
-}
-
-var logLevel = regexp.MustCompile(`^\S+\t(warn|error|fatal)\t`)
-
-// checkIstiodLogs fails on any warning or error istiod logged that a
-// healthy run does not: about the mesh config, unknown settings, RBAC or
-// anything else.
-func checkIstiodLogs(logs string) error {
-	var unexpected []string
-	for line := range strings.SplitSeq(logs, "\n") {
-		if !logLevel.MatchString(line) {
-			continue
-		}
-		if slices.ContainsFunc(expectedLogs, func(r *regexp.Regexp) bool { return r.MatchString(line) }) {
-			continue
-		}
-		unexpected = append(unexpected, line)
-	}
-	if len(unexpected) > 0 {
-		return fmt.Errorf("istiod logged %d unexpected warnings or errors:\n%s", len(unexpected), strings.Join(unexpected, "\n"))
-	}
-	return nil
 }

@@ -101,6 +101,7 @@ const (
 type compiled struct {
 	index    int
 	name     string
+	size     int // the patch's length
 	kind     kind
 	smp      *yaml.RNode
 	ops      string
@@ -133,7 +134,7 @@ func compile(i int, p Patch) (compiled, []*Error) {
 	fail := func(field, format string, args ...any) []*Error {
 		return []*Error{{Index: i, Name: p.Name, Field: field, Message: fmt.Sprintf(format, args...)}}
 	}
-	c := compiled{index: i, name: p.Name}
+	c := compiled{index: i, name: p.Name, size: len(p.Patch)}
 	text := strings.TrimSpace(p.Patch)
 	if text == "" {
 		return c, fail("patch", "must not be empty")

@@ -51,10 +51,16 @@ func (b built) key() objects.Key { return b.id }
 // is valid only during the call.
 func (c *checked) emit(grow func(n int), sink func(Object) error) error {
 	typed, err := c.build()
+	if err == nil {
+		err = checkRenderSize(typed)
+	}
 	if err != nil {
 		return err
 	}
 	if c.overlays != nil {
+		if err := c.checkOverlayWork(typed); err != nil {
+			return err
+		}
 		if typed, err = c.patch(typed); err != nil {
 			return err
 		}

@@ -6,8 +6,9 @@
 // Items the function does not own come back with their content, comments
 // and order; their YAML is re-indented in the two-space style kustomize
 // writes, so the spacing before a line comment becomes one space and
-// anchors are expanded, but every value, its quoting style and every
-// comment stay. Objects the mesh renders are added, or replace in place
+// anchors are expanded (up to MaxAliasExpansion; the function config's
+// are refused, as in any Mesh), but every value, its quoting style and
+// every comment stay. Objects the mesh renders are added, or replace in place
 // the item an earlier run rendered (same apiVersion, kind, namespace and
 // name, labelled app.kubernetes.io/managed-by: meshrender and
 // app.kubernetes.io/instance: <mesh>); an item of the same name that is

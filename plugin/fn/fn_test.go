@@ -338,6 +338,8 @@ func FuzzExecute(f *testing.F) {
 	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n")
 	f.Add("items:\n- a: [")
 	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [42, {a: &x b}, *x]\n")
+	f.Add(strings.ReplaceAll(inputList(userItem+"\n# next\n"+userItem, "    profile: minimal\n"), "\n", "\r\n"))
+	f.Add("apiVersion: config.kubernetes.io/v1\r\nkind: ResourceList\r\nitems:\r\n  - {apiVersion: v1, kind: A, metadata: {name: a}}\r\n\r\n  -\r\n    apiVersion: v1\r\n    kind: B\r\n    metadata: {name: b}\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		out, err := execute(t, in)
 		if !strings.HasPrefix(out, "apiVersion: config.kubernetes.io/") || !strings.Contains(out, "\nkind: ResourceList\n") {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -50,7 +52,7 @@ func itemDocument(text string) string {
 	started := false
 	for i, l := range lines {
 		switch {
-		case !started && (strings.HasPrefix(l, "- ") || l == "-\n" || l == "-"):
+		case !started && startsItem(l):
 			lines[i] = strings.TrimPrefix(strings.TrimPrefix(l, "-"), " ")
 			started = true
 		case strings.HasPrefix(l, "  "):
@@ -69,7 +71,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	lines := strings.SplitAfter(doc, "\n")
 	start := -1
 	for i, l := range lines {
-		if bare := strings.TrimRight(l, " \n"); i > 0 && (bare == "---" || bare == "...") || strings.HasPrefix(l, "--- ") {
+		if bare := strings.TrimRight(l, " \r\n"); i > 0 && (bare == "---" || bare == "...") || strings.HasPrefix(l, "--- ") {
 			return "", nil, false // another document
 		}
 		if start < 0 && strings.HasPrefix(l, "items:") {
@@ -97,7 +99,7 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 	for _, l := range block {
 		if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "#") {
 			continue
-		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\n') {
+		} else if strings.HasPrefix(l, "  -") && (len(l) == 3 || l[3] == ' ' || l[3] == '\r' || l[3] == '\n') {
 			for i, l := range block {
 				block[i] = strings.TrimPrefix(l, "  ")
 			}
@@ -152,10 +154,68 @@ func splitItems(doc string) (rest string, items []string, ok bool) {
 
 // topLevel reports a line that starts a key of the document itself.
 func topLevel(l string) bool {
-	return l != "" && l != "\n" && l[0] != ' ' && l[0] != '-' && l[0] != '#' && l[0] != '\t'
+	return l != "" && l[0] != '\n' && l[0] != '\r' && l[0] != ' ' && l[0] != '-' && l[0] != '#' && l[0] != '\t'
 }
 
 // startsItem reports the first line of a list item in compact layout.
 func startsItem(l string) bool {
-	return l == "-" || l == "-\n" || strings.HasPrefix(l, "- ")
+	return l == "-" || l == "-\n" || l == "-\r\n" || strings.HasPrefix(l, "- ")
+}
+
+// largeItem is how many line breaks, commas, dashes and opening brackets
+// make an item large: one of some hundred KiB of YAML.
+const largeItem = 1 << 16
+
+// head returns the node the item's identity is read from: the item
+// parsed, or for a large item only its apiVersion, kind and metadata.
+// Parsing a whole item costs many times its size (a 4 MiB flow list of
+// one-letter values took 490 MB), and only those fields are read. A large
+// item is therefore not checked to parse on its own; it goes back as it
+// came. When its head cannot be cut out by lines, it is parsed whole.
+func (it *item) head() (*yaml.RNode, error) {
+	if v1alpha1.Separators(it.text) > largeItem {
+		n, err := yaml.Parse(itemDocument(headLines(it.text)))
+		if err == nil && n.YNode() != nil && n.YNode().Kind == yaml.MappingNode && n.GetApiVersion() != "" && n.GetKind() != "" {
+			return n, nil
+		}
+	}
+	return it.parse()
+}
+
+// headLines is an item's lines ("- a: b\n  c: d\n") with only its
+// apiVersion, kind and metadata fields; the comments above it are left
+// out.
+func headLines(text string) string {
+	var b strings.Builder
+	started, keep := false, false
+	for l := range strings.SplitAfterSeq(text, "\n") {
+		switch {
+		case !started && startsItem(l):
+			started = true
+			keep = isHeadField(strings.TrimPrefix(l, "- "))
+			if !keep {
+				b.WriteString("-\n")
+				continue
+			}
+		case !started:
+			continue
+		case len(l) > 2 && strings.HasPrefix(l, "  ") && !strings.ContainsRune(" #\r\n", rune(l[2])):
+			keep = isHeadField(l[2:])
+		}
+		if keep {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// isHeadField reports a line that starts field apiVersion, kind or
+// metadata of an object.
+func isHeadField(l string) bool {
+	for _, f := range []string{"apiVersion:", "kind:", "metadata:"} {
+		if rest, ok := strings.CutPrefix(l, f); ok && (rest == "" || strings.ContainsRune(" \t\r\n", rune(rest[0]))) {
+			return true
+		}
+	}
+	return false
 }

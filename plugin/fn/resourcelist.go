@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -49,8 +51,15 @@ func readResourceList(in io.Reader) (*resourceList, error) {
 	if len(data) > MaxInputBytes {
 		return rl, badInput("the input is larger than %d MiB, the limit for a ResourceList", MaxInputBytes>>20)
 	}
-	doc := strings.ReplaceAll(string(data), "\r\n", "\n")
-	if rest, texts, ok := splitItems(doc); ok {
+	// Items cut by lines keep their line breaks, CRLF too, and come back
+	// byte for byte.
+	if rest, texts, ok := splitItems(string(data)); ok {
+		// What is not the items is the function config, parsed whole:
+		// bound its values before the parser builds them.
+		if err := v1alpha1.CheckSeparators([]byte(rest)); err != nil {
+			rl.items, _ = textItems(texts)
+			return rl, badInput("%v", err)
+		}
 		if err := rl.read(rest); err != nil {
 			if !isInputError(err) {
 				return rl, err
@@ -61,6 +70,7 @@ func readResourceList(in io.Reader) (*resourceList, error) {
 		}
 	}
 	// Not cut by lines: parse it whole.
+	doc := strings.ReplaceAll(string(data), "\r\n", "\n")
 	*rl = resourceList{apiVersion: defaultAPIVersion}
 	if err := rl.read(doc); err != nil {
 		return rl, err
@@ -73,13 +83,14 @@ func isInputError(err error) bool {
 	return errors.As(err, &ie)
 }
 
-// textItems parses each item's lines on its own; false when one does not
-// parse, as a list cut in the wrong place would not.
+// textItems parses each item's lines on its own, a large item's head only
+// (see item.head); false when one does not parse, as a list cut in the
+// wrong place would not.
 func textItems(texts []string) ([]*item, bool) {
 	items := make([]*item, len(texts))
 	for i, t := range texts {
 		it := &item{text: t}
-		n, err := it.parse()
+		n, err := it.head()
 		if err != nil || n.YNode() == nil {
 			return nil, false
 		}
@@ -140,9 +151,9 @@ func (rl *resourceList) read(doc string) error {
 	if root.YNode().Kind != yaml.MappingNode {
 		return badInput("the input is a %s, not a ResourceList", nodeKind(root.YNode()))
 	}
-	if err := root.DeAnchor(); err != nil {
-		return badInput("the input's anchors cannot be resolved: %v", err)
-	}
+	// Items too large expanded are still read, to be written back as
+	// they came, anchors and all, with the error.
+	expanded := deAnchor(root)
 	apiVersion, kind := scalar(root, "apiVersion"), scalar(root, "kind")
 	if kind != "ResourceList" || !strings.HasPrefix(apiVersion, "config.kubernetes.io/") {
 		return badInput("the input is apiVersion %q, kind %q, not a config.kubernetes.io ResourceList", apiVersion, kind)
@@ -166,7 +177,7 @@ func (rl *resourceList) read(doc string) error {
 			rl.items = append(rl.items, it)
 		}
 	}
-	return nil
+	return expanded
 }
 
 // scalar is the value of a top-level string field, or "".

@@ -25,15 +25,22 @@ const (
 
 // Decode reads one Mesh from YAML or JSON. It rejects a document of another
 // apiVersion or kind, more than one document, and a document larger than
-// MaxConfigBytes or nested deeper than MaxConfigDepth. Every unknown,
+// MaxConfigBytes or nested deeper than MaxConfigDepth, and YAML anchors and
+// aliases, which let a small document stand for a huge one. Every unknown,
 // duplicate or mistyped field is reported at once, with its field path.
 // It does not default or validate.
 func Decode(data []byte) (Mesh, error) {
 	if len(data) > MaxConfigBytes {
 		return Mesh{}, fmt.Errorf("mesh config is %d bytes; the limit is %d (%d MiB)", len(data), MaxConfigBytes, MaxConfigBytes>>20)
 	}
+	if err := CheckSeparators(data); err != nil {
+		return Mesh{}, err
+	}
 	doc, err := singleDocument(data)
 	if err != nil {
+		return Mesh{}, err
+	}
+	if err := refuseAnchors(doc); err != nil {
 		return Mesh{}, err
 	}
 	raw, err := yaml.YAMLToJSONStrict(doc)

@@ -29,6 +29,9 @@ func Check(m Mesh, extra ...Overlay) (*Topology, error) {
 	if err := mesh.Default(); err != nil {
 		return nil, err
 	}
+	if err := mesh.checkSizes(); err != nil {
+		return nil, err
+	}
 	t := NewTopology(mesh)
 	var p problems
 	t.validateFields(&p)

@@ -45,8 +45,12 @@ func validateReplicas(p *problems, field string, r Replicas, scale int) {
 	if hi < lo {
 		p.add(field+".max", "must be at least min (%d), got %d", lo, hi)
 	}
-	if int64(hi)*int64(max(scale, 1)) > maxReplicas {
+	switch {
+	case scale > 1 && int64(hi)*int64(scale) > maxReplicas:
 		p.add(field+".max", "%d replicas times %d zones is more than %d", hi, scale, maxReplicas)
+	case scale <= 1 && hi > maxReplicas:
+		// With no zones or one, nothing multiplies the bound.
+		p.add(field+".max", "must be at most %d, got %d", maxReplicas, hi)
 	}
 	if t := r.TargetCPUUtilization; t != nil && *t < 1 {
 		p.add(field+".targetCPUUtilization", "must be a percentage of the CPU request above 0, got %d", *t)

@@ -1,0 +1,92 @@
+package golden
+
+// The filter of istiod's log, used by the e2e tests and checked by a unit
+// test of its own, so it is built without the e2e tag.
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// expectedLogs are the warnings and errors istiod logs in a healthy run
+// here: readiness polled before it has started, the API server's first
+// webhook call before it has istiod's root, the first dry runs that decide
+// when to fail closed, an update of its webhook that meets a GitOps
+// re-apply and is retried, two istiods racing to create the same
+// leader election record, and the keys of the examples' identity
+// providers, which cannot be fetched here.
+var expectedLogs = []*regexp.Regexp{
+	// The examples' identity providers are under .example, which never
+	// resolves (RFC 2606): istiod cannot fetch their keys here.
+	regexp.MustCompile(`(Failed to fetch public key from jwks URI|Failed to GET from) "https://[a-z0-9.-]+\.example/`),
+	regexp.MustCompile(`JWKS fetch failed for issuer https://[a-z0-9.-]+\.example/`),
+	regexp.MustCompile(`(discovery|sidecar injector|config validation) is not ready`),
+	regexp.MustCompile(`slow startup task`),
+	regexp.MustCompile(`TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate`),
+	regexp.MustCompile(`error handling istio-validator-[-a-z0-9]+, retrying \(retry count: [1-9]\): webhook is not ready, retry`),
+	regexp.MustCompile(`validatingwebhookconfigurations.admissionregistration.k8s.io "istio-validator-[-a-z0-9]+": the object has been modified; please apply your changes to the latest version and try again`),
+	// istiods sharing an API server (the revisions of a canary) both
+	// find an election's ConfigMap missing and create it; the loser logs
+	// this once and retries, as leader election does, then reads the
+	// winner's record. Only istiod's own election ConfigMaps, by name.
+	regexp.MustCompile(`error initially creating leader election record: configmaps "istio-[a-z0-9]+(-[a-z0-9]+)*" already exists$`),
+}
+
+var logLevel = regexp.MustCompile(`^\S+\t(warn|error|fatal)\t`)
+
+// checkIstiodLogs fails on any warning or error istiod logged that a
+// healthy run does not: about the mesh config, unknown settings, RBAC or
+// anything else.
+func checkIstiodLogs(logs string) error {
+	var unexpected []string
+	for line := range strings.SplitSeq(logs, "\n") {
+		if !logLevel.MatchString(line) {
+			continue
+		}
+		if slices.ContainsFunc(expectedLogs, func(r *regexp.Regexp) bool { return r.MatchString(line) }) {
+			continue
+		}
+		unexpected = append(unexpected, line)
+	}
+	if len(unexpected) > 0 {
+		return fmt.Errorf("istiod logged %d unexpected warnings or errors:\n%s", len(unexpected), strings.Join(unexpected, "\n"))
+	}
+	return nil
+}
+
+// TestCheckIstiodLogs: the filter lets through what a healthy run logs,
+// the leader election race only for istiod's own ConfigMaps, and fails
+// on every other warning or error.
+func TestCheckIstiodLogs(t *testing.T) {
+	const ts = "2026-12-03T08:00:00.000000Z"
+	line := func(level, scope, msg string) string { return ts + "\t" + level + "\t" + scope + "\t" + msg }
+	expected := []string{
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-namespace-controller-election" already exists`),
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-gateway-status-leader" already exists`),
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-leader" already exists`),
+		line("info", "ads", "ADS: new connection"),
+		line("warn", "health", "discovery is not ready"),
+	}
+	if err := checkIstiodLogs(strings.Join(expected, "\n")); err != nil {
+		t.Errorf("a healthy run's log fails: %v", err)
+	}
+	for _, bad := range []string{
+		// Someone else's ConfigMap, or one that is not an election's.
+		line("error", "klog", `error initially creating leader election record: configmaps "kube-controller-manager" already exists`),
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-ca-root-cert" is forbidden: User "x" cannot create resource`),
+		line("error", "klog", `error initially creating leader election record: leases.coordination.k8s.io "istio-leader" already exists`),
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-leader" already exists; and more`),
+		line("error", "klog", `error retrieving resource lock istio-system/istio-leader: configmaps "istio-leader" is forbidden`),
+		line("error", "klog", `error initially creating leader election record: configmaps "istio-" already exists`),
+		line("warn", "model", "unknown field in mesh config"),
+		line("error", "ads", "failed to push"),
+	} {
+		err := checkIstiodLogs(strings.Join(append(slices.Clone(expected), bad), "\n"))
+		if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "1 unexpected") {
+			t.Errorf("the filter let through %q: %v", bad, err)
+		}
+	}
+}
