@@ -121,6 +121,13 @@ func TestAPersonsChangeDuringAWriteIsNotUndone(t *testing.T) {
 		{"a file saved by renaming another over it", "staged", func(t *testing.T, out string) {
 			rename(t, filepath.Join(out, "tmp.swp"), filepath.Join(out, "README.md"))
 		}, map[string]string{"tmp.swp": "", "README.md": "swap"}},
+		// "verified": in the instant between the last check and the swap.
+		{"a file deleted just before the swap", "verified", func(t *testing.T, out string) {
+			remove(t, filepath.Join(out, "tmp.swp"))
+		}, map[string]string{"tmp.swp": "", "README.md": "first"}},
+		{"a file saved by rename just before the swap", "verified", func(t *testing.T, out string) {
+			rename(t, filepath.Join(out, "tmp.swp"), filepath.Join(out, "README.md"))
+		}, map[string]string{"tmp.swp": "", "README.md": "swap"}},
 		{"a folder removed", "staged", func(t *testing.T, out string) {
 			if err := os.RemoveAll(filepath.Join(out, "docs")); err != nil {
 				t.Fatal(err)

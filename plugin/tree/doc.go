@@ -80,9 +80,10 @@
 // holds dir waits for this one: trees nested in one another take turns.
 // What a person changes in the instant between that last check and the
 // swap is carried into the new tree: a file added or replaced is moved
-// there; one whose path the new tree already uses is kept beside dir,
-// recorded and named in a LeftoverError, and the writer never removes
-// it; a file deleted in that instant may come back.
+// there, and one deleted or moved away is removed from it; a file whose
+// path the new tree already uses is kept beside dir, recorded and named
+// in a LeftoverError, and the writer never removes it; a folder removed
+// in that instant may come back.
 //
 // # The manifest
 //

@@ -15,7 +15,7 @@ import (
 // tree that runs of this user made and have not finished with. It is the
 // only thing that makes the writer use, move or remove anything beside
 // the tree. The lock file is this user's, and only this user may write
-// it (see tryLock); the names are random, and each tree's identity
+// it (see lock.check); the names are random, and each tree's identity
 // (device, inode, owner) is recorded with it. So a tree the record names
 // and whose identity matches was made by a run of this user's: anything
 // else of the writer's names may have been put there by someone else,

@@ -11,7 +11,7 @@ import (
 
 // errUnproven is why the writer leaves alone what has its names beside
 // the tree but no record of its own names.
-var errUnproven = errors.New("no record of this user's runs names them, so anyone who may write beside it may have put them there: meshrender neither uses nor removes them")
+var errUnproven = errors.New("no record of this user's runs names them: anyone who may write there may have made them, so meshrender never uses them")
 
 // recoverStale puts right what earlier runs left beside the tree, going
 // by the record in the lock file alone (see record). If the tree is

@@ -43,7 +43,7 @@ func retire(parent *dirfd.Dir, name string, live *dirfd.Dir, linked map[string]d
 	if err != nil {
 		owned = nil // then no file counts as owned: keep more, never less
 	}
-	r := retirer{owned: owned, linked: linked, root: info}
+	r := retirer{owned: owned, linked: linked, root: info, linkedIn: byDir(linked)}
 	kept, err := r.dir(old, info, live, "")
 	if err != nil {
 		return append(kept, parent.Join(name)), err
@@ -55,9 +55,23 @@ func retire(parent *dirfd.Dir, name string, live *dirfd.Dir, linked map[string]d
 }
 
 type retirer struct {
-	owned  map[string]bool
-	linked map[string]dirfd.Info
-	root   dirfd.Info // the retired tree's; what is on another mount is kept
+	owned    map[string]bool
+	linked   map[string]dirfd.Info
+	linkedIn map[string][]string // the names of linked, by directory
+	root     dirfd.Info          // the retired tree's; what is on another mount is kept
+}
+
+// byDir indexes the paths of linked by their directory ("" for the top).
+func byDir(linked map[string]dirfd.Info) map[string][]string {
+	out := map[string][]string{}
+	for p := range linked {
+		dir := path.Dir(p)
+		if dir == "." {
+			dir = ""
+		}
+		out[dir] = append(out[dir], path.Base(p))
+	}
+	return out
 }
 
 // dir empties old, at rel in the retired tree, against live, the same
@@ -69,6 +83,9 @@ func (r *retirer) dir(old *dirfd.Dir, info dirfd.Info, live *dirfd.Dir, rel stri
 	names, err := old.Names()
 	if err != nil {
 		return nil, err
+	}
+	if live != nil {
+		r.dropDeleted(live, rel, names)
 	}
 	// The manifest goes last: after a kill, it is what still tells which
 	// of the files left are the writer's.
@@ -88,6 +105,23 @@ func (r *retirer) dir(old *dirfd.Dir, info dirfd.Info, live *dirfd.Dir, rel stri
 		return kept, old.Chmod(info.Perm)
 	}
 	return nil, nil
+}
+
+// dropDeleted removes from live, the directory at rel in the new tree,
+// the people's files this run linked into it that are no longer in old,
+// which holds names: a person deleted or moved them in the instant
+// between the last check and the swap, and the new tree would bring them
+// back. Only a name that is still the file linked goes; a file moved
+// within old reaches live by its new name.
+func (r *retirer) dropDeleted(live *dirfd.Dir, rel string, names []string) {
+	for _, name := range r.linkedIn[rel] {
+		if _, found := slices.BinarySearch(names, name); found {
+			continue
+		}
+		if cur, err := live.Lstat(name); err == nil && cur.SameFile(r.linked[path.Join(rel, name)]) {
+			_ = live.Unlink(name) // if it fails, the file stays: nothing is lost
+		}
+	}
 }
 
 // entry deals with name, at p, in old.
