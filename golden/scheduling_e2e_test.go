@@ -41,8 +41,9 @@ const nodesPerZone = 3
 // node. Draining one zone then evicts everything there but the last pod
 // of each of its zonal gateways that has a disruption budget (the
 // Eviction API answers 429), and leaves the other zones' zonal gateways
-// untouched. A render whose zonal gateways lost their node affinity must
-// fail the placement check.
+// untouched. Renders of the seed example broken on purpose must fail
+// these checks: zonal gateways without their node affinity, and zonal
+// disruption budgets that allow every eviction.
 func TestZonalGatewaysScheduleInTheirZone(t *testing.T) {
 	zonal := 0
 	for _, e := range examples(t) {
@@ -67,32 +68,57 @@ func TestZonalGatewaysScheduleInTheirZone(t *testing.T) {
 	if zonal == 0 {
 		t.Fatal("no example has two or more zones")
 	}
+	// The seed example broken on purpose: each check must catch its
+	// breakage.
 	e := exampleNamed(t, "seed-3-zones")
 	m := exampleMesh(t, e)
-	t.Run("seed-3-zones with the zonal affinity removed", func(t *testing.T) {
-		t.Parallel()
-		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-		defer cancel()
-		broken := m.DeepCopy()
-		broken.Spec.Overlays = append(broken.Spec.Overlays, brokenMesh(t, `
+	for _, tt := range []struct {
+		name, overlays string
+		check          func(ctx context.Context, t *testing.T, sc *scheduledMesh) error
+		// want is part of the failure the check must report.
+		want string
+	}{
+		{"zonal affinity removed", `
 spec:
   overlays:
   - target: {group: apps, kind: Deployment, namespace: "istio-ingress.*--.*"}
     patch: |
       - {op: remove, path: /spec/template/spec/affinity}
-`).Spec.Overlays...)
-		out, err := renderYAML(*broken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := startScheduledMesh(ctx, t, m.Spec.Zones, out)
-		err = sc.checkPlacement(ctx)
-		if want := "runs outside its zone"; err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("the placement check on zonal gateways without their node affinity reported %v, want a failure saying %q", err, want)
-		} else {
-			t.Logf("the placement check failed, as it must: %s", strings.SplitN(err.Error(), "\n", 2)[0])
-		}
-	})
+`, func(ctx context.Context, _ *testing.T, sc *scheduledMesh) error {
+			return sc.checkPlacement(ctx)
+		}, "runs outside its zone"},
+		{"zonal disruption budgets allowing every eviction", `
+spec:
+  overlays:
+  - target: {group: policy, kind: PodDisruptionBudget, namespace: "istio-ingress.*--.*"}
+    patch: |
+      - {op: replace, path: /spec/minAvailable, value: 0}
+`, func(ctx context.Context, t *testing.T, sc *scheduledMesh) error {
+			if err := sc.checkPlacement(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return sc.checkZoneDrain(ctx, t, m.Spec.Zones[0])
+		}, "had 0 evictions refused, want 1"},
+	} {
+		t.Run(e.Name+" with "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+			defer cancel()
+			broken := m.DeepCopy()
+			broken.Spec.Overlays = append(broken.Spec.Overlays, brokenMesh(t, tt.overlays).Spec.Overlays...)
+			out, err := renderYAML(*broken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := startScheduledMesh(ctx, t, m.Spec.Zones, out)
+			err = tt.check(ctx, t, sc)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("the check on a broken render reported %v, want a failure saying %q", err, tt.want)
+			} else {
+				t.Logf("the check failed, as it must: %s", strings.SplitN(err.Error(), "\n", 2)[0])
+			}
+		})
+	}
 }
 
 // scheduledMesh is a rendered mesh applied to an API server whose pods
