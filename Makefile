@@ -90,13 +90,35 @@ fuzzcheck:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/cmd/meshrender
 
-## tools: build kube-apiserver, etcd, kustomize, kpt, istiod and pilot-agent from pinned modules
-## (each only when missing) and the tests' own helpers
-tools: $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/kustomize $(BIN)/kpt \
+## tools: build kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok, kustomize,
+## kpt, istiod and pilot-agent from pinned modules (each only when missing) and the tests' own helpers
+tools: $(BIN)/kube-apiserver $(BIN)/kube-scheduler $(BIN)/kube-controller-manager $(BIN)/etcd \
+	$(BIN)/kwok $(BIN)/kwok-stages.yaml $(BIN)/kustomize $(BIN)/kpt \
 	$(BIN)/pilot-discovery $(BIN)/pilot-agent $(BIN)/envoy_bootstrap.json $(BIN)/fake-envoy $(BIN)/withhosts
 
 $(BIN)/kube-apiserver:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+
+$(BIN)/kube-scheduler:
+	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+
+$(BIN)/kube-controller-manager:
+	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
+
+# kwok plays the kubelets of the tests' simulated nodes; it has a tools
+# module of its own, as its dependencies differ from Kubernetes'.
+$(BIN)/kwok:
+	cd $(TOOLS_DIR)/kwok && $(GO) build -o $(BIN)/kwok sigs.k8s.io/kwok/cmd/kwok
+
+# kwok's default stages, as kwokctl gives them to kwok: nodes become Ready
+# and keep their leases, pods become Running and Ready, deleted pods go.
+KWOK_STAGES := node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+	pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml
+
+$(BIN)/kwok-stages.yaml:
+	mkdir -p $(BIN)
+	cd $(TOOLS_DIR)/kwok && dir="$$($(GO) list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage" && \
+	for f in $(KWOK_STAGES); do echo '---'; cat "$$dir/$$f"; done > $@.tmp && chmod 0644 $@.tmp && mv $@.tmp $@
 
 $(BIN)/etcd:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/etcd ./etcd
