@@ -21,19 +21,17 @@ const MaxRenderBytes = 64 << 20
 
 // checkRenderSize refuses to print objects whose YAML would be larger than
 // MaxRenderBytes, before printing them: building them costs little, as
-// they share the strings of the config, printing them copies each.
-func checkRenderSize(typed []built) error {
+// they share the strings of the config, printing them copies each. total
+// is their size as the build measured it, each component on its own core;
+// only a mesh past the limit is measured again, as a whole, to name the
+// value it copies most.
+func checkRenderSize(typed []built, total int) error {
+	if total <= MaxRenderBytes {
+		return nil
+	}
 	var s sizer
 	for _, b := range typed {
-		if p, ok := b.obj.(*objects.Printed); ok {
-			s.total += len(p.YAML)
-			continue
-		}
-		s.total += objectOverhead
-		s.value(reflect.ValueOf(b.obj))
-	}
-	if s.total <= MaxRenderBytes {
-		return nil
+		s.object(b.obj)
 	}
 	msg := fmt.Sprintf("the mesh renders about %d MiB of YAML, more than the %d MiB meshrender writes", s.total>>20, MaxRenderBytes>>20)
 	if s.largest.copies > 1 {
@@ -60,6 +58,16 @@ type sizer struct {
 		value  string
 		copies int
 	}
+}
+
+// object adds an object's YAML: printed, or about that of its values.
+func (s *sizer) object(obj typedObject) {
+	if p, ok := obj.(*objects.Printed); ok {
+		s.total += len(p.YAML)
+		return
+	}
+	s.total += objectOverhead
+	s.value(reflect.ValueOf(obj))
 }
 
 func (s *sizer) value(v reflect.Value) {

@@ -15,7 +15,7 @@ func typedObjects(t testing.TB, m v1alpha1.Mesh) []typedObject {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typed, err := c.build()
+	typed, _, err := c.build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -290,7 +290,7 @@ func TestRenderedObjectsKeepTheirOwnRules(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		typed, err := c.build()
+		typed, _, err := c.build()
 		if err != nil {
 			t.Fatal(err)
 		}

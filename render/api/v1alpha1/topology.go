@@ -49,6 +49,8 @@ type Topology struct {
 	// Namespaces are the namespaces meshrender owns, in the order their
 	// owners come: istiod's, istio-cni's, the gateways'.
 	Namespaces []*OwnedNamespace
+	// owned indexes Namespaces by name.
+	owned map[string]*OwnedNamespace
 	// Sets maps each gateway set to the namespaces of its gateways.
 	Sets map[string][]string
 	// Overlays are spec.overlays and those the caller added, compiled;
@@ -148,7 +150,7 @@ const (
 // NewTopology derives the topology of a defaulted mesh.
 func NewTopology(m *Mesh) *Topology {
 	s := &m.Spec
-	t := &Topology{Mesh: m, spec: s, MeshConfig: s.MeshConfig.fields(), Sets: map[string][]string{}}
+	t := &Topology{Mesh: m, spec: s, MeshConfig: s.MeshConfig.fields(), Sets: map[string][]string{}, owned: map[string]*OwnedNamespace{}}
 	t.TrustDomain = objects.TrustDomain
 	if td, ok := t.MeshConfig["trustDomain"].(string); ok && td != "" {
 		t.TrustDomain = td
@@ -351,10 +353,7 @@ func (t *Topology) deriveNamespaces() {
 // own records a namespace an owner needs, merging its labels into those
 // of the namespace's earlier owners.
 func (t *Topology) own(field string, ns *OwnedNamespace) {
-	for _, o := range t.Namespaces {
-		if o.Name != ns.Name {
-			continue
-		}
+	if o, ok := t.owned[ns.Name]; ok {
 		o.Labels = objects.Merge(o.Labels, ns.Labels)
 		if o.PodSecurity != ns.PodSecurity {
 			o.conflicts = append(o.conflicts, FieldError{Field: field, Message: fmt.Sprintf("namespace %q is Pod Security %s for %s but %s for %s; they cannot share it", ns.Name, o.PodSecurity, o.Field, ns.PodSecurity, field)})
@@ -364,6 +363,7 @@ func (t *Topology) own(field string, ns *OwnedNamespace) {
 	ns.Labels = objects.Merge(ns.Labels)
 	ns.Field = field
 	t.Namespaces = append(t.Namespaces, ns)
+	t.owned[ns.Name] = ns
 }
 
 // Owns reports whether meshrender owns the namespace.
@@ -373,12 +373,7 @@ func (t *Topology) Owns(name string) bool {
 
 // Namespace is the owned namespace of that name, or nil.
 func (t *Topology) Namespace(name string) *OwnedNamespace {
-	for _, o := range t.Namespaces {
-		if o.Name == name {
-			return o
-		}
-	}
-	return nil
+	return t.owned[name]
 }
 
 // gatewayNamespaceLabels are the part of a gateway's selector that a

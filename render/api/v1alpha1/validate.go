@@ -25,11 +25,13 @@ func (m *Mesh) Validate() error {
 // mesh adds what it needs of the output). It returns the topology of the
 // valid mesh, or every problem with its field path; m is left as it is.
 func Check(m Mesh, extra ...Overlay) (*Topology, error) {
-	mesh := m.DeepCopy()
-	if err := mesh.Default(); err != nil {
+	// The sizes are the config's, checked before anything copies it;
+	// what defaults and profiles add is meshrender's own and small.
+	if err := m.checkSizes(); err != nil {
 		return nil, err
 	}
-	if err := mesh.checkSizes(); err != nil {
+	mesh := m.DeepCopy()
+	if err := mesh.Default(); err != nil {
 		return nil, err
 	}
 	t := NewTopology(mesh)
