@@ -12,9 +12,12 @@ import (
 	"github.com/meshrender/meshrender/profiles"
 )
 
-// Validate reports every problem that keeps m from rendering, each with
-// its field path. m need not be defaulted: Validate checks a defaulted
-// copy, the mesh a renderer renders, and leaves m as it is.
+// Validate reports every problem of m, each with its field path. m need
+// not be defaulted: Validate checks a defaulted copy, the mesh a renderer
+// renders, and leaves m as it is. What only rendering finds is Render's
+// to report: what the overlays do to the rendered objects (a target that
+// selects nothing, a patched object that no longer fits its API or its
+// namespace's Pod Security level) and an output too large.
 func (m *Mesh) Validate() error {
 	_, err := Check(*m)
 	return err
