@@ -143,6 +143,3 @@ func derefOr[T any](p *T, def T) T {
 	}
 	return *p
 }
-
-// ptr returns a pointer to v.
-func ptr[T any](v T) *T { return &v }

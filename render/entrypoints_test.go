@@ -128,6 +128,9 @@ func FuzzEntryPoints(f *testing.F) {
 		}
 	}
 	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {enabled: false}, exposureClasses: [{name: x}]}\n"))
+	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec: {zones: [a, b], exposureClasses: [{name: x}]}\n"))
+	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: seed, registry: {digests: {pilot: x}}}\n"))
+	f.Add([]byte("{}"))
 	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {ingress: {namespace: istio-system}, networkPolicy: {enabled: true}, egress: {enabled: true}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := v1alpha1.Decode(data)

@@ -27,3 +27,6 @@ func typedObjects(t testing.TB, m v1alpha1.Mesh) []typedObject {
 	}
 	return out
 }
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }

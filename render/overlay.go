@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/overlays"
 	"github.com/meshrender/meshrender/render/internal/objcheck"
@@ -176,6 +178,27 @@ func (p *problems) refuseDeletions(typed []built, deleted []overlays.Deletion) {
 		}
 		p.add(fmt.Sprintf("spec.overlays[%d]", m.index), "%sdeletes %s: an overlay may not delete %s, or pruning would remove them from the cluster", name, what, m.what)
 	}
+}
+
+// wildcardRule reports a rule of a patched Role or ClusterRole that grants
+// every verb on every resource, which no role meshrender renders does.
+func wildcardRule(printed []byte) (bool, error) {
+	var role struct {
+		Rules []struct {
+			APIGroups []string `json:"apiGroups"`
+			Resources []string `json:"resources"`
+			Verbs     []string `json:"verbs"`
+		} `json:"rules"`
+	}
+	if err := sigsyaml.Unmarshal(printed, &role); err != nil {
+		return false, err
+	}
+	for _, r := range role.Rules {
+		if slices.Contains(r.Verbs, "*") && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // goType is the Go type an object decodes into; the only kind printed

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,25 +93,4 @@ func (t *topology) level(namespace string) v1alpha1.PodSecurity {
 		return v1alpha1.PodSecurityPrivileged
 	}
 	return v1alpha1.PodSecurityRestricted
-}
-
-// wildcardRule reports a rule of a patched Role or ClusterRole that grants
-// every verb on every resource, which no role meshrender renders does.
-func wildcardRule(printed []byte) (bool, error) {
-	var role struct {
-		Rules []struct {
-			APIGroups []string `json:"apiGroups"`
-			Resources []string `json:"resources"`
-			Verbs     []string `json:"verbs"`
-		} `json:"rules"`
-	}
-	if err := yaml.Unmarshal(printed, &role); err != nil {
-		return false, err
-	}
-	for _, r := range role.Rules {
-		if slices.Contains(r.Verbs, "*") && slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "*") {
-			return true, nil
-		}
-	}
-	return false, nil
 }

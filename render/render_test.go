@@ -173,23 +173,6 @@ func TestObjectsCarryStandardLabels(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
-	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a}\nspec: {zones: [a, b], exposureClasses: [{name: x}]}\n"))
-	f.Add([]byte("apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: seed, registry: {digests: {pilot: x}}}\n"))
-	f.Add([]byte("{}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := v1alpha1.Decode(data)
-		if err != nil {
-			return
-		}
-		a, errA := renderYAML(m)
-		b, errB := renderYAML(m)
-		if (errA == nil) != (errB == nil) || !bytes.Equal(a, b) {
-			t.Fatalf("rendering the same mesh twice differs")
-		}
-	})
-}
-
 func TestClusterIPClassTakesNoLoadBalancerSettings(t *testing.T) {
 	m := v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{
 		Zones: []string{"a", "b"},
