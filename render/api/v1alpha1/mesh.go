@@ -12,7 +12,7 @@ const (
 	Kind = "Mesh"
 	// IstioVersion is the newest Istio release meshrender renders, the
 	// default of spec.version; IstioReleases lists them all.
-	IstioVersion = "1.30.3"
+	IstioVersion = "1.31.4"
 )
 
 // Profile names accepted in spec.profile. The presets themselves live in
@@ -63,6 +63,13 @@ type MeshSpec struct {
 	// newest): the release of the control plane, or of every revision
 	// that names none.
 	Version string `json:"version,omitempty"`
+	// CompatibilityVersion is Istio's compatibilityVersion: a minor
+	// release, one or two before the control plane's, whose behaviour the
+	// control plane keeps (istiod gets the settings of the release's
+	// compatibility-version profile), so that an upgrade changes the
+	// release first and the behaviour later. It is the default of each
+	// revision's compatibilityVersion.
+	CompatibilityVersion string `json:"compatibilityVersion,omitempty"`
 	// Revision, when set, gives the one control plane its own name
 	// (istiod-<revision>) and istio.io/rev label. A mesh with
 	// spec.revisions names each control plane there instead.

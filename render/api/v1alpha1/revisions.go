@@ -7,17 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// IstioReleases are the Istio releases meshrender renders, oldest first;
-// spec.version and every revision's version is one of them. Their charts
-// differ only where meshrender renders nothing: 1.30.2 adds a rule to the
-// ValidatingAdmissionPolicy of the stable validation channel (rendered
-// only with experimental.stableValidationPolicy), and 1.30.3 adds the
-// taint name of the node untaint controller (rendered only with
-// taint.enabled). What follows a revision's release is the tag of the
-// images it runs and injects and its app.kubernetes.io/version label; the
-// CRDs are the same in all four.
-var IstioReleases = []string{"1.30.0", "1.30.1", "1.30.2", IstioVersion}
-
 // Revision is one control plane of the mesh: istiod-<name> with its own
 // injector, webhooks and mesh config, running one Istio release. Several
 // revisions side by side are a canary upgrade.
@@ -29,6 +18,10 @@ type Revision struct {
 	Name string `json:"name"`
 	// Version is the revision's Istio release (default spec.version).
 	Version string `json:"version,omitempty"`
+	// CompatibilityVersion is the minor release whose behaviour the
+	// revision's istiod keeps (default spec.compatibilityVersion); see
+	// MeshSpec.CompatibilityVersion.
+	CompatibilityVersion string `json:"compatibilityVersion,omitempty"`
 	// Digests pin the revision's images by digest, keyed by image name as
 	// spec.registry.digests; they take precedence over those.
 	Digests map[string]string `json:"digests,omitempty"`
@@ -90,6 +83,9 @@ func (s *MeshSpec) setRevisionDefaults() {
 		if s.Revisions[i].Version == "" {
 			s.Revisions[i].Version = s.Version
 		}
+		if s.Revisions[i].CompatibilityVersion == "" {
+			s.Revisions[i].CompatibilityVersion = s.CompatibilityVersion
+		}
 	}
 }
 
@@ -97,6 +93,9 @@ func (s *MeshSpec) setRevisionDefaults() {
 func (t *Topology) validateRevisions(p *problems) {
 	s := t.spec
 	validateRelease(p, "spec.version", s.Version)
+	if !s.MultiRevision() {
+		validateCompatibility(p, "spec.compatibilityVersion", s.CompatibilityVersion, s.Version)
+	}
 	if !s.MultiRevision() {
 		validateRevisionName(p, "spec.revision", s.Revision)
 	} else if s.Revision != "" {
@@ -114,6 +113,7 @@ func (t *Topology) validateRevisions(p *problems) {
 		}
 		seen[r.Name] = i
 		validateRelease(p, f+".version", r.Version)
+		validateCompatibility(p, f+".compatibilityVersion", r.CompatibilityVersion, r.Version)
 		validateDigests(p, f+".digests", r.Digests)
 	}
 	for _, tag := range sortedKeys(s.Tags) {
@@ -134,6 +134,7 @@ func (t *Topology) validateRevisions(p *problems) {
 		}
 		p.add(f, "%q is not a revision; revisions are %q", rev, s.revisionNames())
 	}
+	t.validateMinorSkew(p)
 	t.validateImagesAcrossReleases(p)
 }
 
@@ -177,12 +178,6 @@ func (t *Topology) validateImagesAcrossReleases(p *problems) {
 				break
 			}
 		}
-	}
-}
-
-func validateRelease(p *problems, field, version string) {
-	if !slices.Contains(IstioReleases, version) {
-		p.add(field, "Istio %q is not a release meshrender renders; it renders %s", version, quotedList(IstioReleases))
 	}
 }
 

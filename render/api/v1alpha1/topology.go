@@ -65,6 +65,9 @@ type ControlPlane struct {
 	Revision string
 	// Version is its Istio release.
 	Version string
+	// CompatibilityVersion is the minor release whose behaviour it keeps,
+	// or "".
+	CompatibilityVersion string
 	// Digests pin its images by name.
 	Digests map[string]string
 	// Field is where the control plane comes from, for errors.
@@ -73,6 +76,9 @@ type ControlPlane struct {
 	Tags  []string
 	names istiod.Names
 }
+
+// Minor is the minor release of its Istio release: "1.31" for "1.31.4".
+func (cp *ControlPlane) Minor() string { return MinorOf(cp.Version) }
 
 // RevisionLabel is the istio.io/rev value of what the control plane
 // serves: its revision, or "default".
@@ -166,10 +172,10 @@ func NewTopology(m *Mesh) *Topology {
 func (t *Topology) planControlPlanes() {
 	s := t.spec
 	if !s.MultiRevision() {
-		t.Planes = []*ControlPlane{{Revision: s.Revision, Version: s.Version, Field: "spec.revision"}}
+		t.Planes = []*ControlPlane{{Revision: s.Revision, Version: s.Version, CompatibilityVersion: s.CompatibilityVersion, Field: "spec.revision"}}
 	}
 	for i, r := range s.Revisions {
-		t.Planes = append(t.Planes, &ControlPlane{Revision: r.Name, Version: r.Version, Digests: r.Digests, Field: fmt.Sprintf("spec.revisions[%d]", i)})
+		t.Planes = append(t.Planes, &ControlPlane{Revision: r.Name, Version: r.Version, CompatibilityVersion: r.CompatibilityVersion, Digests: r.Digests, Field: fmt.Sprintf("spec.revisions[%d]", i)})
 	}
 	for _, cp := range t.Planes {
 		cp.names = istiod.Names{Revision: cp.Revision, NS: s.Istiod.Namespace}

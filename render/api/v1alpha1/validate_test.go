@@ -28,7 +28,7 @@ func TestValidation(t *testing.T) {
 		// appear, and nothing else.
 		want []string
 	}{
-		{"unsupported version", `version: 1.29.0`, []string{`spec.version: Istio "1.29.0" is not a release meshrender renders; it renders "1.30.0", "1.30.1", "1.30.2" or "1.30.3"`}},
+		{"unsupported version", `version: 1.29.0`, []string{`spec.version: Istio "1.29.0" is not a release meshrender renders; it renders 1.30.0–1.30.8 and 1.31.0–1.31.4`}},
 		{"unknown profile", `profile: tiny`, []string{`spec.profile: unknown profile "tiny"`}},
 		{"revision default", `revision: default`, []string{`spec.revision: "default" names the unrevisioned`}},
 		{"revision not a label", `revision: 1.30.3`, []string{`spec.revision: "1.30.3" is not a DNS label`}},
@@ -123,7 +123,20 @@ func TestValidation(t *testing.T) {
 		{"two revisions", "revisions: [{name: a, version: 1.30.2}, {name: b}]\ntags: {default: a}", nil},
 		{"two revisions with one name", "revisions: [{name: a}, {name: a}]\ntags: {default: a}", []string{`spec.revisions[1].name: duplicate revision "a" (also spec.revisions[0])`}},
 		{"revision outside the releases", "revisions: [{name: a, version: 1.29.5}]", []string{
-			`spec.revisions[0].version: Istio "1.29.5" is not a release meshrender renders; it renders "1.30.0", "1.30.1", "1.30.2" or "1.30.3"`}},
+			`spec.revisions[0].version: Istio "1.29.5" is not a release meshrender renders; it renders 1.30.0–1.30.8 and 1.31.0–1.31.4`}},
+		{"patch release that does not exist", "version: 1.31.9", []string{
+			`spec.version: Istio "1.31.9" is not a release of 1.31 meshrender renders; it renders 1.30.0–1.30.8 and 1.31.0–1.31.4`}},
+		{"release without charts", "revisions: [{name: a, version: 1.32.0}]", []string{
+			`spec.revisions[0].version: Istio "1.32.0" is not rendered: the charts of Istio 1.32 were not available to meshrender`}},
+		{"not a release", "version: latest", []string{`spec.version: "latest" is not an Istio release (major.minor.patch)`}},
+		{"revisions of two minor releases", "revisions: [{name: a, version: 1.30.8}, {name: b, version: 1.31.4, compatibilityVersion: '1.30'}]\ntags: {default: a}", nil},
+		{"compatibility versions", "compatibilityVersion: '1.29'\nrevisions: [{name: a, version: 1.30.8}, {name: b, version: 1.31.4}, {name: c, version: 1.31.0, compatibilityVersion: '1.32'}, {name: d, version: 1.31.1, compatibilityVersion: '1.28'}, {name: e, version: 1.31.2, compatibilityVersion: 1.30.1}, {name: f, version: 1.31.3, compatibilityVersion: '1.31'}]\ntags: {default: a}", []string{
+			`spec.revisions[2].compatibilityVersion: 1.32 is newer than the control plane's release 1.31.0`,
+			`spec.revisions[3].compatibilityVersion: 1.28 is more than 2 minor releases before 1.31.1; Istio 1.31 keeps the behaviour of 1.29 or 1.30`,
+			`spec.revisions[4].compatibilityVersion: "1.30.1" is not a minor release such as "1.31"`,
+			`spec.revisions[5].compatibilityVersion: 1.31 is the control plane's own minor release`}},
+		{"compatibility version of the one control plane", "version: 1.30.8\ncompatibilityVersion: '1.31'", []string{
+			`spec.compatibilityVersion: 1.31 is newer than the control plane's release 1.30.8`}},
 		{"revision named default", "revisions: [{name: default}]", []string{`spec.revisions[0].name: "default" names the unrevisioned control plane and the default tag, not a revision`}},
 		{"revision and revisions", "revision: a\nrevisions: [{name: b}]", []string{`spec.revision: names the one control plane of a mesh without spec.revisions`}},
 		{"tag pointing at no revision", "revisions: [{name: a}]\ntags: {canary: b}", []string{`spec.tags[canary]: "b" is not a revision; revisions are ["a"]`}},

@@ -1,6 +1,9 @@
 package istiod
 
 import (
+	"maps"
+	"slices"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -108,12 +111,17 @@ func (c builder) env() []corev1.EnvVar {
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("KUBECONFIG", "/var/run/secrets/remote/config"),
 		objects.Env("CA_TRUSTED_NODE_ACCOUNTS", c.v.Namespace+"/ztunnel"),
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.v.Env)) {
+		env = append(env, objects.Env(name, c.v.Env[name]))
+	}
+	env = append(env,
 		objects.Env("PILOT_TRACE_SAMPLING", "1"),
 		objects.Env("PILOT_ENABLE_ANALYSIS", "false"),
 		objects.Env("CLUSTER_ID", objects.ClusterID),
 		objects.ResourceEnv("GOMAXPROCS", "limits.cpu"),
 		objects.Env("PLATFORM", ""),
-	}
+	)
 	if !c.v.Injection {
 		env = append(env,
 			// No injector: istiod skips its webhook handler and does not

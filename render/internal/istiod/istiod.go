@@ -33,6 +33,10 @@ type Values struct {
 	// Injection runs istiod's sidecar injector; the renderer adds the
 	// injector's ConfigMaps and webhook.
 	Injection bool
+	// Env are the chart's pilot.env settings, such as those of a
+	// compatibility-version profile, set where the chart sets them:
+	// sorted by name after CA_TRUSTED_NODE_ACCOUNTS.
+	Env map[string]string
 }
 
 // Names derives every control plane name from a revision.
