@@ -124,12 +124,18 @@ func TestEndlessInputIsCutShort(t *testing.T) {
 func TestImages(t *testing.T) {
 	mesh := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {registry: {hub: r.example/istio, variant: distroless}}\n"
 	code, out, _ := run(t, mesh, "images", "-f", "-")
-	if code != ExitOK || out != "busybox:1.28\nr.example/istio/pilot:1.30.3-distroless\nr.example/istio/proxyv2:1.30.3-distroless\n" {
+	if code != ExitOK || out != "busybox:1.28\nr.example/istio/pilot:1.31.4-distroless\nr.example/istio/proxyv2:1.31.4-distroless\n" {
 		t.Errorf("exit %d, images %q", code, out)
 	}
 	code, out, _ = run(t, validMesh, "images", "-f", "-")
-	if code != ExitOK || out != "docker.io/istio/pilot:1.30.3\n" {
+	if code != ExitOK || out != "docker.io/istio/pilot:1.31.4\n" {
 		t.Errorf("minimal mesh: exit %d, images %q (no gateway, no proxyv2)", code, out)
+	}
+	// A canary across minor releases pulls each revision's images.
+	canary := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {profile: minimal, revisions: [{name: old, version: 1.30.8}, {name: new, version: 1.31.4}]}\n"
+	code, out, _ = run(t, canary, "images", "-f", "-")
+	if code != ExitOK || out != "docker.io/istio/pilot:1.30.8\ndocker.io/istio/pilot:1.31.4\n" {
+		t.Errorf("canary: exit %d, images %q", code, out)
 	}
 }
 
@@ -147,7 +153,7 @@ func TestProfilesAndVersion(t *testing.T) {
 		t.Errorf("profiles: %q", out)
 	}
 	_, out, _ = run(t, "", "version")
-	if !strings.Contains(out, "Istio 1.30.3") {
+	if !strings.Contains(out, "Istio 1.31.4 (renders 1.30.0–1.30.8 and 1.31.0–1.31.4)") {
 		t.Errorf("version: %q", out)
 	}
 }

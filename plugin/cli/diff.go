@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ const diffContext = 3
 
 func newDiffCommand() *cobra.Command {
 	var summary bool
+	var briefKinds []string
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "Show what changes between two meshes or rendered installations, object by object",
@@ -46,7 +48,9 @@ render order; a stream's own order), added, removed and changed:
 then a unified diff of every changed object, with 3 lines of context. Both
 sides are compared as sigs.k8s.io/yaml prints them (the YAML read as JSON,
 then printed with its keys sorted), so key order, quoting and indentation
-alone are no change.
+alone are no change. --brief-kind KIND lists changed objects of KIND without
+their diff (CRDs, whose schemas change with every Istio minor release, are
+the usual case).
 
 Exit status, as diff(1): 0 when the two are the same, 1 when they differ, 2
 when either cannot be read or rendered (an invalid Mesh prints every problem
@@ -60,6 +64,10 @@ with its field path on stderr) or the command line is wrong.`,
   # Only the objects an upgrade adds, removes and changes
   meshrender diff --summary examples/canary/1-before/mesh.yaml \
     examples/canary/2-canary-installed/mesh.yaml
+
+  # An upgrade across minor releases, without the CRDs' schema changes
+  meshrender diff --brief-kind CustomResourceDefinition \
+    examples/canary/1-before/mesh.yaml examples/canary/2-canary-installed/mesh.yaml
 
   # Everything a first install creates
   meshrender diff --summary /dev/null mesh.yaml`,
@@ -82,7 +90,7 @@ with its field path on stderr) or the command line is wrong.`,
 			if err != nil {
 				return exitError{ExitTrouble, err}
 			}
-			differ, err := writeDiff(cmd.OutOrStdout(), before, after, summary)
+			differ, err := writeDiff(cmd.OutOrStdout(), before, after, diffOptions{summary: summary, briefKinds: briefKinds})
 			switch {
 			case err != nil:
 				return exitError{ExitTrouble, err}
@@ -93,6 +101,7 @@ with its field path on stderr) or the command line is wrong.`,
 		},
 	}
 	cmd.Flags().BoolVar(&summary, "summary", false, "print only the lines of added, removed and changed objects")
+	cmd.Flags().StringArrayVar(&briefKinds, "brief-kind", nil, "print no diff for changed objects of this kind, only their line (repeatable)")
 	return cmd
 }
 
@@ -256,10 +265,19 @@ func unique(objs []object) error {
 	return nil
 }
 
+// diffOptions say how much of a difference writeDiff prints.
+type diffOptions struct {
+	// summary prints the lines of added, removed and changed objects only.
+	summary bool
+	// briefKinds are kinds whose changed objects get their line only.
+	briefKinds []string
+}
+
 // writeDiff prints what changes from before to after, and reports whether
 // anything does: the lines of added, removed and changed objects, then,
-// unless summary, the unified diff of every changed object.
-func writeDiff(w io.Writer, before, after []object, summary bool) (bool, error) {
+// unless summary, the unified diff of every changed object not of a brief
+// kind.
+func writeDiff(w io.Writer, before, after []object, opts diffOptions) (bool, error) {
 	old := make(map[objectID]string, len(before))
 	for _, o := range before {
 		old[o.id] = o.yaml
@@ -294,8 +312,11 @@ func writeDiff(w io.Writer, before, after []object, summary bool) (bool, error) 
 			fmt.Fprintf(&out, "%s %s\n", section.mark, label(o.id, groups))
 		}
 	}
-	if !summary {
+	if !opts.summary {
 		for _, o := range changed {
+			if slices.Contains(opts.briefKinds, o.id.kind) {
+				continue
+			}
 			l := label(o.id, groups)
 			fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n", l, l)
 			out.WriteString(unidiff.Hunks(unidiff.Lines(old[o.id]), unidiff.Lines(o.yaml), diffContext))

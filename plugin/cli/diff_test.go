@@ -31,7 +31,7 @@ func TestDiffIdenticalMeshes(t *testing.T) {
 
 func TestDiffMeshes(t *testing.T) {
 	old := writeTemp(t, "old.yaml", "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: cli}\nspec: {profile: minimal, version: 1.30.2}\n")
-	revisioned := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: cli}\nspec: {profile: minimal, revision: 1-30-3}\n"
+	revisioned := "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: cli}\nspec: {profile: minimal, revision: 1-30-3, version: 1.30.3}\n"
 	code, out, errOut := run(t, revisioned, "diff", old, "-")
 	if code != ExitDiffer || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
@@ -83,6 +83,12 @@ func TestDiffMeshes(t *testing.T) {
 	code, again, _ := run(t, revisioned, "diff", old, "-")
 	if code != ExitDiffer || again != out {
 		t.Error("a second run prints another diff")
+	}
+	// A brief kind keeps its line and loses its diff; the rest is as it was.
+	code, brief, _ := run(t, revisioned, "diff", "--brief-kind", "Namespace", "--brief-kind", "PeerAuthentication", old, "-")
+	if code != ExitDiffer || !strings.HasPrefix(brief, summary) || strings.Contains(brief, "--- a/Namespace ") || strings.Contains(brief, "--- a/PeerAuthentication ") ||
+		strings.Count(brief, "\n--- a/") != strings.Count(out, "\n--- a/")-2 {
+		t.Errorf("--brief-kind: exit %d, output:\n%s", code, brief)
 	}
 }
 

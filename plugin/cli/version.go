@@ -16,7 +16,7 @@ func newVersionCommand() *cobra.Command {
 		Example: `  meshrender version`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "meshrender %s\nIstio %s\n", moduleVersion(), v1alpha1.IstioVersion)
+			fmt.Fprintf(cmd.OutOrStdout(), "meshrender %s\nIstio %s (renders %s)\n", moduleVersion(), v1alpha1.IstioVersion, v1alpha1.ReleaseRanges())
 			return nil
 		},
 	}

@@ -91,8 +91,9 @@ func renderedMinor(minor string) *IstioMinor {
 	return nil
 }
 
-// releaseRanges is "1.30.0–1.30.8 and 1.31.0–1.31.4".
-func releaseRanges() string {
+// ReleaseRanges names the releases meshrender renders, for people:
+// "1.30.0–1.30.8 and 1.31.0–1.31.4".
+func ReleaseRanges() string {
 	parts := make([]string, len(IstioMinors))
 	for i, m := range IstioMinors {
 		parts[i] = fmt.Sprintf("%s.0–%s.%d", m.Name, m.Name, m.Patches-1)
@@ -109,13 +110,13 @@ func validateRelease(p *problems, field, version string) {
 	minor := MinorOf(version)
 	switch m := renderedMinor(minor); {
 	case m != nil:
-		p.add(field, "Istio %q is not a release of %s meshrender renders; it renders %s", version, minor, releaseRanges())
+		p.add(field, "Istio %q is not a release of %s meshrender renders; it renders %s", version, minor, ReleaseRanges())
 	case minor == "1.32":
-		p.add(field, "Istio %q is not rendered: the charts of Istio 1.32 were not available to meshrender, so it cannot render them faithfully; it renders %s", version, releaseRanges())
+		p.add(field, "Istio %q is not rendered: the charts of Istio 1.32 were not available to meshrender, so it cannot render them faithfully; it renders %s", version, ReleaseRanges())
 	case minor != "":
-		p.add(field, "Istio %q is not a release meshrender renders; it renders %s", version, releaseRanges())
+		p.add(field, "Istio %q is not a release meshrender renders; it renders %s", version, ReleaseRanges())
 	default:
-		p.add(field, "%q is not an Istio release (major.minor.patch); meshrender renders %s", version, releaseRanges())
+		p.add(field, "%q is not an Istio release (major.minor.patch); meshrender renders %s", version, ReleaseRanges())
 	}
 }
 
