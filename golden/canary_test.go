@@ -3,17 +3,13 @@ package golden
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/meshrender/meshrender/internal/testfiles"
-	"github.com/meshrender/meshrender/internal/unidiff"
-	"github.com/meshrender/meshrender/plugin/gitops"
+	"github.com/meshrender/meshrender/plugin/cli"
 )
 
 // The part of examples/canary/README.md that TestCanaryWalkthroughIsCurrent
@@ -24,24 +20,26 @@ const (
 )
 
 // TestCanaryWalkthroughIsCurrent: the canary README shows, for every step,
-// the change it makes to the mesh's Flux tree, the files added and
-// removed and the diff of every file changed, as a reviewer sees it in
-// the pull request; -update rewrites it from the steps.
+// what `meshrender diff` prints for it against the step before: the
+// objects added, removed and changed, and the diff of every changed one
+// but the CRDs, as a reviewer reads it in the step's pull request; -update
+// rewrites it from the steps.
 func TestCanaryWalkthroughIsCurrent(t *testing.T) {
 	steps := Steps(examples(t), "canary")
 	if len(steps) == 0 {
 		t.Fatal("no canary steps")
 	}
-	trees := make([]map[string]string, len(steps))
-	for i, step := range steps {
-		trees[i] = fluxTree(t, step)
-	}
 	var b strings.Builder
 	b.WriteString(walkthroughBegin)
 	for i := 1; i < len(steps); i++ {
-		fmt.Fprintf(&b, "\n### %s\n\n```diff\n", strings.TrimPrefix(steps[i].Name, "canary/"))
-		b.WriteString(treeDiff(trees[i-1], trees[i]))
-		b.WriteString("```\n")
+		prev, cur := stepMesh(steps[i-1]), stepMesh(steps[i])
+		args := []string{"diff", "--brief-kind", "CustomResourceDefinition", prev, cur}
+		var out, errOut bytes.Buffer
+		if code := cli.Main(args, strings.NewReader(""), &out, &errOut); code != cli.ExitDiffer {
+			t.Fatalf("meshrender %s: exit %d, want %d (the steps differ): %s", strings.Join(args, " "), code, cli.ExitDiffer, errOut.String())
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n```console\n$ meshrender diff --brief-kind CustomResourceDefinition \\\n    %s %s\n%s```\n",
+			strings.TrimPrefix(steps[i].Name, "canary/"), relativeToCanary(prev), relativeToCanary(cur), out.String())
 	}
 	b.WriteString("\n" + walkthroughEnd)
 
@@ -66,40 +64,11 @@ func TestCanaryWalkthroughIsCurrent(t *testing.T) {
 	}
 }
 
-// fluxTree is a step's Flux tree: path under the mesh's folder -> data,
-// without the files meshrender keeps its own record in.
-func fluxTree(t *testing.T, e Example) map[string]string {
-	t.Helper()
-	tree := testfiles.Read(t, filepath.Join(writeGitOps(t, exampleMesh(t, e), gitops.Flux), "clusters", "canary"))
-	maps.DeleteFunc(tree, func(p, _ string) bool { return path.Base(p) == ".meshrender-files" })
-	return tree
-}
+// stepMesh is the path of a step's mesh.yaml.
+func stepMesh(e Example) string { return filepath.Join(e.Dir, "mesh.yaml") }
 
-// treeDiff lists the files added to and removed from a tree and the
-// unified diff of every file changed, paths sorted.
-func treeDiff(before, after map[string]string) string {
-	var paths []string
-	for p := range before {
-		paths = append(paths, p)
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			paths = append(paths, p)
-		}
-	}
-	slices.Sort(paths)
-	var listed, changed strings.Builder
-	for _, p := range paths {
-		a, inBefore := before[p]
-		b, inAfter := after[p]
-		switch {
-		case !inBefore:
-			fmt.Fprintf(&listed, "+ added   %s\n", p)
-		case !inAfter:
-			fmt.Fprintf(&listed, "- removed %s\n", p)
-		case a != b:
-			fmt.Fprintf(&changed, "--- a/%s\n+++ b/%s\n%s", p, p, unidiff.Hunks(unidiff.Lines(a), unidiff.Lines(b), 2))
-		}
-	}
-	return listed.String() + changed.String()
+// relativeToCanary is a path as the canary README names it, from its
+// folder.
+func relativeToCanary(path string) string {
+	return filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
 }
