@@ -24,6 +24,8 @@ var enums = map[string][]string{
 	"MeshSpec.Profile":                          append([]string{ProfileDefault}, profiles.Names()...),
 	"MeshSpec.Version":                          IstioReleases,
 	"Revision.Version":                          IstioReleases,
+	"MeshSpec.CompatibilityVersion":             compatibilityVersions(),
+	"Revision.CompatibilityVersion":             compatibilityVersions(),
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
 	"MeshSpec.PodSecurity":                      {string(PodSecurityRestricted), string(PodSecurityBaseline), string(PodSecurityPrivileged)},
 	"CertificateIssuer.Kind":                    {certmanager.KindClusterIssuer, certmanager.KindIssuer},

@@ -178,3 +178,18 @@ func compatibleMinors(rel int) []string {
 	}
 	return out
 }
+
+// compatibilityVersions are the compatibility versions of every rendered
+// minor release, oldest first, after "" for none.
+func compatibilityVersions() []string {
+	out := []string{""}
+	for _, m := range IstioMinors {
+		n, _ := minorNumber(m.Name)
+		for _, c := range compatibleMinors(n) {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
