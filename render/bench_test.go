@@ -38,6 +38,13 @@ func benchmarkYAML(b *testing.B, m v1alpha1.Mesh) {
 // its sidecar injector and one ingress gateway.
 func BenchmarkRenderDefault(b *testing.B) { benchmarkYAML(b, v1alpha1.Mesh{}) }
 
+// BenchmarkRenderDefault130 renders the default mesh on Istio 1.30.8, the
+// newest release of the older minor, to compare with
+// BenchmarkRenderDefault: every minor release renders as fast.
+func BenchmarkRenderDefault130(b *testing.B) {
+	benchmarkYAML(b, v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Version: "1.30.8"}})
+}
+
 // BenchmarkRenderReference renders the reference profile: a revisioned
 // istiod with its injector, istio-cni, and ingress and egress gateways.
 func BenchmarkRenderReference(b *testing.B) {
