@@ -44,7 +44,7 @@ func run() error {
 	for _, minor := range istioapi.Minors() {
 		r, err := write(minor, istioapi.ModuleVersion(minor))
 		if err != nil {
-			return fmt.Errorf("Istio %s: %w", minor, err)
+			return fmt.Errorf("minor %s: %w", minor, err)
 		}
 		releases = append(releases, r)
 	}
