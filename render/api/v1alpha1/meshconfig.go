@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 
+	"github.com/meshrender/meshrender/render/internal/istioapi"
 	"github.com/meshrender/meshrender/render/internal/typecheck"
 )
 
@@ -115,19 +116,21 @@ const (
 	OutboundRegistryOnly = "REGISTRY_ONLY"
 )
 
-// validate checks the mesh config against Istio's MeshConfig, then what
-// meshrender asks of some fields.
-func (c MeshConfig) validate(p *problems, istiodNamespace string) {
+// validate checks the mesh config against Istio's MeshConfig of the
+// newest release, then what meshrender asks of some fields. It reports
+// whether the config has Istio's fields and types, so that the releases
+// of the control planes can be checked next.
+func (c MeshConfig) validate(p *problems, istiodNamespace string) bool {
 	const field = "spec.meshConfig"
 	if c.IsZero() {
-		return
+		return true
 	}
 	fields := c.fields()
 	if found := typecheck.CheckMessage(any(fields), c.ProtoJSONDescriptor(), field); len(found) > 0 {
 		for _, pr := range found {
 			p.addText(pr.Path, migrationHint(pr))
 		}
-		return
+		return false
 	}
 	if ns, ok := fields["rootNamespace"].(string); ok && ns != istiodNamespace {
 		p.add(field+".rootNamespace", "is istiod's namespace, %q (spec.istiod.namespace); got %q", istiodNamespace, ns)
@@ -153,6 +156,41 @@ func (c MeshConfig) validate(p *problems, istiodNamespace string) {
 			}
 		}
 	}
+	return true
+}
+
+// validateMeshConfigReleases checks the mesh config against the MeshConfig
+// of every control plane's own release: each istiod reads it, and one of
+// an older release does not know what a newer one added. A field is
+// reported once per minor release, naming the first control plane that
+// runs it.
+func (t *Topology) validateMeshConfigReleases(p *problems) {
+	c := t.spec.MeshConfig
+	if c.IsZero() {
+		return
+	}
+	newest := IstioMinors[len(IstioMinors)-1].Name
+	checked := map[string]bool{newest: true} // validate checked the newest
+	for _, cp := range t.Planes {
+		minor := cp.Minor()
+		md := istioapi.MeshConfig(minor)
+		if checked[minor] || md == nil {
+			continue
+		}
+		checked[minor] = true
+		for _, pr := range typecheck.CheckMessage(any(c.fields()), md, "spec.meshConfig") {
+			p.add(pr.Path, "%s in Istio %s, the release of %s (%s), which reads the mesh config; set it once every control plane runs a release that has it", pr.Message, minor, planeName(cp), cp.Version)
+		}
+	}
+}
+
+// planeName names a control plane in a message: its revision and where it
+// is declared.
+func planeName(cp *ControlPlane) string {
+	if cp.Revision == "" {
+		return "the control plane"
+	}
+	return fmt.Sprintf("revision %q", cp.Revision)
 }
 
 var exportToPattern = regexp.MustCompile(`^(\*|\.|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`)

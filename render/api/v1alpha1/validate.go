@@ -89,7 +89,9 @@ func (t *Topology) validateFields(p *problems) {
 	t.validateNamespaces(p)
 	s.validateNetworkPolicy(p)
 	t.validateCertificates(p)
-	s.MeshConfig.validate(p, s.Istiod.Namespace)
+	if s.MeshConfig.validate(p, s.Istiod.Namespace) {
+		t.validateMeshConfigReleases(p)
+	}
 	for _, name := range sortedKeys(s.PodSecurity) {
 		p.checkEnum("spec.podSecurity["+name+"]", "MeshSpec.PodSecurity", s.PodSecurity[name])
 	}

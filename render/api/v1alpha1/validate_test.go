@@ -80,6 +80,13 @@ func TestValidation(t *testing.T) {
 		{"minimal profile with classes", "profile: minimal\nzones: [a, b]\ningress: {zoneOverrides: [{zone: a}]}", []string{`spec.ingress.zoneOverrides: zone overrides need ingress gateways`}},
 		{"ClusterIP class does not inherit load balancer settings", "ingress: {service: {externalTrafficPolicy: Local, loadBalancerClass: example.com/lb}}\nexposureClasses: [{name: internal, service: {type: ClusterIP}}]", nil},
 		{"outbound policy", `meshConfig: {outboundTrafficPolicy: {mode: DENY}}`, []string{`spec.meshConfig.outboundTrafficPolicy.mode: `}},
+		{"mesh config fields of a newer release", "version: 1.30.8\nmeshConfig: {serviceEntryVisibility: {defaultVisibility: NAMESPACE}, defaultConfig: {connectionSettings: {}}, accessLogFile: /dev/stdout}", []string{
+			`spec.meshConfig.defaultConfig.connectionSettings: unknown field in Istio 1.30`,
+			`spec.meshConfig.serviceEntryVisibility: unknown field in Istio 1.30, the release of the control plane (1.30.8), which reads the mesh config; set it once every control plane runs a release that has it`}},
+		{"mesh config fields of 1.31 on 1.31", "meshConfig: {serviceEntryVisibility: {defaultVisibility: NAMESPACE}, defaultTrafficPolicy: {connectionPool: {http: {http2KeepAlive: {interval: 30s}}}}, localityLbSetting: {enabled: true}}", nil},
+		{"mesh config read by revisions of two releases", "revisions: [{name: old, version: 1.30.8}, {name: new, version: 1.31.4}, {name: older, version: 1.30.0}]\ntags: {default: old}\nmeshConfig: {defaultTrafficPolicy: {}, zoneAwareLbSetting: {enabled: true}}", []string{
+			`spec.meshConfig.defaultTrafficPolicy: unknown field in Istio 1.30, the release of revision "old" (1.30.8)`,
+			`spec.meshConfig.zoneAwareLbSetting: unknown field in Istio 1.30, the release of revision "old" (1.30.8)`}},
 		{"misspelled mesh config field", `meshConfig: {defaultConfig: {holdApplicationUntilProxyStart: true}}`, []string{
 			`spec.meshConfig.defaultConfig.holdApplicationUntilProxyStart: unknown field`}},
 		{"mistyped mesh config fields", `meshConfig: {accessLogFile: 5, defaultConfig: {concurrency: two, holdApplicationUntilProxyStarts: "yes"}, defaultProviders: {metrics: prometheus}}`, []string{
