@@ -188,7 +188,7 @@ func TestNetworkPoliciesLetInWhatIstioNeeds(t *testing.T) {
 	prometheus := pod{name: "prometheus", namespace: "monitoring", labels: map[string]string{"app": "prometheus"}}
 	stranger := pod{name: "stranger", namespace: "other", labels: map[string]string{"app": "stranger"}}
 	c.pods = append(c.pods, web, ledger, prometheus, stranger)
-	istiod := c.find(t, "istio-system", "istiod-1-30-3")
+	istiod := c.find(t, "istio-system", "istiod-1-31-4")
 	egress := c.find(t, "istio-system", "istio-egressgateway")
 	var ingress []pod
 	for _, p := range c.pods {

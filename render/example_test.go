@@ -101,6 +101,6 @@ func ExampleImages() {
 	}
 	// Output:
 	// busybox:1.28
-	// registry.corp.example/istio/pilot:1.30.3-distroless
-	// registry.corp.example/istio/proxyv2:1.30.3-distroless
+	// registry.corp.example/istio/pilot:1.31.4-distroless
+	// registry.corp.example/istio/proxyv2:1.31.4-distroless
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -327,11 +328,11 @@ func TestDataPlaneNamespaces(t *testing.T) {
 // same one as the only entry of spec.revisions render the same objects;
 // only the components differ, shared and per revision.
 func TestOneRevisionEitherWay(t *testing.T) {
-	single, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revision: "1-30-3", CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
+	single, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revision: "1-31-4", CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revisions: []v1alpha1.Revision{{Name: "1-30-3"}}, CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
+	listed, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Revisions: []v1alpha1.Revision{{Name: "1-31-4"}}, CNI: v1alpha1.CNI{Enabled: ptr(true)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,34 +347,38 @@ func TestOneRevisionEitherWay(t *testing.T) {
 		}
 		components[b.Component] = true
 	}
-	if !components["control-plane"] || !components["control-plane/1-30-3"] {
-		t.Errorf("components with spec.revisions: %v, want control-plane and control-plane/1-30-3", components)
+	if !components["control-plane"] || !components["control-plane/1-31-4"] {
+		t.Errorf("components with spec.revisions: %v, want control-plane and control-plane/1-31-4", components)
 	}
 }
 
-// TestReleasesDifferInImagesAndLabelsOnly: the charts of 1.30.0 to 1.30.3
-// differ only where meshrender renders nothing (IstioReleases), so a mesh
-// of another release renders what 1.30.3 renders with the release's
-// number in place of 1.30.3: image tags, version labels and the CNI
-// agent's version.
+// TestReleasesDifferInImagesAndLabelsOnly: the patch releases of a minor
+// render with the minor's charts (IstioMinors), so a mesh of one renders
+// what the minor's newest patch renders with the release's number in
+// place of the newest's: image tags, version labels and the CNI agent's
+// version.
 func TestReleasesDifferInImagesAndLabelsOnly(t *testing.T) {
 	spec := func(version string) v1alpha1.MeshSpec {
 		return v1alpha1.MeshSpec{Version: version, CNI: v1alpha1.CNI{Enabled: ptr(true)}, Egress: v1alpha1.Egress{Enabled: ptr(true)}}
 	}
-	newest, err := renderYAML(v1alpha1.Mesh{Spec: spec(v1alpha1.IstioVersion)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, release := range v1alpha1.IstioReleases {
-		out, err := renderYAML(v1alpha1.Mesh{Spec: spec(release)})
+	for _, minor := range v1alpha1.IstioMinors {
+		newestPatch := fmt.Sprintf("%s.%d", minor.Name, minor.Patches-1)
+		newest, err := renderYAML(v1alpha1.Mesh{Spec: spec(newestPatch)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if release != v1alpha1.IstioVersion && !bytes.Contains(out, []byte("proxyv2:"+release)) {
-			t.Errorf("%s: the gateway does not run proxyv2:%s", release, release)
-		}
-		if got := bytes.ReplaceAll(out, []byte(release), []byte(v1alpha1.IstioVersion)); !bytes.Equal(got, newest) {
-			t.Errorf("%s renders more than another release number than %s", release, v1alpha1.IstioVersion)
+		for p := range minor.Patches - 1 {
+			release := fmt.Sprintf("%s.%d", minor.Name, p)
+			out, err := renderYAML(v1alpha1.Mesh{Spec: spec(release)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(out, []byte("proxyv2:"+release)) {
+				t.Errorf("%s: the gateway does not run proxyv2:%s", release, release)
+			}
+			if got := bytes.ReplaceAll(out, []byte(release), []byte(newestPatch)); !bytes.Equal(got, newest) {
+				t.Errorf("%s renders more than another release number than %s", release, newestPatch)
+			}
 		}
 	}
 }
@@ -443,8 +448,8 @@ func TestImagesIncludeWhatIsInjected(t *testing.T) {
 	want := []string{
 		// Istio's grpc-simple injection template runs it as it is.
 		"busybox:1.28",
-		"docker.io/istio/pilot:1.30.2-distroless", "docker.io/istio/pilot:1.30.3-distroless",
-		"docker.io/istio/proxyv2:1.30.2-distroless", "docker.io/istio/proxyv2:1.30.3-distroless",
+		"docker.io/istio/pilot:1.30.2-distroless", "docker.io/istio/pilot:1.31.4-distroless",
+		"docker.io/istio/proxyv2:1.30.2-distroless", "docker.io/istio/proxyv2:1.31.4-distroless",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Images = %q, want %q", got, want)
