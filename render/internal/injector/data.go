@@ -7,8 +7,9 @@
 // does not. The files under istio-<minor>/ are Istio's, embedded as they
 // are and never edited: the injection templates in
 // manifests/charts/istio-control/istio-discovery/files/ of
-// github.com/istio/istio (istio-1.30/ at tag 1.30.3), the chart's
-// injector values for a default install (values.json) and Istio's
+// github.com/istio/istio (istio-1.30/ at tag 1.30.3, istio-1.31/ on
+// branch release-1.31 at the commit of the 1.31.0 release's charts), the
+// chart's injector values for a default install (values.json) and Istio's
 // LICENSE. They are
 // Copyright Istio Authors, under the Apache License 2.0. SOURCE in each
 // directory names the commit and path of each file, SHA256SUMS their
@@ -24,7 +25,7 @@ import (
 	"sync"
 )
 
-//go:embed istio-1.30
+//go:embed istio-1.30 istio-1.31
 var files embed.FS
 
 // template is one injection template: its key in the config and the
@@ -44,6 +45,11 @@ var templates130 = []template{
 	{"kube-gateway", "kube-gateway.yaml"},
 	{"agentgateway", "agentgateway.yaml"},
 }
+
+// templates131 are the 1.31 chart's: 1.30's and, last,
+// agentgateway-waypoint, the template of the waypoints of Gateway class
+// istio-agentgateway-waypoint.
+var templates131 = append(slices.Clip(templates130), template{"agentgateway-waypoint", "agentgateway-waypoint.yaml"})
 
 // defaultValuesFile holds the chart's injector values for a default
 // install, printed as the chart prints them.
@@ -65,9 +71,10 @@ var minors = func() map[string]*minor {
 	out := map[string]*minor{}
 	for _, m := range []*minor{
 		{name: "1.30", templates: templates130},
+		{name: "1.31", templates: templates131},
 	} {
-		// The config is 97 KiB and does not depend on any value: it
-		// is built once per minor.
+		// The config is 97 KiB (1.30) or 109 KiB (1.31) and does not
+		// depend on any value: it is built once per minor.
 		m.config = sync.OnceValue(m.buildConfig)
 		out[m.name] = m
 	}

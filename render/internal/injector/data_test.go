@@ -55,6 +55,25 @@ var upstreams = map[string]upstream{
 		configSHA256:      "e1626edee6336132d57fd8c8373c41f6732ed9407dbe89541dcc4d767ee97caf",
 		configBytes:       99392,
 	},
+	"1.31": {
+		ref: "release-1.31", commit: "a8d7012191ebf42bacd48fa72b32a05828e4c564", release: "1.31.4",
+		sums: map[string]string{
+			"LICENSE":                         "9fa6e54dafda853bb3cdc01486b677a55102f0d488282a85ba6e426d9125f8c5",
+			"agentgateway-waypoint.yaml":      "0e6480784dd15a804b33b34c077026144473b94d1e04905c360c349dc4b4cb89",
+			"agentgateway.yaml":               "c5a9c442749f6d4304734e13f8d8dda82d15b6fe547a43c4c28bbc2fe3409516",
+			"gateway-injection-template.yaml": "aeb79a0ab6cf8c926ce024ec9ab82a4f4bb7f96b4bacef14aacacd151e10d94e",
+			"grpc-agent.yaml":                 "91fc2dafe45c16311bf11b2e98880ec4e05faa79485903b8c1ce386f5e8e2636",
+			"grpc-simple.yaml":                "cc0c60252f24558ef15b6c2ba77350f3c84a52b16f0009fcee440e98ca94c2da",
+			"injection-template.yaml":         "309fcc06fc91ac3a37e6974f194e67c1083dcfd3e64328aea2eb006e2a88749d",
+			"kube-gateway.yaml":               "66cbee7a084243eef7484ea418b522fa1b2da1e918157062385f7cab05f831fe",
+			"waypoint.yaml":                   "f0f032173b4c4bec3b0dc9160d39b63ae98e04b411d68d10090ff9bbba0ec18d",
+			"values.json":                     "eb0f112c71a2c132bb4a1d44e343449318803218c91bd11f95ffe7a31896a554",
+		},
+		// The same values.yaml as 1.30's.
+		chartValuesSHA256: "d6b9d64100f695973a1b87a2cedfce597669807d77fd14d00149d56538dd43a1",
+		configSHA256:      "6bbcb1146f6f4ccddfe72489ba409e1b8bee77bf372d4070ad0e503bb121d07a",
+		configBytes:       111750,
+	},
 }
 
 // eachMinor runs f for every minor meshrender has, in order.
@@ -177,16 +196,16 @@ func TestSourceNamesEveryFile(t *testing.T) {
 }
 
 func TestForRelease(t *testing.T) {
-	for release, want := range map[string]string{"1.30.0": "1.30", "1.30.3": "1.30", "1.30.8": "1.30"} {
+	for release, want := range map[string]string{"1.30.0": "1.30", "1.30.3": "1.30", "1.30.8": "1.30", "1.31.0": "1.31", "1.31.4": "1.31"} {
 		if got := forRelease(release).name; got != want {
 			t.Errorf("forRelease(%q) is %s, want %s", release, got, want)
 		}
 	}
-	for _, release := range []string{"", "1.29.4", "1.3", "1.300.0", "2.30.0"} {
+	for _, release := range []string{"", "1.29.4", "1.32.0", "1.3", "1.300.0", "2.30.0"} {
 		func() {
 			defer func() {
 				msg, _ := recover().(string)
-				if !strings.Contains(msg, fmt.Sprintf("%q", release)) || !strings.Contains(msg, "1.30") {
+				if !strings.Contains(msg, fmt.Sprintf("%q", release)) || !strings.Contains(msg, "1.30, 1.31") {
 					t.Errorf("forRelease(%q) panics with %q, want a message naming the release and the minors", release, msg)
 				}
 			}()
