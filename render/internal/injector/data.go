@@ -10,10 +10,9 @@
 // github.com/istio/istio (istio-1.30/ at tag 1.30.3, istio-1.31/ on
 // branch release-1.31 at the commit of the 1.31.0 release's charts), the
 // chart's injector values for a default install (values.json) and Istio's
-// LICENSE. They are
-// Copyright Istio Authors, under the Apache License 2.0. SOURCE in each
-// directory names the commit and path of each file, SHA256SUMS their
-// checksums, which a test checks.
+// LICENSE. They are Copyright Istio Authors, under the Apache License 2.0.
+// SOURCE in each directory names the commit and path of each file,
+// SHA256SUMS their checksums, which a test checks.
 package injector
 
 import (

@@ -41,7 +41,8 @@ type Values struct {
 	// Variant is appended to the tag as -<Variant>, such as distroless
 	// (global.variant); empty for none. A proxyConfig image type in the
 	// mesh config or a pod's sidecar.istio.io/proxyImageType annotation
-	// overrides it.
+	// overrides it; for the init container of Istio 1.31, which istiod
+	// builds from global.proxy_init.image, only the annotation does.
 	Variant string
 	// ProxyImage is global.proxy.image and global.proxy_init.image. Empty
 	// keeps the chart default "proxyv2": istiod then runs
