@@ -1,9 +1,11 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
+	"github.com/meshrender/meshrender/render/internal/compatibility"
 	"github.com/meshrender/meshrender/render/internal/injector"
 	"github.com/meshrender/meshrender/render/internal/istiod"
 	"github.com/meshrender/meshrender/render/internal/objects"
@@ -80,11 +82,26 @@ func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, er
 			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
 		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.Injecting(),
+		Env: compatibilityEnv(cp),
 	})
 	if s.Injecting() {
 		objs = append(objs, injector.Objects(t.injectorValues(cp))...)
 	}
 	return objs, nil
+}
+
+// compatibilityEnv is istiod's pilot.env of the control plane's
+// compatibility version: its release's compatibility-version profile.
+func compatibilityEnv(cp *v1alpha1.ControlPlane) map[string]string {
+	if cp.CompatibilityVersion == "" {
+		return nil
+	}
+	profile, ok := compatibility.Settings(cp.Minor(), cp.CompatibilityVersion)
+	if !ok {
+		// Validation accepts only the versions a release has profiles for.
+		panic(fmt.Sprintf("no compatibility profile %s for Istio %s", cp.CompatibilityVersion, cp.Version))
+	}
+	return profile.PilotEnv
 }
 
 // tagObjects are what the revision tags make, as istioctl tag set makes
@@ -109,7 +126,7 @@ func (t *topology) injectorValues(cp *v1alpha1.ControlPlane) injector.Values {
 	v := injector.Values{
 		Meta: t.meta(cp.Version), Release: cp.Version, Namespace: s.Istiod.Namespace, Revision: cp.Revision,
 		Hub: s.Registry.Hub, Tag: t.ImageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
-		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources,
+		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources, PilotEnv: compatibilityEnv(cp),
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,

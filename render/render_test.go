@@ -499,3 +499,48 @@ func TestIssuersComeBeforeCertificates(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatibilityVersionSetsTheProfile: a 1.31 istiod keeping 1.30's
+// behaviour gets exactly the settings of 1.31's compatibility-version-1.30
+// profile, in its env and among the injector's values, and nothing else
+// of the render changes.
+func TestCompatibilityVersionSetsTheProfile(t *testing.T) {
+	render := func(compat string) map[string]string {
+		objs, err := Render(v1alpha1.Mesh{Spec: v1alpha1.MeshSpec{Version: "1.31.4", CompatibilityVersion: compat}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, o := range objs {
+			out[o.Kind+" "+o.Namespace+"/"+o.Name] = string(o.YAML)
+		}
+		return out
+	}
+	plain, compat := render(""), render("1.30")
+	var changed []string
+	for id, y := range compat {
+		if plain[id] != y {
+			changed = append(changed, id)
+		}
+	}
+	slices.Sort(changed)
+	if want := []string{"ConfigMap istio-system/istio-sidecar-injector", "ConfigMap istio-system/values", "Deployment istio-system/istiod"}; len(compat) != len(plain) || !slices.Equal(changed, want) {
+		t.Errorf("changed %q, want %q", changed, want)
+	}
+	env := "        - name: CA_TRUSTED_NODE_ACCOUNTS\n          value: istio-system/ztunnel\n" +
+		"        - name: PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS\n          value: 'false'\n" +
+		"        - name: PILOT_ENABLE_STRICT_GATEWAY_MERGING\n          value: 'false'\n" +
+		"        - name: PILOT_SPAWN_UPSTREAM_SPAN_FOR_GATEWAY\n          value: 'false'\n" +
+		"        - name: PILOT_TRACE_SAMPLING\n"
+	if !strings.Contains(compat["Deployment istio-system/istiod"], env) {
+		t.Errorf("istiod's env lacks the profile's settings after CA_TRUSTED_NODE_ACCOUNTS:\n%s", compat["Deployment istio-system/istiod"])
+	}
+	values := `"env": {
+          "PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS": "false",
+          "PILOT_ENABLE_STRICT_GATEWAY_MERGING": "false",
+          "PILOT_SPAWN_UPSTREAM_SPAN_FOR_GATEWAY": "false"
+        }`
+	if !strings.Contains(compat["ConfigMap istio-system/istio-sidecar-injector"], values) {
+		t.Error("the injector's values lack the profile's pilot.env")
+	}
+}

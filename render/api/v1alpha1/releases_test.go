@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/meshrender/meshrender/render/internal/compatibility"
 )
 
 func TestReleasesListEveryPatchOfEveryMinor(t *testing.T) {
@@ -47,6 +49,17 @@ func TestControlPlanesAtMostTwoMinorsApart(t *testing.T) {
 		}
 		if want := slices.DeleteFunc([]string{tc.want}, func(s string) bool { return s == "" }); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%q: got %q, want %q", tc.versions, got, want)
+		}
+	}
+}
+
+// Validation accepts the compatibility versions Istio's charts of each
+// minor have profiles for, no more and no fewer.
+func TestCompatibilityVersionsHaveProfiles(t *testing.T) {
+	for _, m := range IstioMinors {
+		n, _ := minorNumber(m.Name)
+		if got, want := compatibility.Supported(m.Name), compatibleMinors(n); !slices.Equal(got, want) {
+			t.Errorf("Istio %s: profiles for %q, validation accepts %q", m.Name, got, want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package injector
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -75,6 +77,10 @@ type Values struct {
 	// CNI on, injected pods then pass Pod Security "restricted" unless an
 	// annotation asks for root (TPROXY interception, NET_BIND_SERVICE).
 	SeccompRuntimeDefault bool
+	// PilotEnv are istiod's chart settings pilot.env, such as those of a
+	// compatibility-version profile, which the chart also prints among
+	// the injector's values. None leaves the chart's default.
+	PilotEnv map[string]string
 }
 
 // setting is one chart value the Values set: a path in the values
@@ -110,6 +116,9 @@ func (v Values) settings() []setting {
 	opt("global.proxy_init.image", v.ProxyImage)
 	if v.ProxyResources != nil {
 		s = append(s, setting{"global.proxy.resources", generic(v.ProxyResources)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(v.PilotEnv)) {
+		s = append(s, setting{"pilot.env." + name, v.PilotEnv[name]})
 	}
 	if v.SeccompRuntimeDefault {
 		runtimeDefault := generic(corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault})
