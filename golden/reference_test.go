@@ -17,7 +17,7 @@ import (
 )
 
 // upstreamReference holds facts of istioctl 1.30.3's output for the
-// reference architecture's IstioOperator (testdata/upstream-reference.json,
+// reference architecture's IstioOperator (testdata/upstream-reference-1.30.3.json,
 // taken from that output): its objects, istiod's env names, the istio-cni
 // DaemonSet's container, the webhooks, the injector's config and values,
 // the mesh config and the gateways.
@@ -49,7 +49,7 @@ type upstreamGateway struct {
 
 func loadUpstreamReference(t *testing.T) upstreamReference {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "upstream-reference.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "upstream-reference-1.30.3.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

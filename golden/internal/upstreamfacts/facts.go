@@ -3,7 +3,9 @@
 // golden's TestReferenceMatchesUpstream compares meshrender's reference
 // profile with: the objects, istiod's env names, the istio-cni DaemonSet's
 // container, volumes and config, the webhooks, the injector's config
-// checksum and values, the mesh config and the gateways.
+// checksum and values, the mesh config and the gateways; and, so that
+// meshrender's CustomResourceDefinitions can be shown to be upstream's,
+// the checksum of every CRD's spec.
 //
 // The facts are extracted once per Istio release by the command in
 // cmd/upstreamfacts and committed under golden/testdata, so the tests
@@ -30,6 +32,10 @@ import (
 type Facts struct {
 	// Source describes the manifest: which istioctl, which input.
 	Source string `json:"source"`
+	// InputSHA256 is the hex sha256 of the manifest, byte for byte.
+	InputSHA256 string `json:"inputSHA256"`
+	// Revision is the control plane's revision.
+	Revision string `json:"revision"`
 	// Objects are every object of the manifest, in its order.
 	Objects []Object `json:"objects"`
 	// IstiodEnv names istiod's environment variables, in their order.
@@ -53,6 +59,9 @@ type Facts struct {
 	// Ingress and Egress are the gateways' facts.
 	Ingress Gateway `json:"istio-ingressgateway"`
 	Egress  Gateway `json:"istio-egressgateway"`
+	// CRDSpecSHA256 are, by name, the CanonicalSHA256 of every
+	// CustomResourceDefinition's spec.
+	CRDSpecSHA256 map[string]string `json:"crdSpecSHA256"`
 }
 
 // Object names one object of the manifest.
@@ -87,7 +96,11 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		return nil, err
 	}
 	m := manifestObjects(objs)
-	f := &Facts{Source: source, CNI: map[string]any{}}
+	sum := sha256.Sum256(manifest)
+	f := &Facts{Source: source, InputSHA256: hex.EncodeToString(sum[:]), Revision: revision, CNI: map[string]any{}}
+	if f.CRDSpecSHA256, err = crdSpecChecksums(objs); err != nil {
+		return nil, err
+	}
 	for _, o := range objs {
 		f.Objects = append(f.Objects, Object{Kind: str(o, "kind"), Namespace: str(o, "metadata", "namespace"), Name: str(o, "metadata", "name")})
 		switch str(o, "kind") {
@@ -130,7 +143,7 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(str(injector, "data", "config")))
+	sum = sha256.Sum256([]byte(str(injector, "data", "config")))
 	f.InjectorConfigSHA256 = hex.EncodeToString(sum[:])
 	if err := decodeJSON([]byte(str(injector, "data", "values")), &f.InjectorValues); err != nil {
 		return nil, fmt.Errorf("the injector's values: %w", err)
@@ -156,6 +169,41 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// CRDSpecChecksums are, by name, the CanonicalSHA256 of the spec of
+// every CustomResourceDefinition of a YAML stream, decoded as Extract
+// decodes a manifest: a stream whose CRDs have the same specs as a
+// manifest's has the same checksums as its facts.
+func CRDSpecChecksums(stream []byte) (map[string]string, error) {
+	objs, err := decodeManifest(stream)
+	if err != nil {
+		return nil, err
+	}
+	return crdSpecChecksums(objs)
+}
+
+func crdSpecChecksums(objs []map[string]any) (map[string]string, error) {
+	sums := map[string]string{}
+	for _, o := range objs {
+		if str(o, "kind") != "CustomResourceDefinition" {
+			continue
+		}
+		name := str(o, "metadata", "name")
+		if _, dup := sums[name]; dup {
+			return nil, fmt.Errorf("two CustomResourceDefinitions %s", name)
+		}
+		spec, ok := o["spec"].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("CustomResourceDefinition %s has no spec", name)
+		}
+		sum, err := CanonicalSHA256(spec)
+		if err != nil {
+			return nil, fmt.Errorf("CustomResourceDefinition %s: %w", name, err)
+		}
+		sums[name] = sum
+	}
+	return sums, nil
 }
 
 // gateway reads the facts of the gateway name.

@@ -1,6 +1,8 @@
 package upstreamfacts
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,6 +13,25 @@ import (
 // manifest is a small istioctl-like manifest with every object Extract
 // reads, for revision r1.
 const manifest = `---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: sidecars.networking.istio.io
+  labels: {app: istio-pilot}
+spec:
+  group: networking.istio.io
+  names: {kind: Sidecar, plural: sidecars}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    schema:
+      openAPIV3Schema:
+        properties:
+          spec:
+            description: Configuration affecting network reachability of a sidecar.
+            maximum: 4294967295
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -149,8 +170,14 @@ func TestExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Objects) != 14 || f.Objects[0] != (Object{"ServiceAccount", "istio-system", "istiod-r1"}) || f.Objects[5] != (Object{"ValidatingWebhookConfiguration", "", "istio-validator-r1-istio-system"}) {
+	if len(f.Objects) != 15 || f.Objects[1] != (Object{"ServiceAccount", "istio-system", "istiod-r1"}) || f.Objects[6] != (Object{"ValidatingWebhookConfiguration", "", "istio-validator-r1-istio-system"}) {
 		t.Errorf("objects are not the manifest's, in its order: %v", f.Objects)
+	}
+	if sum := sha256.Sum256([]byte(fullManifest())); f.InputSHA256 != hex.EncodeToString(sum[:]) || f.Revision != "r1" || f.Source != "a test manifest" {
+		t.Errorf("provenance: %q %q %q", f.Source, f.InputSHA256, f.Revision)
+	}
+	if len(f.CRDSpecSHA256) != 1 || len(f.CRDSpecSHA256["sidecars.networking.istio.io"]) != 64 {
+		t.Errorf("CRD checksums: %v", f.CRDSpecSHA256)
 	}
 	if d := cmp.Diff([]string{"REVISION", "PILOT_CERT_PROVIDER"}, f.IstiodEnv); d != "" {
 		t.Errorf("istiod env (-want +got):\n%s", d)
@@ -198,6 +225,55 @@ func TestExtractNeedsEveryObject(t *testing.T) {
 	}
 	if _, err := Extract([]byte("---\n---\n"), "nothing", "r1"); err == nil {
 		t.Error("an empty manifest has facts")
+	}
+}
+
+// TestCRDSpecChecksums checks that a CRD's checksum is its spec's: the
+// same for the spec printed otherwise and metadata changed, another for
+// another spec.
+func TestCRDSpecChecksums(t *testing.T) {
+	f, err := Extract([]byte(fullManifest()), "a test manifest", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: sidecars.networking.istio.io
+  labels: {app: istio-pilot, app.kubernetes.io/managed-by: meshrender}
+  annotations: {meshrender.dev/source: test}
+spec:
+  versions:
+  - schema:
+      openAPIV3Schema:
+        properties:
+          spec:
+            maximum: 4294967295
+            description: "Configuration affecting network reachability of a sidecar."
+    served: true
+    name: v1
+  scope: Namespaced
+  names:
+    plural: sidecars
+    kind: Sidecar
+  group: networking.istio.io
+`
+	got, err := CRDSpecChecksums([]byte(same))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(f.CRDSpecSHA256, got); d != "" {
+		t.Errorf("the same spec, printed otherwise, has another checksum (-manifest +stream):\n%s", d)
+	}
+	other, err := CRDSpecChecksums([]byte(strings.Replace(same, "4294967295", "4294967296", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other["sidecars.networking.istio.io"] == f.CRDSpecSHA256["sidecars.networking.istio.io"] {
+		t.Error("another spec has the same checksum")
+	}
+	if _, err := CRDSpecChecksums([]byte(same + "---\n" + same)); err == nil {
+		t.Error("a stream with a CRD twice has checksums")
 	}
 }
 
