@@ -107,7 +107,7 @@ func (t *topology) tagObjects() []typedObject {
 func (t *topology) injectorValues(cp *v1alpha1.ControlPlane) injector.Values {
 	s := t.spec
 	v := injector.Values{
-		Meta: t.meta(cp.Version), Namespace: s.Istiod.Namespace, Revision: cp.Revision,
+		Meta: t.meta(cp.Version), Release: cp.Version, Namespace: s.Istiod.Namespace, Revision: cp.Revision,
 		Hub: s.Registry.Hub, Tag: t.ImageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
 		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources,
 		// Injected containers get RuntimeDefault seccomp, which Pod

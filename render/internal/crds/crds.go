@@ -1,11 +1,14 @@
-// Package crds holds Istio's CustomResourceDefinitions, generated from the
-// pinned istio.io/api module, as ready-to-print YAML documents.
+// Package crds holds Istio's CustomResourceDefinitions of each minor
+// release meshrender renders, generated from the istio.io/api version
+// package istioapi names for it, as ready-to-print YAML documents.
 //
-// The files under istio/ and zz_generated.go are written by `go generate`
-// and never edited by hand. The CRDs come from
+// The directories istio-MINOR and zz_generated.go are written by
+// `go generate` and never edited by hand; zz_generated.go records the
+// file each minor's CRDs come from and its sha256. The CRDs come from
 // kubernetes/customresourcedefinitions.gen.yaml in istio.io/api
 // (Copyright Istio Authors, Apache License 2.0); only their labels and
-// annotations are changed.
+// annotations are changed: app.kubernetes.io/version and the
+// meshrender.dev/source annotation name the istio.io/api version.
 package crds
 
 //go:generate go run ./generate
@@ -21,12 +24,44 @@ type CRD struct {
 	YAML []byte
 }
 
-// All returns every Istio CRD, ordered by name, without copying them:
-// copying makes BenchmarkRenderDefault 15% slower and allocate 31% more.
-func All() []CRD {
-	out := make([]CRD, len(generated))
-	for i, g := range generated {
-		out[i] = CRD{Name: g.name, YAML: unsafe.Slice(unsafe.StringData(*g.yaml), len(*g.yaml))}
+// release is one minor's generated CRDs.
+type release struct {
+	minor string
+	// source is the file they come from, and sha256 its hash, in hex.
+	source, sha256 string
+	crds           []generatedCRD
+}
+
+// generatedCRD is one embedded CRD.
+type generatedCRD struct {
+	name string
+	yaml *string
+}
+
+// Minors returns the Istio minor releases there are CRDs of, such as
+// "1.30", oldest first.
+func Minors() []string {
+	out := make([]string, len(generated))
+	for i, r := range generated {
+		out[i] = r.minor
 	}
 	return out
+}
+
+// All returns every CRD of an Istio minor release, such as "1.31",
+// ordered by name, without copying them: copying makes
+// BenchmarkRenderDefault 15% slower and allocate 31% more. It returns nil
+// for a minor that is not one of Minors: callers check the release first.
+func All(minor string) []CRD {
+	for _, r := range generated {
+		if r.minor != minor {
+			continue
+		}
+		out := make([]CRD, len(r.crds))
+		for i, g := range r.crds {
+			out[i] = CRD{Name: g.name, YAML: unsafe.Slice(unsafe.StringData(*g.yaml), len(*g.yaml))}
+		}
+		return out
+	}
+	return nil
 }

@@ -1,16 +1,13 @@
 package injector
 
-import (
-	"strings"
-	"sync"
-)
+import "strings"
 
 // configHeader is what the chart's ConfigMap template writes before the
 // templates when sidecarInjectorWebhook keeps its defaults: the default
 // template, the policy from global.proxy.autoInject, empty selectors, no
 // injected annotations (the key is left without a value, which YAML reads
 // as null), and the legacy template key an istiod too old for this config
-// fails on.
+// fails on. It is the same in every minor meshrender has.
 const configHeader = `# defaultTemplates defines the default template to use for pods that do not explicitly specify a template
 defaultTemplates: [sidecar]
 policy: enabled
@@ -22,27 +19,26 @@ injectedAnnotations:
 template: "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}"
 templates:`
 
-// injectionConfig returns the injection config, the data key config of
-// ConfigMap istio-sidecar-injector, byte for byte as the 1.30.3 chart
+// buildConfig returns the injection config, the data key config of
+// ConfigMap istio-sidecar-injector, byte for byte as the minor's chart
 // renders it. It does not depend on any value: what varies between
-// installs is in the values key. It is built once: it is 97 KiB.
-var injectionConfig = sync.OnceValue(buildConfig)
-
-// buildConfig follows templates/istiod-injector-configmap.yaml. In the
-// chart's output the config is a |- block indented by 4; read back, each
-// template becomes "  <key>: |" and the file, trimmed, each line indented
-// by 4. Every template but the last therefore ends in one newline (the |
+// installs is in the values key.
+//
+// It follows templates/istiod-injector-configmap.yaml. In the chart's
+// output the config is a |- block indented by 4; read back, each template
+// becomes "  <key>: |" and the file, trimmed, each line indented by 4.
+// Every template but the last therefore ends in one newline (the |
 // block's clip); the last ends without one, because |- strips the final
 // line break of the whole block. No template is passed through tpl: the
 // {{ }} in them is for istiod to execute at injection time.
-func buildConfig() string {
+func (m *minor) buildConfig() string {
 	var b strings.Builder
 	b.WriteString(configHeader)
-	for _, t := range templates {
+	for _, t := range m.templates {
 		b.WriteString("\n  ")
 		b.WriteString(t.key)
 		b.WriteString(": |\n")
-		b.WriteString(indent(4, strings.TrimSpace(file(t.file))))
+		b.WriteString(indent(4, strings.TrimSpace(m.file(t.file))))
 	}
 	return b.String()
 }

@@ -7,22 +7,23 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// upstreamConfigSHA256 is the SHA-256 of the config string of ConfigMap
-// istio-sidecar-injector[-<rev>] in istioctl 1.30.3's output, the same for
-// the reference and the default install.
-const upstreamConfigSHA256 = "e1626edee6336132d57fd8c8373c41f6732ed9407dbe89541dcc4d767ee97caf"
-
 func TestConfigIsUpstreams(t *testing.T) {
-	c := injectionConfig()
-	if got := sha([]byte(c)); got != upstreamConfigSHA256 {
-		t.Errorf("config: sha256 %s (%d bytes), want %s (99392 bytes)", got, len(c), upstreamConfigSHA256)
-	}
+	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
+		c := m.config()
+		if got := sha([]byte(c)); got != u.configSHA256 {
+			t.Errorf("config: sha256 %s (%d bytes), want %s (%d bytes)", got, len(c), u.configSHA256, u.configBytes)
+		}
+	})
 }
 
 // TestConfigStructure reads the config back as istiod does and checks
 // each part, so that a failure says which part is off.
 func TestConfigStructure(t *testing.T) {
-	c := injectionConfig()
+	eachMinor(t, testConfigStructure)
+}
+
+func testConfigStructure(t *testing.T, m *minor, _ upstream) {
+	c := m.config()
 	var cfg struct {
 		DefaultTemplates     []string          `json:"defaultTemplates"`
 		Policy               string            `json:"policy"`
@@ -50,13 +51,13 @@ func TestConfigStructure(t *testing.T) {
 	if cfg.Template != "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}" {
 		t.Errorf("template = %q", cfg.Template)
 	}
-	if len(cfg.Templates) != len(templates) {
-		t.Errorf("%d templates, want %d", len(cfg.Templates), len(templates))
+	if len(cfg.Templates) != len(m.templates) {
+		t.Errorf("%d templates, want %d", len(cfg.Templates), len(m.templates))
 	}
 	last := -1
-	for i, tp := range templates {
-		want := strings.TrimSpace(file(tp.file))
-		if i < len(templates)-1 {
+	for i, tp := range m.templates {
+		want := strings.TrimSpace(m.file(tp.file))
+		if i < len(m.templates)-1 {
 			want += "\n"
 		}
 		if got := cfg.Templates[tp.key]; got != want {

@@ -53,13 +53,15 @@ func (n Names) webhookConfiguration(base string) string {
 }
 
 // Objects returns the sidecar injector's objects: the injection
-// ConfigMap, the values ConfigMap and the webhook configuration.
+// ConfigMap, the values ConfigMap and the webhook configuration. It
+// panics if meshrender has no injection templates for v.Release.
 func Objects(v Values) []objects.Object {
+	m := forRelease(v.Release)
 	c := builder{v: v, n: names(v)}
 	// Both ConfigMaps hold the same values; decoding and printing the
 	// chart's defaults once is enough.
 	values := v.injectorValues()
-	return []objects.Object{c.injectorConfigMap(values), c.valuesConfigMap(values), c.webhook()}
+	return []objects.Object{c.injectorConfigMap(m.config(), values), c.valuesConfigMap(values), c.webhook()}
 }
 
 type builder struct {
@@ -74,15 +76,15 @@ func (c builder) meta(name, namespace string, extra map[string]string) metav1.Ob
 	return c.v.Meta.ObjectMeta(name, namespace, "istiod", objects.Merge(map[string]string{objects.LabelRev: c.n.RevLabel()}, extra))
 }
 
-// injectorConfigMap holds the templates and the values they read, the
-// injector values. istiod watches it and picks up changes without a
-// restart.
-func (c builder) injectorConfigMap(values string) *corev1.ConfigMap {
+// injectorConfigMap holds the injection config, with the templates, and
+// the values they read, the injector values. istiod watches it and picks
+// up changes without a restart.
+func (c builder) injectorConfigMap(config, values string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: c.meta(c.n.ConfigMap(), c.v.Namespace, nil),
 		Data: map[string]string{
-			"config": injectionConfig(),
+			"config": config,
 			"values": values,
 		},
 	}

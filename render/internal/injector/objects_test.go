@@ -26,8 +26,8 @@ func withMeta(v Values) Values {
 }
 
 // everything sets every field, so that the tests see every setting.
-func everything() Values {
-	v := withMeta(referenceValues())
+func everything(u upstream) Values {
+	v := withMeta(referenceValues(u))
 	v.Namespace = "mesh-system"
 	v.Variant = "distroless"
 	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + strings.Repeat("ab", 32)
@@ -36,10 +36,19 @@ func everything() Values {
 	return v
 }
 
-var cases = map[string]func() Values{
-	"reference":  func() Values { return withMeta(referenceValues()) },
-	"default":    func() Values { return withMeta(defaultValues()) },
+var cases = map[string]func(upstream) Values{
+	"reference":  func(u upstream) Values { return withMeta(referenceValues(u)) },
+	"default":    func(u upstream) Values { return withMeta(defaultValues(u)) },
 	"everything": everything,
+}
+
+// eachCase runs f for every case of every minor.
+func eachCase(t *testing.T, f func(t *testing.T, v Values)) {
+	eachMinor(t, func(t *testing.T, _ *minor, u upstream) {
+		for _, name := range slices.Sorted(maps.Keys(cases)) {
+			t.Run(name, func(t *testing.T) { f(t, cases[name](u)) })
+		}
+	})
 }
 
 func find[T objects.Object](t *testing.T, objs []objects.Object, name string) T {
@@ -55,10 +64,10 @@ func find[T objects.Object](t *testing.T, objs []objects.Object, name string) T 
 }
 
 // upstreamWebhooks reads a webhook configuration istioctl printed.
-func upstreamWebhooks(t *testing.T, file string) *admissionv1.MutatingWebhookConfiguration {
+func upstreamWebhooks(t *testing.T, m *minor, file string) *admissionv1.MutatingWebhookConfiguration {
 	t.Helper()
 	var w admissionv1.MutatingWebhookConfiguration
-	if err := yaml.UnmarshalStrict([]byte(testdata(t, file)), &w); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(testdata(t, m, file)), &w); err != nil {
 		t.Fatal(err)
 	}
 	return &w
@@ -68,16 +77,20 @@ func upstreamWebhooks(t *testing.T, file string) *admissionv1.MutatingWebhookCon
 // selectors, client config, policies), with istioctl's for the reference
 // and the default install.
 func TestWebhooksAreUpstreams(t *testing.T) {
+	eachMinor(t, testWebhooksAreUpstreams)
+}
+
+func testWebhooksAreUpstreams(t *testing.T, m *minor, u upstream) {
 	for _, c := range []struct {
 		name string
 		v    Values
 		file string
 	}{
-		{"reference", withMeta(referenceValues()), "reference-mwc.yaml"},
-		{"default", withMeta(defaultValues()), "default-mwc.yaml"},
+		{"reference", withMeta(referenceValues(u)), "reference-mwc.yaml"},
+		{"default", withMeta(defaultValues(u)), "default-mwc.yaml"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			want := upstreamWebhooks(t, c.file)
+			want := upstreamWebhooks(t, m, c.file)
 			got := find[*admissionv1.MutatingWebhookConfiguration](t, Objects(c.v), want.Name)
 			if diff := cmp.Diff(want.Webhooks, got.Webhooks); diff != "" {
 				t.Errorf("webhooks differ from istioctl's (-want +got):\n%s", diff)
@@ -103,14 +116,18 @@ func TestWebhooksAreUpstreams(t *testing.T) {
 // TestConfigMapsAreUpstreams checks the injector ConfigMap's name and
 // data against istioctl's and its labels against istiod's.
 func TestConfigMapsAreUpstreams(t *testing.T) {
+	eachMinor(t, testConfigMapsAreUpstreams)
+}
+
+func testConfigMapsAreUpstreams(t *testing.T, m *minor, u upstream) {
 	for _, c := range []struct {
 		name, cm, values, rev string
 		v                     Values
 	}{
-		{"reference", "istio-sidecar-injector-1-30-3", testdata(t, "reference-values.json"), "1-30-3", withMeta(referenceValues())},
-		// istio/values.json is istioctl's values key for the default
-		// profile (istio/SOURCE).
-		{"default", "istio-sidecar-injector", file(defaultValuesFile), "default", withMeta(defaultValues())},
+		{"reference", "istio-sidecar-injector-" + u.revision(), testdata(t, m, "reference-values.json"), u.revision(), withMeta(referenceValues(u))},
+		// istio-<minor>/values.json is istioctl's values key for the
+		// default profile (istio-<minor>/SOURCE).
+		{"default", "istio-sidecar-injector", m.file(defaultValuesFile), "default", withMeta(defaultValues(u))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cm := find[*corev1.ConfigMap](t, Objects(c.v), c.cm)
@@ -120,7 +137,7 @@ func TestConfigMapsAreUpstreams(t *testing.T) {
 			if got := slices.Sorted(maps.Keys(cm.Data)); !slices.Equal(got, []string{"config", "values"}) {
 				t.Errorf("data keys %q, want config and values", got)
 			}
-			if sha([]byte(cm.Data["config"])) != upstreamConfigSHA256 {
+			if sha([]byte(cm.Data["config"])) != u.configSHA256 {
 				t.Error("config differs from istioctl's")
 			}
 			if cm.Data["values"] != c.values {
@@ -134,13 +151,17 @@ func TestConfigMapsAreUpstreams(t *testing.T) {
 }
 
 func TestValuesConfigMap(t *testing.T) {
-	v := everything()
+	eachMinor(t, testValuesConfigMap)
+}
+
+func testValuesConfigMap(t *testing.T, _ *minor, u upstream) {
+	v := everything(u)
 	objs := Objects(v)
-	cm := find[*corev1.ConfigMap](t, objs, "values-1-30-3")
+	cm := find[*corev1.ConfigMap](t, objs, "values-"+u.revision())
 	if got := slices.Sorted(maps.Keys(cm.Data)); !slices.Equal(got, []string{"merged-values", "original-values"}) {
 		t.Errorf("data keys %q", got)
 	}
-	injector := find[*corev1.ConfigMap](t, objs, "istio-sidecar-injector-1-30-3")
+	injector := find[*corev1.ConfigMap](t, objs, "istio-sidecar-injector-"+u.revision())
 	if cm.Data["merged-values"] != injector.Data["values"] {
 		t.Error("merged-values are not the injector's values")
 	}
@@ -150,7 +171,7 @@ func TestValuesConfigMap(t *testing.T) {
 	if cm.Annotations["kubernetes.io/description"] == "" {
 		t.Error("no kubernetes.io/description")
 	}
-	if cm.Namespace != v.Namespace || cm.Labels["istio.io/rev"] != "1-30-3" {
+	if cm.Namespace != v.Namespace || cm.Labels["istio.io/rev"] != u.revision() {
 		t.Errorf("namespace %q, labels %v", cm.Namespace, cm.Labels)
 	}
 }
@@ -169,7 +190,7 @@ func TestNames(t *testing.T) {
 		{"", "mesh", "istio-sidecar-injector", "values", "istio-sidecar-injector-mesh", "istiod", 4},
 		{"canary", "mesh", "istio-sidecar-injector-canary", "values-canary", "istio-sidecar-injector-canary-mesh", "istiod-canary", 2},
 	} {
-		objs := Objects(Values{Meta: testMeta, Namespace: c.ns, Revision: c.rev})
+		objs := Objects(Values{Meta: testMeta, Release: upstreams["1.30"].release, Namespace: c.ns, Revision: c.rev})
 		find[*corev1.ConfigMap](t, objs, c.configMap)
 		find[*corev1.ConfigMap](t, objs, c.values)
 		w := find[*admissionv1.MutatingWebhookConfiguration](t, objs, c.webhook)
@@ -199,55 +220,50 @@ func istioRev(rev string) string {
 // namespaced objects in istiod's namespace, and objects Kubernetes
 // accepts.
 func TestEveryObject(t *testing.T) {
-	for name, mk := range cases {
-		t.Run(name, func(t *testing.T) {
-			v := mk()
-			objs := Objects(v)
-			if len(objs) != 3 {
-				t.Errorf("%d objects, want 3", len(objs))
+	eachCase(t, func(t *testing.T, v Values) {
+		objs := Objects(v)
+		if len(objs) != 3 {
+			t.Errorf("%d objects, want 3", len(objs))
+		}
+		for _, o := range objs {
+			gvk := o.GetObjectKind().GroupVersionKind()
+			id := gvk.Kind + " " + o.GetName()
+			if gvk.Kind == "" || gvk.Version == "" {
+				t.Errorf("%s: no TypeMeta", id)
 			}
-			for _, o := range objs {
-				gvk := o.GetObjectKind().GroupVersionKind()
-				id := gvk.Kind + " " + o.GetName()
-				if gvk.Kind == "" || gvk.Version == "" {
-					t.Errorf("%s: no TypeMeta", id)
-				}
-				namespaced := gvk.Kind != "MutatingWebhookConfiguration"
-				if ns := o.GetNamespace(); namespaced && ns != v.Namespace || !namespaced && ns != "" {
-					t.Errorf("%s: namespace %q", id, ns)
-				}
-				for k, want := range v.Meta.Labels("istiod", nil) {
-					if got := o.GetLabels()[k]; got != want {
-						t.Errorf("%s: label %s = %q, want %q", id, k, got, want)
-					}
-				}
-				for _, k := range []string{"helm.sh/chart", "release", "install.operator.istio.io/owning-resource", "operator.istio.io/component"} {
-					if _, ok := o.GetLabels()[k]; ok {
-						t.Errorf("%s: upstream bookkeeping label %s", id, k)
-					}
-				}
-				if o.GetLabels()["istio.io/rev"] != istioRev(v.Revision) {
-					t.Errorf("%s: istio.io/rev %q", id, o.GetLabels()["istio.io/rev"])
-				}
-				for _, msg := range objcheck.Check(gvk.Kind, o, namespaced) {
-					t.Errorf("%s: %s", id, msg)
+			namespaced := gvk.Kind != "MutatingWebhookConfiguration"
+			if ns := o.GetNamespace(); namespaced && ns != v.Namespace || !namespaced && ns != "" {
+				t.Errorf("%s: namespace %q", id, ns)
+			}
+			for k, want := range v.Meta.Labels("istiod", nil) {
+				if got := o.GetLabels()[k]; got != want {
+					t.Errorf("%s: label %s = %q, want %q", id, k, got, want)
 				}
 			}
-		})
-	}
+			for _, k := range []string{"helm.sh/chart", "release", "install.operator.istio.io/owning-resource", "operator.istio.io/component"} {
+				if _, ok := o.GetLabels()[k]; ok {
+					t.Errorf("%s: upstream bookkeeping label %s", id, k)
+				}
+			}
+			if o.GetLabels()["istio.io/rev"] != istioRev(v.Revision) {
+				t.Errorf("%s: istio.io/rev %q", id, o.GetLabels()["istio.io/rev"])
+			}
+			for _, msg := range objcheck.Check(gvk.Kind, o, namespaced) {
+				t.Errorf("%s: %s", id, msg)
+			}
+		}
+	})
 }
 
 // TestDeterministic builds each case twice and prints it as the renderer
 // does: equal input, equal bytes.
 func TestDeterministic(t *testing.T) {
-	for name, mk := range cases {
-		t.Run(name, func(t *testing.T) {
-			a, b := printAll(t, Objects(mk())), printAll(t, Objects(mk()))
-			if !bytes.Equal(a, b) {
-				t.Error("two builds print differently")
-			}
-		})
-	}
+	eachCase(t, func(t *testing.T, v Values) {
+		a, b := printAll(t, Objects(v)), printAll(t, Objects(v))
+		if !bytes.Equal(a, b) {
+			t.Error("two builds print differently")
+		}
+	})
 }
 
 func printAll(t *testing.T, objs []objects.Object) []byte {
@@ -266,21 +282,18 @@ func printAll(t *testing.T, objs []objects.Object) []byte {
 // renderer does and reads it back: the config and values strings survive
 // the printer byte for byte.
 func TestPrintedConfigReadsBack(t *testing.T) {
-	for name, mk := range cases {
-		t.Run(name, func(t *testing.T) {
-			v := mk()
-			cm := find[*corev1.ConfigMap](t, Objects(v), names(v).ConfigMap())
-			printed, err := yamlenc.AppendManifest(nil, cm)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var back corev1.ConfigMap
-			if err := yaml.UnmarshalStrict(printed, &back); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(cm.Data, back.Data); diff != "" {
-				t.Errorf("printed data reads back differently (-built +read):\n%s", diff)
-			}
-		})
-	}
+	eachCase(t, func(t *testing.T, v Values) {
+		cm := find[*corev1.ConfigMap](t, Objects(v), names(v).ConfigMap())
+		printed, err := yamlenc.AppendManifest(nil, cm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(printed, &back); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(cm.Data, back.Data); diff != "" {
+			t.Errorf("printed data reads back differently (-built +read):\n%s", diff)
+		}
+	})
 }

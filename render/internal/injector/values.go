@@ -15,6 +15,12 @@ import (
 type Values struct {
 	// Meta labels every object.
 	Meta objects.Meta
+	// Release is the Istio release istiod runs, such as "1.30.3". Its
+	// minor chooses the injection templates and the chart defaults of the
+	// values; the patch does not matter. Required: a release of a minor
+	// meshrender has no templates for is a programming error, and Objects
+	// panics on it.
+	Release string
 	// Namespace is istiod's namespace. It holds the ConfigMaps, the
 	// webhooks call istiod there, and injected proxies find the CA at
 	// istiod[-<revision>].<Namespace>.svc:15012 (global.istioNamespace).
@@ -28,13 +34,15 @@ type Values struct {
 	// Hub is where the proxy image comes from (global.hub), such as
 	// docker.io/istio. Empty keeps the chart default, docker.io/istio.
 	Hub string
-	// Tag is the proxy image's tag (global.tag). Empty keeps the chart
-	// default, 1.30.3.
+	// Tag is the proxy image's tag (global.tag). Empty keeps the default
+	// of Release's minor: the tag of the release its values.json was
+	// printed by (istio-<minor>/SOURCE), not Release itself.
 	Tag string
 	// Variant is appended to the tag as -<Variant>, such as distroless
 	// (global.variant); empty for none. A proxyConfig image type in the
 	// mesh config or a pod's sidecar.istio.io/proxyImageType annotation
-	// overrides it.
+	// overrides it; for the init container of Istio 1.31, which istiod
+	// builds from global.proxy_init.image, only the annotation does.
 	Variant string
 	// ProxyImage is global.proxy.image and global.proxy_init.image. Empty
 	// keeps the chart default "proxyv2": istiod then runs
@@ -159,9 +167,10 @@ func prettyJSON(x any) string {
 }
 
 // injectorValues returns the values key of ConfigMap
-// istio-sidecar-injector: the chart's defaults with the settings applied.
+// istio-sidecar-injector: the defaults of Release's chart with the
+// settings applied.
 func (v Values) injectorValues() string {
-	doc := decode([]byte(file(defaultValuesFile))).(map[string]any)
+	doc := decode([]byte(forRelease(v.Release).file(defaultValuesFile))).(map[string]any)
 	for _, s := range v.settings() {
 		set(doc, s.path, s.value)
 	}

@@ -12,24 +12,29 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// referenceValues is what istioctl 1.30.3's reference install sets:
-// revision 1-30-3, CNI on, a private hub and a pull secret.
-func referenceValues() Values {
+// referenceValues is what istioctl's reference install sets: revision
+// 1-30-3 (for 1.30; the release's, dashed, for each minor), CNI on, a
+// private hub and a pull secret.
+func referenceValues(u upstream) Values {
 	return Values{
-		Namespace: "istio-system", Revision: "1-30-3",
-		Hub: "registry.example.com/istio", Tag: "1.30.3",
+		Release: u.release, Namespace: "istio-system", Revision: u.revision(),
+		Hub: "registry.example.com/istio", Tag: u.release,
 		PullSecrets: []string{"registry-credentials"}, CNI: true,
 	}
 }
 
-// defaultValues is istioctl 1.30.3's default profile.
-func defaultValues() Values {
-	return Values{Namespace: "istio-system", Hub: "docker.io/istio", Tag: "1.30.3"}
+// defaultValues is istioctl's default profile.
+func defaultValues(u upstream) Values {
+	return Values{Release: u.release, Namespace: "istio-system", Hub: "docker.io/istio", Tag: u.release}
 }
 
-func testdata(t *testing.T, name string) string {
+// revision is the reference install's revision: the release, dashed.
+func (u upstream) revision() string { return strings.ReplaceAll(u.release, ".", "-") }
+
+// testdata reads a file of testdata/istio-<minor>/.
+func testdata(t *testing.T, m *minor, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := os.ReadFile("testdata/" + m.dir() + "/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,17 +45,21 @@ func testdata(t *testing.T, name string) string {
 // for byte, for the reference install; TestEmptyKeepsDefaults does the
 // same for the default one.
 func TestValuesAreUpstreams(t *testing.T) {
-	if got, want := referenceValues().injectorValues(), testdata(t, "reference-values.json"); got != want {
-		t.Errorf("values differ from istioctl's:\n%s", firstDiff(got, want))
-	}
+	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
+		if got, want := referenceValues(u).injectorValues(), testdata(t, m, "reference-values.json"); got != want {
+			t.Errorf("values differ from istioctl's:\n%s", firstDiff(got, want))
+		}
+	})
 }
 
 // TestDefaultsPrintAsThemselves checks the printing: the embedded
 // defaults, read and printed back, are the same bytes.
 func TestDefaultsPrintAsThemselves(t *testing.T) {
-	if got, want := prettyJSON(decode([]byte(file(defaultValuesFile)))), file(defaultValuesFile); got != want {
-		t.Errorf("defaults print differently:\n%s", firstDiff(got, want))
-	}
+	eachMinor(t, func(t *testing.T, m *minor, _ upstream) {
+		if got, want := prettyJSON(decode([]byte(m.file(defaultValuesFile)))), m.file(defaultValuesFile); got != want {
+			t.Errorf("defaults print differently:\n%s", firstDiff(got, want))
+		}
+	})
 }
 
 // at reads the value at a path of a values document.
@@ -71,7 +80,11 @@ func at(t *testing.T, doc string, path ...string) any {
 }
 
 func TestOptionalSettings(t *testing.T) {
-	v := referenceValues()
+	eachMinor(t, testOptionalSettings)
+}
+
+func testOptionalSettings(t *testing.T, _ *minor, u upstream) {
+	v := referenceValues(u)
 	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	v.Variant = "distroless"
 	v.ProxyResources = &corev1.ResourceRequirements{
@@ -101,41 +114,47 @@ func TestOptionalSettings(t *testing.T) {
 	}
 }
 
-// TestEmptyKeepsDefaults: an install that sets nothing but its
-// namespace, and istioctl's default profile, which sets hub and tag to
-// what they already are, get the chart's defaults byte for byte. Those
-// are istio/values.json, istioctl's own values key for the default
-// profile (istio/SOURCE).
+// TestEmptyKeepsDefaults: an install that sets nothing but its release
+// and namespace, and istioctl's default profile, which sets hub and tag
+// to what they already are, get the chart's defaults byte for byte. Those
+// are istio-<minor>/values.json, istioctl's own values key for the
+// default profile (istio-<minor>/SOURCE).
 func TestEmptyKeepsDefaults(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		v    Values
-	}{
-		{"an install that sets nothing but its namespace", Values{Namespace: "istio-system"}},
-		{"the default profile", defaultValues()},
-	} {
-		if got, want := c.v.injectorValues(), file(defaultValuesFile); got != want {
-			t.Errorf("%s differs from the chart's defaults:\n%s", c.name, firstDiff(got, want))
+	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
+		for _, c := range []struct {
+			name string
+			v    Values
+		}{
+			{"an install that sets nothing but its release and namespace", Values{Release: u.release, Namespace: "istio-system"}},
+			{"the default profile", defaultValues(u)},
+		} {
+			if got, want := c.v.injectorValues(), m.file(defaultValuesFile); got != want {
+				t.Errorf("%s differs from the chart's defaults:\n%s", c.name, firstDiff(got, want))
+			}
 		}
-	}
-	v := referenceValues()
-	v.ProxyResources = &corev1.ResourceRequirements{}
-	if got := at(t, v.injectorValues(), "global", "proxy", "resources"); !cmp.Equal(got, map[string]any{}) {
-		t.Errorf("empty ProxyResources: resources = %v, want {}", got)
-	}
+		v := referenceValues(u)
+		v.ProxyResources = &corev1.ResourceRequirements{}
+		if got := at(t, v.injectorValues(), "global", "proxy", "resources"); !cmp.Equal(got, map[string]any{}) {
+			t.Errorf("empty ProxyResources: resources = %v, want {}", got)
+		}
+	})
 }
 
 // TestOverridesAreTheDifference checks original-values against
 // merged-values: every value meshrender sets is in the merged values, and
 // the merged values differ from the chart's defaults only there.
 func TestOverridesAreTheDifference(t *testing.T) {
-	v := referenceValues()
+	eachMinor(t, testOverridesAreTheDifference)
+}
+
+func testOverridesAreTheDifference(t *testing.T, m *minor, u upstream) {
+	v := referenceValues(u)
 	v.SeccompRuntimeDefault = true
 	v.ProxyImage = "registry.example.com/istio/proxyv2@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	v.ProxyResources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
 	overrides := leaves(t, v.overrides())
 	merged := leaves(t, v.injectorValues())
-	defaults := leaves(t, file(defaultValuesFile))
+	defaults := leaves(t, m.file(defaultValuesFile))
 	for path, x := range overrides {
 		if !cmp.Equal(merged[path], x) {
 			t.Errorf("%s: original-values has %v, merged-values %v", path, x, merged[path])
@@ -182,19 +201,21 @@ func leaves(t *testing.T, doc string) map[string]any {
 // pkg/kube/inject/inject.go).
 var readByIstiod = []string{"global.hub", "global.tag", "global.variant"}
 
-// TestTemplatesReadTheSettings keeps every setting meaningful: some
-// template reads each path meshrender sets, or istiod does.
+// TestTemplatesReadTheSettings keeps every setting meaningful: in every
+// minor, some template reads each path meshrender sets, or istiod does.
 func TestTemplatesReadTheSettings(t *testing.T) {
-	var all strings.Builder
-	for _, tp := range templates {
-		all.WriteString(file(tp.file))
-	}
-	for _, s := range everything().settings() {
-		if slices.Contains(readByIstiod, s.path) {
-			continue
+	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
+		var all strings.Builder
+		for _, tp := range m.templates {
+			all.WriteString(m.file(tp.file))
 		}
-		if !strings.Contains(all.String(), ".Values."+s.path) {
-			t.Errorf("no template reads .Values.%s", s.path)
+		for _, s := range everything(u).settings() {
+			if slices.Contains(readByIstiod, s.path) {
+				continue
+			}
+			if !strings.Contains(all.String(), ".Values."+s.path) {
+				t.Errorf("no template reads .Values.%s", s.path)
+			}
 		}
-	}
+	})
 }

@@ -1,5 +1,6 @@
-// Package upstream reads Istio's CRDs from the pinned istio.io/api module and
-// turns them into the documents package crds embeds.
+// Package upstream reads Istio's CRDs from a pinned version of the
+// istio.io/api module and turns them into the documents package crds
+// embeds.
 package upstream
 
 import (
@@ -13,17 +14,16 @@ import (
 	"github.com/meshrender/meshrender/render/yamlenc"
 )
 
-// Source names where the CRDs come from; it is recorded on every CRD.
-const Source = "istio.io/api@v1.30.3/kubernetes/customresourcedefinitions.gen.yaml"
-
 // SourceAnnotation records Source on each generated CRD.
 const SourceAnnotation = "meshrender.dev/source"
 
-// Transform turns upstream's multi-document CRD file into one YAML
-// document per CRD, keyed by name. Upstream's installer labels (Helm's
-// chart, heritage, release) give way to labels, and the source is noted in
-// an annotation. Everything under spec is kept byte for byte in meaning.
-func Transform(upstream []byte, labels map[string]string) (map[string][]byte, error) {
+// Transform turns the multi-document CRD file of an istio.io/api version
+// into one YAML document per CRD, keyed by name. Upstream's installer
+// labels (Helm's chart, heritage, release) give way to Labels(version),
+// and Source(version) is noted in an annotation. Everything under spec is
+// kept byte for byte in meaning.
+func Transform(upstream []byte, version string) (map[string][]byte, error) {
+	labels, source := Labels(version), Source(version)
 	out := map[string][]byte{}
 	for i, doc := range bytes.Split(upstream, []byte("\n---")) {
 		raw, err := yaml.YAMLToJSON(doc)
@@ -43,7 +43,7 @@ func Transform(upstream []byte, labels map[string]string) (map[string][]byte, er
 			return nil, fmt.Errorf("document %d has no name", i)
 		}
 		meta["labels"] = labels
-		meta["annotations"] = map[string]any{SourceAnnotation: Source}
+		meta["annotations"] = map[string]any{SourceAnnotation: source}
 		j, err := json.Marshal(obj)
 		if err != nil {
 			return nil, err
