@@ -1,9 +1,11 @@
 package golden
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,57 +16,46 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshrender/meshrender/golden/internal/upstreamfacts"
 )
 
-// upstreamReference holds facts of istioctl 1.30.3's output for the
-// reference architecture's IstioOperator (testdata/upstream-reference.json,
-// taken from that output): its objects, istiod's env names, the istio-cni
-// DaemonSet's container, the webhooks, the injector's config and values,
-// the mesh config and the gateways.
-type upstreamReference struct {
-	Objects []struct{ Kind, Namespace, Name string }
-	// IstiodEnv names istiod's environment variables.
-	IstiodEnv []string
-	CNI       map[string]any
-	// MutatingWebhooks and ValidatingWebhooks are the webhooks with their
-	// rules, selectors and client config.
-	MutatingWebhooks     []map[string]any
-	ValidatingWebhooks   []map[string]any
-	InjectorConfigSHA256 string
-	InjectorValues       map[string]any
-	Mesh                 map[string]any
-	Ingress              upstreamGateway `json:"istio-ingressgateway"`
-	Egress               upstreamGateway `json:"istio-egressgateway"`
+// upstreamReleases are the Istio releases whose istioctl output for the
+// reference architecture's IstioOperator has facts in
+// testdata/upstream-reference-<version>.json, extracted from that output
+// by internal/upstreamfacts: its objects, istiod's env names, the
+// istio-cni DaemonSet's container, the webhooks, the injector's config
+// and values, the mesh config, the gateways and the CRDs' specs.
+var upstreamReleases = []struct{ version, revision string }{
+	{"1.30.3", "1-30-3"},
+	{"1.31.4", "1-31-4"},
 }
 
-type upstreamGateway struct {
-	Env          []string
-	Args         []string
-	ServicePorts []map[string]any
-	ServiceType  string
-	HPA          map[string]any
-	Resources    map[string]any
-	Strategy     map[string]any
-}
-
-func loadUpstreamReference(t *testing.T) upstreamReference {
+func loadUpstreamReference(t *testing.T, version string) upstreamfacts.Facts {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "upstream-reference.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "upstream-reference-"+version+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var u upstreamReference
+	var u upstreamfacts.Facts
 	if err := json.Unmarshal(data, &u); err != nil {
 		t.Fatal(err)
 	}
 	return u
 }
 
-// referenceObjects renders examples/reference as unstructured objects.
-func referenceObjects(t *testing.T) []*unstructured.Unstructured {
+// renderReference renders examples/reference's mesh as Istio version,
+// revision revision.
+func renderReference(t *testing.T, version, revision string) []byte {
 	t.Helper()
-	_, objs := decodeObjects(t, renderExample(t, exampleNamed(t, "reference")))
-	return objs
+	m := exampleMesh(t, exampleNamed(t, "reference"))
+	m.Spec.Version = version
+	m.Spec.Revision = revision
+	out, err := renderYAML(m)
+	if err != nil {
+		t.Fatalf("reference as %s: %v", version, err)
+	}
+	return out
 }
 
 // ingressMoved are the ingress gateway's objects, which meshrender renders
@@ -80,17 +71,46 @@ func find(objs []*unstructured.Unstructured, kind, namespace, name string) *unst
 	return nil
 }
 
-// TestReferenceMatchesUpstream checks the reference profile against
-// istioctl's output object by object: every upstream object is rendered
-// (the ingress gateway's in istio-ingress), istiod's env is a superset of
-// upstream's, the istio-cni DaemonSet runs the same container, the
-// webhooks have upstream's rules and selectors, the injector has Istio's
-// templates and values, the mesh config holds upstream's settings, and
-// the gateways scale, roll out and run as upstream's. Each difference
-// allowed here is in the README.
+// TestReferenceMatchesUpstream checks the reference profile, rendered
+// as each of upstreamReleases, against istioctl's output for that release
+// object by object: every upstream object is rendered (the ingress
+// gateway's in istio-ingress), istiod's env is a superset of upstream's,
+// the istio-cni DaemonSet runs the same container, the webhooks have
+// upstream's rules and selectors, the injector has Istio's templates and
+// values, the mesh config holds upstream's settings, the gateways scale,
+// roll out and run as upstream's, and every CRD has upstream's spec byte
+// for byte. Each difference allowed here is in the README.
 func TestReferenceMatchesUpstream(t *testing.T) {
-	u := loadUpstreamReference(t)
-	objs := referenceObjects(t)
+	for _, r := range upstreamReleases {
+		t.Run(r.version, func(t *testing.T) {
+			u := loadUpstreamReference(t, r.version)
+			if u.Revision != r.revision {
+				t.Fatalf("the facts of %s are of revision %s, not %s", r.version, u.Revision, r.revision)
+			}
+			stream := renderReference(t, r.version, r.revision)
+			_, objs := decodeObjects(t, stream)
+			compareReference(t, u, r.revision, objs)
+			compareCRDSpecs(t, u, stream)
+		})
+	}
+}
+
+// TestReferenceExampleIsAnUpstreamRelease checks that examples/reference,
+// as written, renders as one of upstreamReleases, so that
+// TestReferenceMatchesUpstream checks what the example renders.
+func TestReferenceExampleIsAnUpstreamRelease(t *testing.T) {
+	example := renderExample(t, exampleNamed(t, "reference"))
+	for _, r := range upstreamReleases {
+		if bytes.Equal(example, renderReference(t, r.version, r.revision)) {
+			return
+		}
+	}
+	t.Error("examples/reference renders none of the releases with upstream facts in testdata")
+}
+
+// compareReference compares objs, the reference profile rendered as
+// revision revision, with upstream's facts u.
+func compareReference(t *testing.T, u upstreamfacts.Facts, revision string, objs []*unstructured.Unstructured) {
 	for _, o := range u.Objects {
 		ns := o.Namespace
 		if slices.Contains(ingressMoved, o.Name) {
@@ -101,7 +121,7 @@ func TestReferenceMatchesUpstream(t *testing.T) {
 		}
 	}
 
-	istiod := container(t, find(objs, "Deployment", "istio-system", "istiod-1-30-3"))
+	istiod := container(t, find(objs, "Deployment", "istio-system", "istiod-"+revision))
 	for _, name := range u.IstiodEnv {
 		if !slices.ContainsFunc(istiod["env"].([]any), func(e any) bool { return e.(map[string]any)["name"] == name }) {
 			t.Errorf("istiod lacks upstream's env %s", name)
@@ -158,7 +178,7 @@ func TestReferenceMatchesUpstream(t *testing.T) {
 		}
 	}
 
-	injector := find(objs, "ConfigMap", "istio-system", "istio-sidecar-injector-1-30-3")
+	injector := find(objs, "ConfigMap", "istio-system", "istio-sidecar-injector-"+revision)
 	if injector == nil {
 		t.Fatal("no injector ConfigMap")
 	}
@@ -180,7 +200,7 @@ func TestReferenceMatchesUpstream(t *testing.T) {
 		t.Errorf("the injector's values differ from upstream's beyond the seccomp hardening (-upstream +rendered):\n%s", d)
 	}
 
-	meshCM := find(objs, "ConfigMap", "istio-system", "istio-1-30-3")
+	meshCM := find(objs, "ConfigMap", "istio-system", "istio-"+revision)
 	var mesh map[string]any
 	if err := yaml.Unmarshal([]byte(meshCM.Object["data"].(map[string]any)["mesh"].(string)), &mesh); err != nil {
 		t.Fatal(err)
@@ -191,7 +211,7 @@ func TestReferenceMatchesUpstream(t *testing.T) {
 		}
 	}
 
-	for name, want := range map[string]upstreamGateway{"istio-ingressgateway": u.Ingress, "istio-egressgateway": u.Egress} {
+	for name, want := range map[string]upstreamfacts.Gateway{"istio-ingressgateway": u.Ingress, "istio-egressgateway": u.Egress} {
 		ns := "istio-system"
 		if name == "istio-ingressgateway" {
 			ns = "istio-ingress"
@@ -237,6 +257,27 @@ func TestReferenceMatchesUpstream(t *testing.T) {
 		}
 		if svc["type"] != want.ServiceType {
 			t.Errorf("%s Service is %v, upstream's %s", name, svc["type"], want.ServiceType)
+		}
+	}
+}
+
+// compareCRDSpecs checks that every upstream CRD is rendered with
+// upstream's spec, byte for byte once printed canonically: meshrender
+// changes only a CRD's labels and annotations.
+func compareCRDSpecs(t *testing.T, u upstreamfacts.Facts, stream []byte) {
+	if len(u.CRDSpecSHA256) == 0 {
+		t.Fatal("the facts have no CRDs")
+	}
+	rendered, err := upstreamfacts.CRDSpecChecksums(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(u.CRDSpecSHA256)) {
+		switch got, ok := rendered[name]; {
+		case !ok:
+			t.Errorf("CRD %s is not rendered", name)
+		case got != u.CRDSpecSHA256[name]:
+			t.Errorf("CRD %s's spec is not upstream's", name)
 		}
 	}
 }
