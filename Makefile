@@ -34,7 +34,7 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
 	$(BIN)/staticcheck -tags e2e ./golden/...
 	cd $(TOOLS_DIR) && $(GO) vet ./etcd ./withhosts
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) vet ./fakeenvoy
+	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) vet .
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -149,9 +149,11 @@ $(BIN)/envoy_bootstrap.json:
 	mkdir -p $(BIN)
 	cd $(ISTIO_TOOLS) && cp "$$(GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) list -m -f '{{.Dir}}' istio.io/istio)/tools/packaging/common/envoy_bootstrap.json" $@ && chmod 0644 $@
 
-# The tests' own helpers are rebuilt when their source changes.
-$(BIN)/fake-envoy: $(ISTIO_TOOLS)/fakeenvoy/main.go
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/fake-envoy ./fakeenvoy
+# The tests' own helpers are rebuilt when their source changes. fake-envoy
+# speaks only xDS, the same to every minor's agent; its module pins
+# go-control-plane for itself.
+$(BIN)/fake-envoy: $(TOOLS_DIR)/fakeenvoy/main.go
+	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) build -o $(BIN)/fake-envoy .
 
 $(BIN)/withhosts: $(TOOLS_DIR)/withhosts/main.go
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/withhosts ./withhosts

@@ -2,7 +2,7 @@
 
 // Package tools pins the Istio binaries the runtime tests run: istiod
 // (pilot-discovery) and the proxy agent (pilot-agent), built from the
-// istio.io/istio module, and the stand-in Envoy they start (fakeenvoy).
+// istio.io/istio module.
 // The module proxy serves no tagged istio.io/istio release, so this pins
 // a pseudo-version of master cut shortly after the 1.30 branch, built
 // against the istio.io/api and istio.io/client-go v1.30.3 releases (the
