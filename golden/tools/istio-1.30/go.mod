@@ -1,4 +1,4 @@
-module github.com/meshrender/meshrender/golden/tools/istio
+module github.com/meshrender/meshrender/golden/tools/istio-1.30
 
 go 1.26.0
 
