@@ -13,7 +13,7 @@ BENCHCOUNT ?= 6
 # building into bin/istio-<minor>/. istio.io/istio pseudo-versions and
 # some of their dependencies are missing from the checksum database;
 # go.sum in each module pins them.
-ISTIO_MINORS  := 1.30
+ISTIO_MINORS  := 1.30 1.31
 ISTIO_NOSUMDB := istio.io,github.com/envoyproxy,github.com/agentgateway
 ISTIO_BINS    := $(foreach m,$(ISTIO_MINORS),$(BIN)/istio-$(m)/pilot-discovery $(BIN)/istio-$(m)/pilot-agent $(BIN)/istio-$(m)/envoy_bootstrap.json)
 
