@@ -8,6 +8,15 @@ KUSTOMIZE_VERSION := v5.8.1
 STATICCHECK_VERSION := v0.8.2
 BENCHCOUNT ?= 6
 
+# Istio minors the runtime tests run: each has a tools module,
+# golden/tools/istio-<minor>, pinning istio.io/istio for that minor and
+# building into bin/istio-<minor>/. istio.io/istio pseudo-versions and
+# some of their dependencies are missing from the checksum database;
+# go.sum in each module pins them.
+ISTIO_MINORS  := 1.30 1.31
+ISTIO_NOSUMDB := istio.io,github.com/envoyproxy,github.com/agentgateway
+ISTIO_BINS    := $(foreach m,$(ISTIO_MINORS),$(BIN)/istio-$(m)/pilot-discovery $(BIN)/istio-$(m)/pilot-agent $(BIN)/istio-$(m)/envoy_bootstrap.json)
+
 export GOFLAGS := -buildvcs=false
 
 .PHONY: all render build test lint unit golden e2e fuzz fuzzcheck bench tools clean
@@ -34,7 +43,7 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
 	$(BIN)/staticcheck -tags e2e ./golden/...
 	cd $(TOOLS_DIR) && $(GO) vet ./etcd ./withhosts
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) vet ./fakeenvoy
+	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) vet .
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -94,10 +103,11 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/cmd/meshrender
 
 ## tools: build kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok, kustomize,
-## kpt, istiod and pilot-agent from pinned modules (each only when missing) and the tests' own helpers
+## kpt, and istiod and pilot-agent of every Istio minor (ISTIO_MINORS) from pinned modules (each only
+## when missing) and the tests' own helpers
 tools: $(BIN)/kube-apiserver $(BIN)/kube-scheduler $(BIN)/kube-controller-manager $(BIN)/etcd \
 	$(BIN)/kwok $(BIN)/kwok-stages.yaml $(BIN)/kustomize $(BIN)/kpt \
-	$(BIN)/pilot-discovery $(BIN)/pilot-agent $(BIN)/envoy_bootstrap.json $(BIN)/fake-envoy $(BIN)/withhosts
+	$(ISTIO_BINS) $(BIN)/fake-envoy $(BIN)/withhosts
 
 $(BIN)/kube-apiserver:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
@@ -133,25 +143,26 @@ $(BIN)/kustomize:
 $(BIN)/kpt:
 	cd $(TOOLS_DIR)/kpt && GONOSUMDB=github.com/GoogleContainerTools $(GO) build -o $(BIN)/kpt github.com/GoogleContainerTools/kpt
 
-# istio.io/istio pseudo-versions and some of their dependencies are missing
-# from the checksum database; go.sum in the tools module pins them.
-ISTIO_TOOLS   := golden/tools/istio
-ISTIO_NOSUMDB := istio.io,github.com/envoyproxy,github.com/agentgateway
+# Each Istio minor's istiod (pilot-discovery), proxy agent (pilot-agent)
+# and the proxyv2 image's bootstrap template, which pilot-agent fills in:
+# the runtime tests run each rendered control plane and proxy with those
+# of its own release's minor.
 
-$(BIN)/pilot-discovery:
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery
+$(BIN)/istio-%/pilot-discovery:
+	cd $(TOOLS_DIR)/istio-$* && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $@ istio.io/istio/pilot/cmd/pilot-discovery
 
-$(BIN)/pilot-agent:
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/pilot-agent istio.io/istio/pilot/cmd/pilot-agent
+$(BIN)/istio-%/pilot-agent:
+	cd $(TOOLS_DIR)/istio-$* && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $@ istio.io/istio/pilot/cmd/pilot-agent
 
-# The proxyv2 image's bootstrap template, which pilot-agent fills in.
-$(BIN)/envoy_bootstrap.json:
-	mkdir -p $(BIN)
-	cd $(ISTIO_TOOLS) && cp "$$(GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) list -m -f '{{.Dir}}' istio.io/istio)/tools/packaging/common/envoy_bootstrap.json" $@ && chmod 0644 $@
+$(BIN)/istio-%/envoy_bootstrap.json:
+	mkdir -p $(@D)
+	cd $(TOOLS_DIR)/istio-$* && cp "$$(GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) list -m -f '{{.Dir}}' istio.io/istio)/tools/packaging/common/envoy_bootstrap.json" $@.tmp && chmod 0644 $@.tmp && mv $@.tmp $@
 
-# The tests' own helpers are rebuilt when their source changes.
-$(BIN)/fake-envoy: $(ISTIO_TOOLS)/fakeenvoy/main.go
-	cd $(ISTIO_TOOLS) && GONOSUMDB=$(ISTIO_NOSUMDB) $(GO) build -o $(BIN)/fake-envoy ./fakeenvoy
+# The tests' own helpers are rebuilt when their source changes. fake-envoy
+# speaks only xDS, the same to every minor's agent; its module pins
+# go-control-plane for itself.
+$(BIN)/fake-envoy: $(TOOLS_DIR)/fakeenvoy/main.go
+	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) build -o $(BIN)/fake-envoy .
 
 $(BIN)/withhosts: $(TOOLS_DIR)/withhosts/main.go
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/withhosts ./withhosts

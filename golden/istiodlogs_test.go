@@ -16,8 +16,9 @@ import (
 // webhook call before it has istiod's root, the first dry runs that decide
 // when to fail closed, an update of its webhook that meets a GitOps
 // re-apply and is retried, two istiods racing to create the same
-// leader election record, and the keys of the examples' identity
-// providers, which cannot be fetched here.
+// leader election record, the keys of the examples' identity providers,
+// which cannot be fetched here, and the Services of a proxy run here
+// under a pod name the API server does not have.
 var expectedLogs = []*regexp.Regexp{
 	// The examples' identity providers are under .example, which never
 	// resolves (RFC 2606): istiod cannot fetch their keys here.
@@ -33,6 +34,12 @@ var expectedLogs = []*regexp.Regexp{
 	// this once and retries, as leader election does, then reads the
 	// winner's record. Only istiod's own election ConfigMaps, by name.
 	regexp.MustCompile(`error initially creating leader election record: configmaps "istio-[a-z0-9]+(-[a-z0-9]+)*" already exists$`),
+	// The tests run a pod's agent as <pod>-local, a pod the API server
+	// does not have, so istiod finds the proxy's Services from the labels
+	// the agent sends instead of from its pod; Istio 1.31 reads those
+	// labels first (1.30 matched with none and found nothing, silently),
+	// and no Service selects the test application.
+	regexp.MustCompile(`failed to get proxy service targets from metadata: no instances found for [a-z0-9]+(-[a-z0-9]+)*-local\.[a-z0-9]+(-[a-z0-9]+)*$`),
 }
 
 var logLevel = regexp.MustCompile(`^\S+\t(warn|error|fatal)\t`)
@@ -69,6 +76,7 @@ func TestCheckIstiodLogs(t *testing.T) {
 		line("error", "klog", `error initially creating leader election record: configmaps "istio-leader" already exists`),
 		line("info", "ads", "ADS: new connection"),
 		line("warn", "health", "discovery is not ready"),
+		line("warn", "kube", "failed to get proxy service targets from metadata: no instances found for web-0-local.shop"),
 	}
 	if err := checkIstiodLogs(strings.Join(expected, "\n")); err != nil {
 		t.Errorf("a healthy run's log fails: %v", err)
@@ -82,6 +90,9 @@ func TestCheckIstiodLogs(t *testing.T) {
 		line("error", "klog", `error retrieving resource lock istio-system/istio-leader: configmaps "istio-leader" is forbidden`),
 		line("error", "klog", `error initially creating leader election record: configmaps "istio-" already exists`),
 		line("warn", "model", "unknown field in mesh config"),
+		// A proxy of a pod the API server has, or another failure.
+		line("warn", "kube", "failed to get proxy service targets from metadata: no instances found for web-0.shop"),
+		line("warn", "kube", "failed to get proxy service targets from metadata: failed to find model service for web.shop.svc.cluster.local"),
 		line("error", "ads", "failed to push"),
 	} {
 		err := checkIstiodLogs(strings.Join(append(slices.Clone(expected), bad), "\n"))

@@ -92,15 +92,21 @@ type runningMesh struct {
 	// without spec.revisions; istiods are all of them, by revision label.
 	istiod  *istioproc.Istiod
 	istiods map[string]*istioproc.Istiod
-	dir     string
+	// releases are the Istio release of each revision's istiod, which
+	// runs the binaries of its minor.
+	releases map[string]string
+	dir      string
 }
 
 // startMesh applies a rendered stream to a new API server and starts
-// every rendered istiod, each on a loopback address of its own.
+// every rendered istiod, each on a loopback address of its own and with
+// the binaries of its own release's minor, so the revisions of a canary
+// upgrade across minors each run their own Istio.
 func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	t.Helper()
 	server, client := newServer(t)
-	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(), istiods: map[string]*istioproc.Istiod{}}
+	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(),
+		istiods: map[string]*istioproc.Istiod{}, releases: map[string]string{}}
 	installCertManagerFor(t, client, m.rendered.objs)
 	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
@@ -111,12 +117,17 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 		t.Fatal("no istiod Deployment rendered")
 	}
 	for _, d := range deployments {
+		release := podRelease(d.Spec.Template, "discovery")
+		if release == "" {
+			t.Fatalf("the rendered Deployment %s/%s names no Istio release: no %s label and no release as its image's tag", d.Namespace, d.Name, versionLabel)
+		}
+		bins := istioBinaries(t, release)
 		ip, err := istioproc.NewLoopbackIP()
 		if err != nil {
 			t.Fatal(err)
 		}
 		istiod, err := istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
-			Binary: binary(t, "pilot-discovery"), Dir: filepath.Join(m.dir, d.Name), Deployment: d,
+			Binary: bins.discovery, Dir: filepath.Join(m.dir, d.Name), Deployment: d,
 			Server: server.Config, Kube: client.Kube, IP: ip,
 		})
 		if err != nil {
@@ -129,6 +140,8 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 			}
 		})
 		m.istiods[d.Labels["istio.io/rev"]] = istiod
+		m.releases[d.Labels["istio.io/rev"]] = release
+		t.Logf("%s runs Istio %s with %s", d.Name, release, bins.discovery)
 		if m.istiod == nil {
 			// The others start once the first has made the mesh's CA, as a
 			// new revision starts beside a running one.
@@ -636,9 +649,17 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 	}); err != nil {
 		return err
 	}
+	release, err := m.proxyRelease(run.template)
+	if err != nil {
+		return err
+	}
+	bins, err := istioBinariesOf(release)
+	if err != nil {
+		return err
+	}
 	agent, err := istioproc.StartAgent(ctx, istioproc.AgentOptions{
-		Binary: binary(t, "pilot-agent"), FakeEnvoy: binary(t, "fake-envoy"), WithHosts: binary(t, "withhosts"),
-		BootstrapTemplate: binary(t, "envoy_bootstrap.json"),
+		Binary: bins.agent, FakeEnvoy: binary(t, "fake-envoy"), WithHosts: binary(t, "withhosts"),
+		BootstrapTemplate: bins.bootstrapTemplate,
 		Dir:               filepath.Join(m.dir, run.dir), Namespace: run.namespace, Name: run.name, Template: run.template,
 		Kube: m.client.Kube, Hosts: m.istiodHosts(),
 	})
@@ -671,6 +692,23 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 		return fail(fmt.Errorf("%s listeners: %w", run.listenersFor, err))
 	}
 	return nil
+}
+
+// proxyRelease is the Istio release a pod's proxy runs, whose agent
+// checkProxy runs: that of its template (podRelease), or for an injected
+// pod whose image names none, that of the revision that injected it.
+func (m *runningMesh) proxyRelease(tmpl corev1.PodTemplateSpec) (string, error) {
+	if release := podRelease(tmpl, "istio-proxy"); release != "" {
+		return release, nil
+	}
+	var status struct{ Revision string }
+	if err := json.Unmarshal([]byte(tmpl.Annotations["sidecar.istio.io/status"]), &status); err == nil {
+		if release, ok := m.releases[status.Revision]; ok {
+			return release, nil
+		}
+		return "", fmt.Errorf("the pod was injected by revision %q, which runs no istiod here", status.Revision)
+	}
+	return "", fmt.Errorf("the pod names no Istio release: no %s label, no release as its proxy image's tag, and no injecting revision", versionLabel)
 }
 
 // istiodHosts resolves the rendered istiod Services, its revision's and

@@ -9,6 +9,10 @@
 // Everything goes into the directory named by FAKE_ENVOY_OUT: args.json,
 // bootstrap.json, clusters.json and listeners.json (each response's
 // version and resource names, rewritten as responses come).
+//
+// It speaks only the xDS v3 protocol, which every Istio minor's agent
+// proxies unchanged, so one build stands in for Envoy under the agents of
+// every minor; it has a module of its own, tied to none of them.
 package main
 
 import (
