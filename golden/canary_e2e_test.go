@@ -257,7 +257,7 @@ func checkCanaryStep(ctx context.Context, t *testing.T, c *apiserver.Client, m v
 			t.Errorf("namespace %s lost its team's label: %v", ns.Name, u.GetLabels())
 		}
 	}
-	for _, rev := range []string{"1-30-2", "1-30-3"} {
+	for _, rev := range []string{"1-30-8", "1-31-4"} {
 		_, err := c.Get(ctx, "apps/v1", "Deployment", "istio-system", "istiod-"+rev)
 		_, want := release[rev]
 		switch {
@@ -348,8 +348,8 @@ func snapshot(ctx context.Context, t *testing.T, c *apiserver.Client, ids []obje
 }
 
 // TestRevisionTagsInjectWithTheirRevision runs both istiods of the
-// canary's third step, where stable (and default) name 1-30-2 and canary
-// names 1-30-3, against one API server. Each patches its own webhooks and
+// canary's third step, where stable (and default) name 1-30-8 and canary
+// names 1-31-4, against one API server. Each patches its own webhooks and
 // its tags', and a pod created in a namespace labelled with a tag is
 // injected by the istiod of the tag's revision with that revision's proxy
 // release: canary by the new one, stable and istio-injection=enabled (the
@@ -368,9 +368,9 @@ func TestRevisionTagsInjectWithTheirRevision(t *testing.T) {
 		labels          map[string]string
 		revision, proxy string
 	}{
-		{"canary-app", map[string]string{"istio.io/rev": "canary"}, "1-30-3", "proxyv2:1.30.3"},
-		{"stable-app", map[string]string{"istio.io/rev": "stable"}, "1-30-2", "proxyv2:1.30.2"},
-		{"legacy-app", map[string]string{"istio-injection": "enabled"}, "1-30-2", "proxyv2:1.30.2"},
+		{"canary-app", map[string]string{"istio.io/rev": "canary"}, "1-31-4", "proxyv2:1.31.4"},
+		{"stable-app", map[string]string{"istio.io/rev": "stable"}, "1-30-8", "proxyv2:1.30.8"},
+		{"legacy-app", map[string]string{"istio-injection": "enabled"}, "1-30-8", "proxyv2:1.30.8"},
 	} {
 		pod, problems, err := mesh.deployApp(ctx, t, tt.namespace, tt.labels, true)
 		for _, p := range problems {

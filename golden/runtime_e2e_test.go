@@ -143,7 +143,7 @@ spec:
 		}, "a workload certificate: context deadline exceeded"},
 		{"gateway without proxy config", `
 spec:
-  revision: 1-30-3
+  revision: 1-31-4
   overlays:
   - target: {kind: Deployment, name: istio-ingressgateway}
     patch: |
@@ -154,10 +154,10 @@ spec:
             - name: istio-proxy
               env:
               - {name: PROXY_CONFIG, $patch: delete}
-`, checkFirstGateway, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-30-3.istio-system.svc:15012"},
+`, checkFirstGateway, "the bootstrap sends xDS to istiod.istio-system.svc:15012, want the rendered istiod Service istiod-1-31-4.istio-system.svc:15012"},
 		{"injector selecting no namespace of its revision", `
 spec:
-  revision: 1-30-3
+  revision: 1-31-4
   overlays:
   - target: {kind: MutatingWebhookConfiguration}
     patch: |
