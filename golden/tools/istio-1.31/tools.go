@@ -6,7 +6,7 @@
 // proxy serves no tagged istio.io/istio release, so this pins the
 // pseudo-version of the commit tagged 1.31.0, on the release-1.31 branch,
 // built against the istio.io/api and istio.io/client-go v1.31.4 releases
-// (the replace lines in go.mod); docs/istio-1.31-runtime.md says what
+// (the replace lines in go.mod); the README (Testing) says what
 // differs from 1.31.4. Some of its dependencies are missing from the
 // checksum database: go.sum pins them and the Makefile builds with
 // GONOSUMDB for those paths.
