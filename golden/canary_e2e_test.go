@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -146,6 +147,12 @@ func TestCanaryUpgrade(t *testing.T) {
 			next := invs[i]
 			applyStep(ctx, t, c, prev, next)
 			checkCanaryStep(ctx, t, c, *meshes[i].DeepCopy(), next)
+			switch n {
+			case 1:
+				applyKeepAliveRule(ctx, t, c)
+			case len(order) - 1:
+				checkKeepAliveRuleAfterRollback(ctx, t, c)
+			}
 			if n == 0 {
 				start = snapshot(ctx, t, c, next.ids)
 			}
@@ -204,6 +211,49 @@ func TestCanaryUpgrade(t *testing.T) {
 			t.Errorf("namespace payments lost its team's label: %v", ns.GetLabels())
 		}
 	})
+}
+
+// keepAliveRule is a team's DestinationRule using a field Istio 1.31's
+// CRD added, http2KeepAlive: valid once step 2 has moved the CRDs to
+// 1.31, unknown to 1.30's.
+const keepAliveRule = `{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+  "metadata": {"name": "keepalive", "namespace": "shop"},
+  "spec": {"host": "web.shop.svc.cluster.local",
+    "trafficPolicy": {"connectionPool": {"http": {"http2KeepAlive": {"interval": "30s"}}}}}}`
+
+// applyKeepAliveRule applies keepAliveRule, which the API server must keep
+// whole under 1.31's CRDs.
+func applyKeepAliveRule(ctx context.Context, t *testing.T, c *apiserver.Client) {
+	t.Helper()
+	if _, err := c.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "team"}, [][]byte{[]byte(keepAliveRule)}); err != nil {
+		t.Fatalf("a DestinationRule with http2KeepAlive under 1.31's CRDs: %v", err)
+	}
+	if got := keepAliveInterval(ctx, t, c); got != "30s" {
+		t.Fatalf("under 1.31's CRDs the rule's http2KeepAlive.interval is %q, want 30s", got)
+	}
+}
+
+// checkKeepAliveRuleAfterRollback: back at step 1, with 1.30's CRDs, the
+// API server prunes the field 1.30's CRD does not know from what it
+// serves, as the canary README says, and the rule is removed again.
+func checkKeepAliveRuleAfterRollback(ctx context.Context, t *testing.T, c *apiserver.Client) {
+	t.Helper()
+	if got := keepAliveInterval(ctx, t, c); got != "" {
+		t.Errorf("under 1.30's CRDs the rule still has http2KeepAlive.interval %q; the canary README says the API server prunes it", got)
+	}
+	if err := c.Delete(ctx, "networking.istio.io/v1", "DestinationRule", "shop", "keepalive"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keepAliveInterval(ctx context.Context, t *testing.T, c *apiserver.Client) string {
+	t.Helper()
+	u, err := c.Get(ctx, "networking.istio.io/v1", "DestinationRule", "shop", "keepalive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := unstructured.NestedString(u.Object, "spec", "trafficPolicy", "connectionPool", "http", "http2KeepAlive", "interval")
+	return got
 }
 
 // sortedIDs are the keys of m, in order.
@@ -348,14 +398,25 @@ func snapshot(ctx context.Context, t *testing.T, c *apiserver.Client, ids []obje
 }
 
 // TestRevisionTagsInjectWithTheirRevision runs both istiods of the
-// canary's third step, where stable (and default) name 1-30-8 and canary
-// names 1-31-4, against one API server. Each patches its own webhooks and
-// its tags', and a pod created in a namespace labelled with a tag is
-// injected by the istiod of the tag's revision with that revision's proxy
-// release: canary by the new one, stable and istio-injection=enabled (the
-// default tag) by the old one.
+// canary's steps 3 and 5, a 1.30 and a 1.31 one side by side against one
+// API server, where stable (and default) name 1-30-8 and canary names
+// 1-31-4. Each istiod patches its own webhooks and its tags', and a pod
+// created in a namespace labelled with a tag is injected by the istiod of
+// the tag's revision with that revision's proxy release: canary by the
+// new one, stable and istio-injection=enabled (the default tag) by the old
+// one. Each injected pod's agent, of its own release, gets its certificate
+// and a sidecar's listeners from the istiod that injected it; each
+// gateway's from the istiod of the revision it follows, 1-30-8 in step 3
+// and 1-31-4 in step 5.
 func TestRevisionTagsInjectWithTheirRevision(t *testing.T) {
-	step := exampleNamed(t, "canary/3-canary-tagged")
+	for _, name := range []string{"canary/3-canary-tagged", "canary/5-gateways-moved"} {
+		t.Run(path.Base(name), func(t *testing.T) {
+			checkRevisionsSideBySide(t, exampleNamed(t, name))
+		})
+	}
+}
+
+func checkRevisionsSideBySide(t *testing.T, step Example) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	mesh := startMesh(ctx, t, renderExample(t, step))
@@ -387,11 +448,22 @@ func TestRevisionTagsInjectWithTheirRevision(t *testing.T) {
 		}
 		if status.Revision != tt.revision {
 			t.Errorf("%s (%v): injected by revision %q, want %q", tt.namespace, tt.labels, status.Revision, tt.revision)
+			continue
 		}
-		for _, c := range pod.Spec.InitContainers {
-			if !strings.HasSuffix(c.Image, tt.proxy) {
+		for _, c := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
+			if strings.Contains(c.Image, "proxyv2") && !strings.HasSuffix(c.Image, tt.proxy) {
 				t.Errorf("%s: %s runs %s, want %s", tt.namespace, c.Name, c.Image, tt.proxy)
 			}
+		}
+		istiod := mesh.istiods[tt.revision]
+		want := injection{discoveryAddress: istiod.Service + "." + istiod.Namespace + ".svc:15012", proxyConfig: map[string]any{}}
+		if err := mesh.runSidecar(ctx, t, pod, want); err != nil {
+			t.Errorf("%s: %v", tt.namespace, err)
+		}
+	}
+	for _, gw := range mesh.rendered.gateways() {
+		if err := mesh.checkGateway(ctx, t, gw); err != nil {
+			t.Errorf("gateway %s/%s: %v", gw.Namespace, gw.Name, err)
 		}
 	}
 	for rev, istiod := range mesh.istiods {

@@ -601,10 +601,21 @@ func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh v1al
 // certificate for its service account from istiod's CA, and istiod sends
 // its Envoy the listener of a Gateway selecting it.
 func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1.Deployment) error {
-	want := m.istiod.Service + "." + m.istiod.Namespace + ".svc:15012"
+	rev := gw.Spec.Template.Labels["istio.io/rev"]
+	istiod, ok := m.istiods[rev]
+	if !ok {
+		return fmt.Errorf("gateway %s/%s follows revision %q, which runs no istiod here", gw.Namespace, gw.Name, rev)
+	}
+	want := istiod.Service + "." + istiod.Namespace + ".svc:15012"
+	// The probe is config of the gateway's own revision, so its istiod
+	// serves it; "default" is the control plane without a revision.
+	var labels map[string]string
+	if rev != "default" {
+		labels = map[string]string{"istio.io/rev": rev}
+	}
 	gateway, _ := json.Marshal(map[string]any{
 		"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-		"metadata": map[string]any{"name": "probe", "namespace": gw.Namespace, "labels": m.revisionLabels()},
+		"metadata": map[string]any{"name": "probe-" + gw.Name, "namespace": gw.Namespace, "labels": labels},
 		"spec":     map[string]any{"selector": gw.Spec.Selector.MatchLabels, "servers": []any{map[string]any{"port": map[string]any{"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": []any{"*"}}}},
 	})
 	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
