@@ -211,12 +211,3 @@ func (t *Topology) validateFollowedRevision(p *problems, field, ref string) {
 	}
 	p.add(field, "%q is neither a revision nor a tag; revisions are %q, tags %q", ref, s.revisionNames(), sortedKeys(s.Tags))
 }
-
-// quotedList is "a", "b" or "c".
-func quotedList(items []string) string {
-	quoted := make([]string, len(items))
-	for i, it := range items {
-		quoted[i] = fmt.Sprintf("%q", it)
-	}
-	return oneOf(quoted)
-}
