@@ -158,13 +158,6 @@ func load(fsys fs.FS) (map[string]map[string]Profile, error) {
 	return out, nil
 }
 
-// Minor returns the minor of an Istio release: "1.31" for "1.31.4".
-func Minor(release string) string {
-	major, rest, _ := strings.Cut(release, ".")
-	minor, _, _ := strings.Cut(rest, ".")
-	return major + "." + minor
-}
-
 // Supported returns the compatibility versions meshrender allows for an
 // Istio minor such as "1.31", oldest first: the two minors before it,
 // ["1.29", "1.30"] for 1.31. It returns nil for a minor it has no

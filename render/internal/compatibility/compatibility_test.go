@@ -1,8 +1,6 @@
 package compatibility
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -12,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/meshrender/meshrender/internal/copied"
 )
 
 // source is where one minor's files come from.
@@ -55,13 +54,6 @@ var sources = map[string]source{
 }
 
 // meshrenderFiles describe the others; they are not Istio's.
-var meshrenderFiles = []string{"SOURCE", "SHA256SUMS"}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 func read(t *testing.T, name string) string {
 	t.Helper()
 	b, err := fs.ReadFile(files, name)
@@ -84,50 +76,7 @@ func TestEmbeddedFiles(t *testing.T) {
 		t.Errorf("embedded minors %q, the test knows %q", minors, want)
 	}
 	for minor, src := range sources {
-		dir := dirPrefix + minor
-		entries, err := fs.ReadDir(files, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seen []string
-		for _, e := range entries {
-			name := e.Name()
-			seen = append(seen, name)
-			if slices.Contains(meshrenderFiles, name) {
-				continue
-			}
-			want, ok := src.sums[name]
-			if !ok {
-				t.Errorf("%s/%s is embedded but has no checksum in the test", dir, name)
-				continue
-			}
-			if got := sha([]byte(read(t, dir+"/"+name))); got != want {
-				t.Errorf("%s/%s: sha256 %s, want %s: the file is not Istio's", dir, name, got, want)
-			}
-		}
-		for name := range src.sums {
-			if !slices.Contains(seen, name) {
-				t.Errorf("%s/%s is missing", dir, name)
-			}
-		}
-	}
-}
-
-// TestSHA256SUMS keeps the checksum files in step with the test, so that
-// sha256sum -c in istio-<minor>/ checks the same thing.
-func TestSHA256SUMS(t *testing.T) {
-	for minor, src := range sources {
-		got := map[string]string{}
-		for line := range strings.Lines(read(t, dirPrefix+minor+"/SHA256SUMS")) {
-			sum, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "  ")
-			if !ok {
-				t.Fatalf("%s: SHA256SUMS: bad line %q", minor, line)
-			}
-			got[name] = sum
-		}
-		if !maps.Equal(got, src.sums) {
-			t.Errorf("%s: SHA256SUMS = %v, want %v", minor, got, src.sums)
-		}
+		copied.Check(t, files, dirPrefix+minor, src.sums)
 	}
 }
 
@@ -143,14 +92,6 @@ func TestSourceNamesEveryFile(t *testing.T) {
 			if !strings.Contains(text, name+"  "+blob+"  manifests/helm-profiles/"+name) {
 				t.Errorf("%s: SOURCE does not give the blob and path of %s", minor, name)
 			}
-		}
-	}
-}
-
-func TestMinor(t *testing.T) {
-	for release, want := range map[string]string{"1.30.0": "1.30", "1.31.4": "1.31", "1.31": "1.31", "": "."} {
-		if got := Minor(release); got != want {
-			t.Errorf("Minor(%q) = %q, want %q", release, got, want)
 		}
 	}
 }

@@ -4,13 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/internal/copied"
 	"sigs.k8s.io/yaml"
 )
 
 func TestConfigIsUpstreams(t *testing.T) {
 	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
 		c := m.config()
-		if got := sha([]byte(c)); got != u.configSHA256 {
+		if got := copied.SHA256([]byte(c)); got != u.configSHA256 {
 			t.Errorf("config: sha256 %s (%d bytes), want %s (%d bytes)", got, len(c), u.configSHA256, u.configBytes)
 		}
 	})

@@ -2,8 +2,6 @@ package injector
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshrender/meshrender/internal/copied"
 	"sigs.k8s.io/yaml"
 )
 
@@ -90,13 +89,6 @@ func eachMinor(t *testing.T, f func(t *testing.T, m *minor, u upstream)) {
 }
 
 // meshrenderFiles describe the others; they are not Istio's.
-var meshrenderFiles = []string{"SOURCE", "SHA256SUMS"}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // TestEveryDirectoryIsAMinor: each embedded istio-<minor>/ is a minor
 // the package uses, and each minor's files are embedded.
 func TestEveryDirectoryIsAMinor(t *testing.T) {
@@ -123,53 +115,11 @@ func TestEveryDirectoryIsAMinor(t *testing.T) {
 
 func TestEmbeddedFiles(t *testing.T) {
 	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
-		entries, err := fs.ReadDir(files, m.dir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seen []string
-		for _, e := range entries {
-			name := e.Name()
-			seen = append(seen, name)
-			if slices.Contains(meshrenderFiles, name) {
-				continue
-			}
-			want, ok := u.sums[name]
-			if !ok {
-				t.Errorf("%s/%s is embedded but has no checksum in the test", m.dir(), name)
-				continue
-			}
-			if got := sha([]byte(m.file(name))); got != want {
-				t.Errorf("%s/%s: sha256 %s, want %s: the file is not Istio's", m.dir(), name, got, want)
-			}
-		}
-		for name := range u.sums {
-			if !slices.Contains(seen, name) {
-				t.Errorf("%s/%s is missing", m.dir(), name)
-			}
-		}
+		copied.Check(t, files, m.dir(), u.sums)
 		for _, tp := range m.templates {
 			if _, ok := u.sums[tp.file]; !ok {
 				t.Errorf("template %s: file %s has no checksum", tp.key, tp.file)
 			}
-		}
-	})
-}
-
-// TestSHA256SUMS keeps the checksum files in step with the test, so that
-// sha256sum -c in istio-<minor>/ checks the same thing.
-func TestSHA256SUMS(t *testing.T) {
-	eachMinor(t, func(t *testing.T, m *minor, u upstream) {
-		got := map[string]string{}
-		for line := range strings.Lines(m.file("SHA256SUMS")) {
-			sum, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "  ")
-			if !ok {
-				t.Fatalf("SHA256SUMS: bad line %q", line)
-			}
-			got[name] = sum
-		}
-		if !maps.Equal(got, u.sums) {
-			t.Errorf("SHA256SUMS = %v, want %v", got, u.sums)
 		}
 	})
 }
@@ -225,7 +175,7 @@ func TestDefaultsFromChart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := sha(raw); got != u.chartValuesSHA256 {
+		if got := copied.SHA256(raw); got != u.chartValuesSHA256 {
 			t.Fatalf("chart-values.yaml: sha256 %s, want %s: the file is not the chart's", got, u.chartValuesSHA256)
 		}
 		js, err := yaml.YAMLToJSON(raw)

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshrender/meshrender/internal/copied"
 	"github.com/meshrender/meshrender/render/internal/objcheck"
 	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/yamlenc"
@@ -137,7 +138,7 @@ func testConfigMapsAreUpstreams(t *testing.T, m *minor, u upstream) {
 			if got := slices.Sorted(maps.Keys(cm.Data)); !slices.Equal(got, []string{"config", "values"}) {
 				t.Errorf("data keys %q, want config and values", got)
 			}
-			if sha([]byte(cm.Data["config"])) != u.configSHA256 {
+			if copied.SHA256([]byte(cm.Data["config"])) != u.configSHA256 {
 				t.Error("config differs from istioctl's")
 			}
 			if cm.Data["values"] != c.values {
