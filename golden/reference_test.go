@@ -121,6 +121,8 @@ func compareReference(t *testing.T, u upstreamfacts.Facts, revision string, objs
 		}
 	}
 
+	compareRBACRules(t, u, objs)
+
 	istiod := container(t, find(objs, "Deployment", "istio-system", "istiod-"+revision))
 	for _, name := range u.IstiodEnv {
 		if !slices.ContainsFunc(istiod["env"].([]any), func(e any) bool { return e.(map[string]any)["name"] == name }) {
@@ -257,6 +259,32 @@ func compareReference(t *testing.T, u upstreamfacts.Facts, revision string, objs
 		}
 		if svc["type"] != want.ServiceType {
 			t.Errorf("%s Service is %v, upstream's %s", name, svc["type"], want.ServiceType)
+		}
+	}
+}
+
+// compareRBACRules checks that every upstream ClusterRole and Role is
+// rendered with upstream's rules, exactly (the ingress gateway's Role in
+// istio-ingress).
+func compareRBACRules(t *testing.T, u upstreamfacts.Facts, objs []*unstructured.Unstructured) {
+	if len(u.RBACRules) == 0 {
+		t.Fatal("the facts have no RBAC rules")
+	}
+	for _, key := range slices.Sorted(maps.Keys(u.RBACRules)) {
+		kind, ns, name := "ClusterRole", "", key
+		if before, after, namespaced := strings.Cut(key, "/"); namespaced {
+			kind, ns, name = "Role", before, after
+			if slices.Contains(ingressMoved, name) {
+				ns = "istio-ingress"
+			}
+		}
+		o := find(objs, kind, ns, name)
+		if o == nil {
+			t.Errorf("upstream's %s %s is not rendered", kind, key)
+			continue
+		}
+		if d := cmp.Diff(u.RBACRules[key], o.Object["rules"]); d != "" {
+			t.Errorf("%s %s/%s: rules differ from upstream's (-upstream +rendered):\n%s", kind, ns, name, d)
 		}
 	}
 }

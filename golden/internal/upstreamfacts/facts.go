@@ -5,7 +5,8 @@
 // container, volumes and config, the webhooks, the injector's config
 // checksum and values, the mesh config and the gateways; and, so that
 // meshrender's CustomResourceDefinitions can be shown to be upstream's,
-// the checksum of every CRD's spec.
+// the checksum of every CRD's spec; and the rules of every ClusterRole
+// and Role.
 //
 // The facts are extracted once per Istio release by the command in
 // cmd/upstreamfacts and committed under golden/testdata, so the tests
@@ -62,6 +63,9 @@ type Facts struct {
 	// CRDSpecSHA256 are, by name, the CanonicalSHA256 of every
 	// CustomResourceDefinition's spec.
 	CRDSpecSHA256 map[string]string `json:"crdSpecSHA256"`
+	// RBACRules are the rules of every ClusterRole, by name, and of every
+	// Role, by namespace/name.
+	RBACRules map[string]any `json:"rbacRules"`
 }
 
 // Object names one object of the manifest.
@@ -97,13 +101,17 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 	}
 	m := manifestObjects(objs)
 	sum := sha256.Sum256(manifest)
-	f := &Facts{Source: source, InputSHA256: hex.EncodeToString(sum[:]), Revision: revision, CNI: map[string]any{}}
+	f := &Facts{Source: source, InputSHA256: hex.EncodeToString(sum[:]), Revision: revision, CNI: map[string]any{}, RBACRules: map[string]any{}}
 	if f.CRDSpecSHA256, err = crdSpecChecksums(objs); err != nil {
 		return nil, err
 	}
 	for _, o := range objs {
 		f.Objects = append(f.Objects, Object{Kind: str(o, "kind"), Namespace: str(o, "metadata", "namespace"), Name: str(o, "metadata", "name")})
 		switch str(o, "kind") {
+		case "ClusterRole":
+			f.RBACRules[str(o, "metadata", "name")] = get(o, "rules")
+		case "Role":
+			f.RBACRules[str(o, "metadata", "namespace")+"/"+str(o, "metadata", "name")] = get(o, "rules")
 		case "MutatingWebhookConfiguration":
 			f.MutatingWebhooks = append(f.MutatingWebhooks, maps(get(o, "webhooks"))...)
 		case "ValidatingWebhookConfiguration":
