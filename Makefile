@@ -44,6 +44,7 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck -tags e2e ./golden/...
 	cd $(TOOLS_DIR) && $(GO) vet ./etcd ./withhosts
 	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) vet .
+	cd render/internal/istioapi/gen1.30 && $(GO) vet ./...
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
