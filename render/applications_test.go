@@ -73,7 +73,7 @@ func TestApplicationObjects(t *testing.T) {
 	got := map[string]Object{}
 	for _, o := range objs {
 		if o.Layer == LayerApplications {
-			if o.Component != "applications/shop" {
+			if o.Component != "applications/"+o.Namespace {
 				t.Errorf("%s %s/%s is in component %s", o.Kind, o.Namespace, o.Name, o.Component)
 			}
 			got[o.Kind+" "+o.Namespace+"/"+o.Name] = o

@@ -102,13 +102,11 @@ type Retries struct {
 // VersionLabel is the pod label a version's subset selects.
 const VersionLabel = "version"
 
-// Objects are the application's objects.
+// Objects are the application's objects in its own namespace; its
+// Gateways are GatewayObject's.
 func Objects(v Values) []objects.Object {
 	var out []objects.Object
 	if in := v.Ingress; in != nil {
-		for _, g := range in.Gateways {
-			out = append(out, gateway(v, g))
-		}
 		out = append(out, virtualService(v))
 		if len(in.Claims) > 0 {
 			out = append(out, requestAuthentication(v))
@@ -128,9 +126,10 @@ func (v Values) objectMeta(name, namespace string) metav1.ObjectMeta {
 	return v.Meta.ObjectMeta(name, namespace, v.Name, nil)
 }
 
-// gateway serves the hosts on one gateway, selecting exactly its pods:
-// zonal copies carry their zone in their selector.
-func gateway(v Values, g Gateway) *networkingv1.Gateway {
+// GatewayObject serves the hosts on one gateway of the application's
+// ingress, in its namespace, selecting exactly its pods: zonal copies
+// carry their zone in their selector.
+func GatewayObject(v Values, g Gateway) *networkingv1.Gateway {
 	in := v.Ingress
 	tls := &networkingapi.ServerTLSSettings{Mode: networkingapi.ServerTLSSettings_SIMPLE, CredentialName: in.CredentialName}
 	protocol := "HTTPS"
