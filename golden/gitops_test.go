@@ -35,10 +35,12 @@ func gitopsMesh(t *testing.T) v1alpha1.Mesh {
 
 // writeGitOps writes a flavor's tree for m into a fresh repository
 // checkout and returns the checkout.
-func writeGitOps(t *testing.T, m v1alpha1.Mesh, flavor gitops.Flavor) string {
+func writeGitOps(t *testing.T, m v1alpha1.Mesh, flavor gitops.Flavor, apps ...v1alpha1.Application) string {
 	t.Helper()
 	repo := t.TempDir()
-	if err := gitops.Write(repo, m, gitopsOptions[flavor]); err != nil {
+	opts := gitopsOptions[flavor]
+	opts.Applications = apps
+	if err := gitops.Write(repo, m, opts); err != nil {
 		t.Fatal(err)
 	}
 	return repo

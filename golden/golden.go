@@ -71,3 +71,21 @@ func Steps(examples []Example, sequence string) []Example {
 func (e Example) ReadMesh() ([]byte, error) {
 	return os.ReadFile(filepath.Join(e.Dir, "mesh.yaml"))
 }
+
+// ReadApplications returns the files of the example's apps/ folder, the
+// Applications rendered with its mesh, in name order; none when it has
+// no such folder.
+func (e Example) ReadApplications() ([][]byte, error) {
+	matches, err := filepath.Glob(filepath.Join(e.Dir, "apps", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(matches)
+	out := make([][]byte, len(matches))
+	for i, m := range matches {
+		if out[i], err = os.ReadFile(m); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

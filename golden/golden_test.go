@@ -40,7 +40,7 @@ func renderExample(t *testing.T, e Example) []byte {
 	if out, ok := rendered.byName[e.Name]; ok {
 		return bytes.Clone(out)
 	}
-	out, err := renderYAML(exampleMesh(t, e))
+	out, err := renderYAML(exampleMesh(t, e), render.WithApplications(exampleApplications(t, e)...))
 	if err != nil {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
@@ -88,6 +88,26 @@ func exampleMesh(t *testing.T, e Example) v1alpha1.Mesh {
 		t.Fatalf("%s: %v", e.Name, err)
 	}
 	return m
+}
+
+// exampleApplications decodes the Applications of an example's apps/
+// folder, rendered with its mesh as `meshrender render -f mesh.yaml -f
+// apps/` renders them.
+func exampleApplications(t *testing.T, e Example) []v1alpha1.Application {
+	t.Helper()
+	files, err := e.ReadApplications()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []v1alpha1.Application
+	for _, f := range files {
+		apps, err := v1alpha1.DecodeApplications(f)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name, err)
+		}
+		out = append(out, apps...)
+	}
+	return out
 }
 
 // TestGolden compares every example's rendering with golden/<name>.yaml.
@@ -420,8 +440,8 @@ func containsAll(s string, parts []string) bool {
 }
 
 // renderYAML is render.Write into memory.
-func renderYAML(m v1alpha1.Mesh) ([]byte, error) {
+func renderYAML(m v1alpha1.Mesh, opts ...render.Option) ([]byte, error) {
 	var buf bytes.Buffer
-	err := render.Write(&buf, m)
+	err := render.Write(&buf, m, opts...)
 	return buf.Bytes(), err
 }

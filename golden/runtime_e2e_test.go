@@ -55,7 +55,7 @@ func TestIstioRunsEveryExample(t *testing.T) {
 				}
 			}
 			for _, flavor := range []gitops.Flavor{gitops.Flux, gitops.ArgoCD} {
-				if err := mesh.reapplyGitOps(ctx, t, m, flavor); err != nil {
+				if err := mesh.reapplyGitOps(ctx, t, m, flavor, exampleApplications(t, e)...); err != nil {
 					t.Errorf("%s: %v", flavor, err)
 				}
 			}

@@ -536,8 +536,8 @@ func (m *runningMesh) review(ctx context.Context, cc admissionregistrationv1.Web
 // order the tool's objects give the layers, and checks that nothing
 // changes: neither what istiod patched into its webhook nor anything
 // else.
-func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh v1alpha1.Mesh, flavor gitops.Flavor) error {
-	clusters, err := filepath.Glob(filepath.Join(writeGitOps(t, mesh, flavor), "clusters", "*"))
+func (m *runningMesh) reapplyGitOps(ctx context.Context, t *testing.T, mesh v1alpha1.Mesh, flavor gitops.Flavor, apps ...v1alpha1.Application) error {
+	clusters, err := filepath.Glob(filepath.Join(writeGitOps(t, mesh, flavor, apps...), "clusters", "*"))
 	if err != nil {
 		return err
 	}

@@ -31,10 +31,15 @@ const (
 	// LayerCertificates holds the gateways' certificates, once their
 	// issuer exists.
 	LayerCertificates Layer = "certificates"
+	// LayerApplications holds the applications rendered with the mesh,
+	// one component per application namespace: their Istio Gateways and
+	// certificates in the gateways' namespaces, their routes and policies
+	// in their own. They need the gateways and the issuer first.
+	LayerApplications Layer = "applications"
 )
 
 // Layers lists every layer in install order.
-var Layers = []Layer{LayerCRDs, LayerControlPlane, LayerDataPlane, LayerGateways, LayerPolicies, LayerCertificates}
+var Layers = []Layer{LayerCRDs, LayerControlPlane, LayerDataPlane, LayerGateways, LayerPolicies, LayerCertificates, LayerApplications}
 
 // Rank is the layer's position in Layers; a layer not listed sorts last.
 func (l Layer) Rank() int {

@@ -88,7 +88,7 @@ func (t *topology) gatewayPolicies(g *v1alpha1.Gateway) func() []typedObject {
 	s := t.spec
 	c := &s.Certificates
 	teams := t.teamsOf(g.Set)
-	namespacedIssuer := c.Issuer.Kind == certmanager.KindIssuer && len(t.certificatesOf(g.Set)) > 0
+	namespacedIssuer := c.Issuer.Kind == certmanager.KindIssuer && (len(t.certificatesOf(g.Set)) > 0 || t.issuesForApplications(g.Set))
 	if !s.IsolatesNetwork() && g.JWT == nil && len(teams) == 0 && !namespacedIssuer {
 		return nil
 	}

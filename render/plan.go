@@ -22,6 +22,7 @@ var planners = []planner{
 	namespaceComponents,
 	gatewayComponents,
 	issuerComponents,
+	applicationComponents,
 }
 
 // plan lists every component of a valid mesh. Components of one name,

@@ -70,8 +70,18 @@ type Option func(*settings)
 
 // settings are what the options set.
 type settings struct {
-	overlays  []v1alpha1.Overlay
-	defaulted *v1alpha1.Mesh
+	overlays     []v1alpha1.Overlay
+	applications []v1alpha1.Application
+	defaulted    *v1alpha1.Mesh
+}
+
+// WithApplications renders the applications with the mesh, each against
+// its gateways, issuer and policies, in the applications layer. They are
+// checked with the mesh; their problems are reported under
+// applications[<namespace>/<name>], and nothing is rendered unless every
+// one of them is valid.
+func WithApplications(apps ...v1alpha1.Application) Option {
+	return func(s *settings) { s.applications = append(s.applications, apps...) }
 }
 
 // WithOverlays applies overlays after the mesh's own, for what the
@@ -101,6 +111,11 @@ func prepare(m v1alpha1.Mesh, opts []Option) (*checked, error) {
 		return nil, err
 	}
 	t := newTopology(top)
+	if len(set.applications) > 0 {
+		if t.applications, err = v1alpha1.CheckApplications(top, set.applications); err != nil {
+			return nil, err
+		}
+	}
 	var p problems
 	components := plan(t, &p)
 	if err := p.err(); err != nil {

@@ -15,6 +15,9 @@ type topology struct {
 	// proxyConfigs are each control plane's default proxy config,
 	// encoded once, when the first proxy that needs it is built.
 	proxyConfigs map[*v1alpha1.ControlPlane]func() (string, error)
+	// applications are the valid, defaulted applications rendered with
+	// the mesh, in namespace and name order.
+	applications []v1alpha1.Application
 }
 
 func newTopology(t *v1alpha1.Topology) *topology {

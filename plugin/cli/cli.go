@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -188,6 +189,59 @@ func readMesh(cmd *cobra.Command, path string) (v1alpha1.Mesh, string, error) {
 	}
 	m, err := v1alpha1.Decode(data)
 	return m, name, err
+}
+
+// readInputs reads the Mesh, the first of files, and the Applications
+// of the rest, each a file or a folder of *.yaml, *.yml and *.json
+// files read in name order. name is the file a problem of the mesh is
+// reported by.
+func readInputs(cmd *cobra.Command, files []string) (m v1alpha1.Mesh, name string, apps []v1alpha1.Application, err error) {
+	var mesh string
+	if len(files) > 0 {
+		mesh = files[0]
+	}
+	if m, name, err = readMesh(cmd, mesh); err != nil || len(files) < 2 {
+		return m, name, nil, err
+	}
+	for _, path := range files[1:] {
+		paths := []string{path}
+		if info, err := os.Stat(path); err == nil && info.IsDir() {
+			if paths, err = applicationFiles(path); err != nil {
+				return m, path, nil, err
+			}
+		}
+		for _, p := range paths {
+			data, name, err := readInput(cmd, p)
+			if err != nil {
+				return m, name, nil, err
+			}
+			more, err := v1alpha1.DecodeApplications(data)
+			if err != nil {
+				return m, name, nil, err
+			}
+			apps = append(apps, more...)
+		}
+	}
+	return m, name, apps, nil
+}
+
+// applicationFiles are the YAML and JSON files of a folder, in name
+// order; folders inside it are not read.
+func applicationFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".yaml", ".yml", ".json":
+			if e.Type().IsRegular() {
+				out = append(out, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return out, nil
 }
 
 // readInput reads the file named by path ("-" for stdin) within the size

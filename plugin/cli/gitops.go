@@ -7,7 +7,8 @@ import (
 )
 
 func newGitOpsCommand() *cobra.Command {
-	var file, repo string
+	var files []string
+	var repo string
 	var opts gitops.Options
 	var flavor string
 	cmd := &cobra.Command{
@@ -38,7 +39,7 @@ the previous tree as it was.`,
   kubectl apply -k clusters/eu1/argocd`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" || repo == "" || flavor == "" || opts.RepoURL == "" {
+			if len(files) == 0 || repo == "" || flavor == "" || opts.RepoURL == "" {
 				return usagef("gitops needs -f FILE, -o REPO, --flavor and --repo-url")
 			}
 			opts.Flavor = gitops.Flavor(flavor)
@@ -49,10 +50,11 @@ the previous tree as it was.`,
 				return usageError{err}
 			}
 			tuneGCForRendering()
-			m, name, err := readMesh(cmd, file)
+			m, name, apps, err := readInputs(cmd, files)
 			if err != nil {
 				return describeError(name, err)
 			}
+			opts.Applications = apps
 			if err := warnLeftovers(cmd, gitops.Write(repo, m, opts)); err != nil {
 				return describeError(name, err)
 			}
@@ -60,7 +62,7 @@ the previous tree as it was.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&file, "filename", "f", "", "Mesh config; - reads stdin")
+	f.StringArrayVarP(&files, "filename", "f", nil, "Mesh config, - reads stdin; again for a file or folder of Applications")
 	f.StringVarP(&repo, "output-dir", "o", "", "the repository checkout to write into")
 	f.StringVar(&flavor, "flavor", "", "flux or argocd")
 	f.StringVar(&opts.RepoURL, "repo-url", "", "the repository URL the GitOps tool reads (https://, http:// or ssh://)")

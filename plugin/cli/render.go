@@ -9,12 +9,15 @@ import (
 )
 
 func newRenderCommand() *cobra.Command {
-	var file, outDir, split string
+	var files []string
+	var outDir, split string
 	cmd := &cobra.Command{
-		Use:   "render [-f FILE|-] [-o DIR [--split object|component]]",
+		Use:   "render [-f FILE|-] [-f APPLICATIONS]... [-o DIR [--split object|component]]",
 		Short: "Render the mesh as YAML, to stdout or into a directory",
 		Long: `Render a Mesh config and print every object as one YAML stream, in install order.
-Without -f the default mesh is rendered.
+Without -f the default mesh is rendered. Every -f after the first names a
+file, or a folder of *.yaml, *.yml and *.json files, of Applications, which are
+rendered with the mesh and checked against it.
 
 With -o DIR the objects are written into DIR instead: one file per object
 (--split object, the default) or per component (--split component), named so
@@ -31,6 +34,9 @@ problem, with its field path, on stderr and exits 1.`,
   # A mesh from a file, or from stdin
   meshrender render -f mesh.yaml
   cat mesh.yaml | meshrender render -f -
+
+  # A mesh with the applications its teams wrote
+  meshrender render -f mesh.yaml -f apps/
 
   # Apply it to an empty cluster: CRDs first
   meshrender render -f mesh.yaml -o istio/ --split component
@@ -50,18 +56,19 @@ problem, with its field path, on stderr and exits 1.`,
 				return usagef("--split needs -o DIR")
 			}
 			tuneGCForRendering()
-			m, name, err := readMesh(cmd, file)
+			m, name, apps, err := readInputs(cmd, files)
 			if err != nil {
 				return describeError(name, err)
 			}
+			withApps := render.WithApplications(apps...)
 			if outDir == "" {
 				// Write validates the whole config before it writes a byte.
-				if err := render.Write(cmd.OutOrStdout(), m); err != nil {
+				if err := render.Write(cmd.OutOrStdout(), m, withApps); err != nil {
 					return describeError(name, err)
 				}
 				return nil
 			}
-			objs, err := render.Render(m)
+			objs, err := render.Render(m, withApps)
 			if err != nil {
 				return describeError(name, err)
 			}
@@ -72,7 +79,7 @@ problem, with its field path, on stderr and exits 1.`,
 			return warnLeftovers(cmd, tree.Write(outDir, files))
 		},
 	}
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "Mesh config to render; - reads stdin")
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "Mesh config to render, - reads stdin; again for a file or folder of Applications")
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write files into this directory instead of printing")
 	cmd.Flags().StringVar(&split, "split", "object", "with -o: one file per object or per component")
 	return cmd

@@ -56,6 +56,9 @@ type Options struct {
 	// SecretName names the Secret with Git credentials for Flux's
 	// GitRepository; empty means a public repository.
 	SecretName string
+	// Applications are rendered with the mesh, each application
+	// namespace a folder of the applications layer.
+	Applications []v1alpha1.Application
 }
 
 // Defaults.
@@ -136,7 +139,7 @@ func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 		return err
 	}
 	var mesh v1alpha1.Mesh
-	renderOpts := []render.Option{render.Defaulted(&mesh)}
+	renderOpts := []render.Option{render.Defaulted(&mesh), render.WithApplications(opts.Applications...)}
 	if opts.Flavor == Flux {
 		renderOpts = append(renderOpts, render.WithOverlays(fluxWebhookOverlay()))
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	meshapi "istio.io/api/mesh/v1alpha1"
+	networkingapi "istio.io/api/networking/v1alpha3"
 	securityapi "istio.io/api/security/v1beta1"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -52,6 +53,9 @@ var istioSpecs = map[schema.GroupVersionKind]func() proto.Message{
 	{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"}:    func() proto.Message { return &securityapi.PeerAuthentication{} },
 	{Group: "security.istio.io", Version: "v1", Kind: "RequestAuthentication"}: func() proto.Message { return &securityapi.RequestAuthentication{} },
 	{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}:   func() proto.Message { return &securityapi.AuthorizationPolicy{} },
+	{Group: "networking.istio.io", Version: "v1", Kind: "Gateway"}:             func() proto.Message { return &networkingapi.Gateway{} },
+	{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}:      func() proto.Message { return &networkingapi.VirtualService{} },
+	{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:     func() proto.Message { return &networkingapi.DestinationRule{} },
 }
 
 // meshConfigKeys are the keys of Istio's mesh ConfigMap, each a protobuf

@@ -40,55 +40,64 @@ func Decode(data []byte) (Mesh, error) {
 	if err != nil {
 		return Mesh{}, err
 	}
+	var m Mesh
+	err = decodeDocument(doc, "mesh config", Kind, &m)
+	return m, err
+}
+
+// decodeDocument reads one YAML document strictly into out, a document
+// of apiVersion APIVersion and the kind, reporting every unknown,
+// duplicate or mistyped field with its path. what names the document in
+// messages.
+func decodeDocument[T any](doc []byte, what, kind string, out *T) error {
 	if err := refuseAnchors(doc); err != nil {
-		return Mesh{}, err
+		return err
 	}
 	raw, err := yaml.YAMLToJSONStrict(doc)
 	if err != nil {
-		return Mesh{}, fmt.Errorf("mesh config is not valid YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+		return fmt.Errorf("%s is not valid YAML: %s", what, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
 	}
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return Mesh{}, errors.New("mesh config is empty")
+		return fmt.Errorf("%s is empty", what)
 	}
 	if depth := jsonDepth(raw); depth > MaxConfigDepth {
-		return Mesh{}, fmt.Errorf("mesh config nests %d levels deep; the limit is %d", depth, MaxConfigDepth)
+		return fmt.Errorf("%s nests %d levels deep; the limit is %d", what, depth, MaxConfigDepth)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var generic any
 	if err := dec.Decode(&generic); err != nil {
-		return Mesh{}, fmt.Errorf("mesh config: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	top, ok := generic.(map[string]any)
 	if !ok {
-		return Mesh{}, fmt.Errorf("mesh config must be a mapping with apiVersion %s and kind %s, got %s", APIVersion, Kind, typecheck.Describe(generic))
+		return fmt.Errorf("%s must be a mapping with apiVersion %s and kind %s, got %s", what, APIVersion, kind, typecheck.Describe(generic))
 	}
 	var p problems
 	if top["apiVersion"] != APIVersion {
 		p.addText("apiVersion", fmt.Sprintf("must be %q, got %s", APIVersion, typecheck.Describe(top["apiVersion"])))
 	}
-	if top["kind"] != Kind {
-		p.addText("kind", fmt.Sprintf("must be %q, got %s", Kind, typecheck.Describe(top["kind"])))
+	if top["kind"] != kind {
+		p.addText("kind", fmt.Sprintf("must be %q, got %s", kind, typecheck.Describe(top["kind"])))
 	}
 	if err := p.err(); err != nil {
-		return Mesh{}, err
+		return err
 	}
-	for _, pr := range typecheck.Check(generic, reflect.TypeFor[Mesh](), "") {
+	for _, pr := range typecheck.Check(generic, reflect.TypeFor[T](), "") {
 		p.addText(pr.Path, migrationHint(pr))
 	}
 	if err := p.err(); err != nil {
-		return Mesh{}, err
+		return err
 	}
-	var m Mesh
-	strict, err := sigsjson.UnmarshalStrict(raw, &m)
+	strict, err := sigsjson.UnmarshalStrict(raw, out)
 	if err != nil {
 		// The check above should have caught it; say where anyway.
-		return Mesh{}, fmt.Errorf("mesh config: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return fmt.Errorf("%s: %s", what, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	for _, e := range strict {
 		p.addText(strictField(e.Error()), strictMessage(e.Error()))
 	}
-	return m, p.err()
+	return p.err()
 }
 
 // jsonDepth is how deeply the arrays and objects of a JSON document nest.

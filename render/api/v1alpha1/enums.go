@@ -33,6 +33,7 @@ var enums = map[string][]string{
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,
 	"ZoneServiceOverride.ExternalTrafficPolicy": trafficPolicies,
+	"ApplicationTLS.Mode":                       {TLSSimple, TLSMutual, TLSPassthrough},
 }
 
 var trafficPolicies = []string{string(corev1.ServiceExternalTrafficPolicyCluster), string(corev1.ServiceExternalTrafficPolicyLocal)}
