@@ -199,6 +199,7 @@ func virtualService(v Values) *networkingv1.VirtualService {
 	}
 	spec := &vs.Spec
 	spec.Hosts = in.Hosts
+	spec.ExportTo = v.ingressExportTo()
 	for _, g := range in.Gateways {
 		spec.Gateways = append(spec.Gateways, g.Namespace+"/"+v.GatewayObjectName)
 	}
@@ -225,6 +226,22 @@ func virtualService(v Values) *networkingv1.VirtualService {
 		spec.Http = append(spec.Http, route)
 	}
 	return vs
+}
+
+// ingressExportTo are the namespaces that must see the application's
+// ingress routing config, named whatever the mesh's default visibility
+// (defaultVirtualServiceExportTo and defaultDestinationRuleExportTo may be
+// "." or "~"): its own, its gateways' and those given.
+func (v Values) ingressExportTo(also ...string) []string {
+	var out []string
+	if in := v.Ingress; in != nil {
+		for _, g := range in.Gateways {
+			out = append(out, g.Namespace)
+		}
+	}
+	out = append(out, also...)
+	slices.Sort(out)
+	return append([]string{"."}, slices.DeleteFunc(slices.Compact(out), func(ns string) bool { return ns == v.Namespace })...)
 }
 
 func duration(d *metav1.Duration) *durationpb.Duration {
@@ -261,6 +278,7 @@ func destinationRules(v Values) []objects.Object {
 		}
 		spec := &dr.Spec
 		spec.Host = v.host(svc)
+		spec.ExportTo = v.ingressExportTo(v.AllowedNamespaces...)
 		spec.TrafficPolicy = &networkingapi.TrafficPolicy{
 			Tls:              &networkingapi.ClientTLSSettings{Mode: networkingapi.ClientTLSSettings_ISTIO_MUTUAL},
 			ConnectionPool:   v.ConnectionPool,
