@@ -1,7 +1,6 @@
 package v1alpha1_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -76,29 +75,7 @@ func TestApplicationEgressValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			top := checkedMesh(t, tt.mesh)
-			var apps []v1alpha1.Application
-			for _, d := range tt.docs {
-				apps = append(apps, decodeApps(t, d)...)
-			}
-			_, err := v1alpha1.CheckApplications(top, apps)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error:\n%v", err)
-				}
-				return
-			}
-			var verr *v1alpha1.ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("want a *ValidationError, got %v", err)
-			}
-			if len(verr.Errors) != len(tt.want) {
-				t.Errorf("want %d problems, got %d:\n%v", len(tt.want), len(verr.Errors), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-			}
+			checkApplications(t, top, tt.docs, tt.want)
 		})
 	}
 }
