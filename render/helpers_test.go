@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
@@ -30,3 +31,17 @@ func typedObjects(t testing.TB, m v1alpha1.Mesh) []typedObject {
 
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
+
+// objectKey names a rendered object in the tests' maps: "Kind
+// namespace/name".
+func objectKey(o Object) string { return o.Kind + " " + o.Namespace + "/" + o.Name }
+
+// checkParts reports each part of YAML the object lacks.
+func checkParts(t testing.TB, o Object, parts []string) {
+	t.Helper()
+	for _, p := range parts {
+		if !bytes.Contains(o.YAML, []byte(p)) {
+			t.Errorf("%s lacks %q:\n%s", objectKey(o), p, o.YAML)
+		}
+	}
+}
