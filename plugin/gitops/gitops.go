@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
+	"sigs.k8s.io/yaml"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -220,6 +221,7 @@ func files(name string, objs []render.Object, opts Options) ([]tree.File, error)
 	var layers []render.Layer
 	parts := map[render.Layer][]string{} // each layer's component folders
 	webhooks := map[render.Layer][]string{}
+	health := layerHealth{}
 	for _, o := range objs {
 		if !slices.Contains(layers, o.Layer) {
 			layers = append(layers, o.Layer)
@@ -230,6 +232,9 @@ func files(name string, objs []render.Object, opts Options) ([]tree.File, error)
 		}
 		if strings.HasSuffix(o.Kind, "WebhookConfiguration") && !slices.Contains(webhooks[o.Layer], o.Kind) {
 			webhooks[o.Layer] = append(webhooks[o.Layer], o.Kind)
+		}
+		if err := health.add(o); err != nil {
+			return nil, err
 		}
 		file := layout.FileName(o)
 		list(folder, file)
@@ -260,7 +265,7 @@ func files(name string, objs []render.Object, opts Options) ([]tree.File, error)
 	var tool []tree.File
 	switch opts.Flavor {
 	case Flux:
-		tool, err = fluxFiles(name, layerNames, opts)
+		tool, err = fluxFiles(name, layerNames, health, opts)
 	case ArgoCD:
 		tool, err = argoFiles(name, layerNames, webhooks, opts)
 	}
@@ -314,7 +319,7 @@ func objectFiles(folder string, objs []any, names []string) ([]tree.File, error)
 // when everything it applied is healthy (CRDs established, Deployments
 // available), so the gateways wait for a running istiod, which waits for
 // the CRDs.
-func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) {
+func fluxFiles(name string, layers []string, health layerHealth, opts Options) ([]tree.File, error) {
 	source := "meshrender-" + name
 	repo := GitRepository{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository"},
@@ -337,6 +342,14 @@ func fluxFiles(name string, layers []string, opts Options) ([]tree.File, error) 
 				Prune: true, Wait: true,
 				SourceRef: SourceReference{Kind: "GitRepository", Name: source},
 			},
+		}
+		if checks, ok := health.manual(render.Layer(layer)); ok {
+			// A DaemonSet that replaces its pods only when they are
+			// deleted is never fully updated after a change, which would
+			// keep the Kustomization, and every layer after it, from
+			// becoming ready: the layer's other workloads are checked
+			// instead.
+			k.Spec.Wait, k.Spec.HealthChecks = false, checks
 		}
 		if previous != "" {
 			k.Spec.DependsOn = []DependsOn{{Name: previous}}
@@ -430,4 +443,52 @@ func pluginFiles(name string) ([]tree.File, error) {
 		Data:       map[string]string{"plugin.yaml": string(data)},
 	}
 	return objectFiles("argocd/cmp", []any{cm}, []string{fileName("ConfigMap", cm.Name)})
+}
+
+// layerHealth are each layer's workloads, for Flux's health checks, and
+// whether any of them is a DaemonSet updated only OnDelete.
+type layerHealth map[render.Layer]*workloads
+
+type workloads struct {
+	refs     []HealthCheck
+	onDelete bool
+}
+
+// add records a rendered object that is a workload.
+func (h layerHealth) add(o render.Object) error {
+	if o.Kind != "Deployment" && o.Kind != "DaemonSet" {
+		return nil
+	}
+	var w struct {
+		APIVersion string `json:"apiVersion"`
+		Spec       struct {
+			UpdateStrategy struct {
+				Type string `json:"type"`
+			} `json:"updateStrategy"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(o.YAML, &w); err != nil {
+		return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+	}
+	l := h[o.Layer]
+	if l == nil {
+		l = &workloads{}
+		h[o.Layer] = l
+	}
+	if w.Spec.UpdateStrategy.Type == "OnDelete" {
+		l.onDelete = true
+		return nil
+	}
+	l.refs = append(l.refs, HealthCheck{APIVersion: w.APIVersion, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace})
+	return nil
+}
+
+// manual returns the health checks of a layer with an OnDelete
+// DaemonSet: its other workloads.
+func (h layerHealth) manual(l render.Layer) ([]HealthCheck, bool) {
+	w := h[l]
+	if w == nil || !w.onDelete {
+		return nil, false
+	}
+	return w.refs, true
 }

@@ -51,6 +51,17 @@ type FluxKustomizationSpec struct {
 	Wait          bool            `json:"wait"`
 	SourceRef     SourceReference `json:"sourceRef"`
 	DependsOn     []DependsOn     `json:"dependsOn,omitempty"`
+	// HealthChecks are checked instead of everything applied when Wait
+	// is false.
+	HealthChecks []HealthCheck `json:"healthChecks,omitempty"`
+}
+
+// HealthCheck names an object whose readiness a Kustomization waits for.
+type HealthCheck struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Namespace  string `json:"namespace,omitempty"`
 }
 
 // SourceReference points a Kustomization at its source.
