@@ -2,6 +2,7 @@ package golden
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,9 +38,10 @@ func podSecurityViolations(level psapi.Level, meta *metav1.ObjectMeta, spec *cor
 	return out
 }
 
-// cniNodeAgent is the one workload meshrender renders that needs the
-// host: it writes the CNI plugin and its config on every node.
-const cniNodeAgent = "DaemonSet/istio-cni-node"
+// nodeAgents are the workloads meshrender renders that need the host:
+// istio-cni writes the CNI plugin and its config on every node, ztunnel
+// enters ambient pods' network namespaces.
+var nodeAgents = []string{"DaemonSet/istio-cni-node", "DaemonSet/ztunnel"}
 
 // TestPodTemplatesMeetPodSecurity evaluates every rendered pod template
 // with the Pod Security admission library at the level its namespace
@@ -80,9 +82,9 @@ func TestPodTemplatesMeetPodSecurity(t *testing.T) {
 				}
 				level, rendered := levels[u.GetNamespace()]
 				switch {
-				case id == cniNodeAgent && !rendered && u.GetNamespace() != "kube-system":
+				case slices.Contains(nodeAgents, id) && !rendered && u.GetNamespace() != "kube-system":
 					t.Errorf("%s runs in %s, which is neither kube-system nor a namespace meshrender renders privileged", id, u.GetNamespace())
-				case id == cniNodeAgent:
+				case slices.Contains(nodeAgents, id):
 					if rendered && level != psapi.LevelPrivileged {
 						t.Errorf("%s runs in %s, which enforces %s; the node agent needs privileged", id, u.GetNamespace(), level)
 					}

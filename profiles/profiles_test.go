@@ -56,6 +56,7 @@ func ExampleList() {
 		fmt.Println(p.Name)
 	}
 	// Output:
+	// ambient
 	// minimal
 	// reference
 	// seed

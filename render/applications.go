@@ -65,7 +65,7 @@ func (t *topology) applicationValues(a *v1alpha1.Application) application.Values
 	v := application.Values{
 		Meta: t.meta(t.ClusterWide.Version), Name: a.Metadata.Name, Namespace: a.Metadata.Namespace,
 		GatewayObjectName: a.ObjectName(), Selector: s.Selector,
-		NetworkPolicy: t.spec.IsolatesNetwork(),
+		NetworkPolicy: t.spec.IsolatesNetwork(), Ambient: t.spec.InAmbient(a.Metadata.Namespace),
 	}
 	if m := s.Mesh; m != nil {
 		v.AllowedNamespaces = m.AllowedNamespaces

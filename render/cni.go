@@ -2,9 +2,13 @@ package render
 
 import (
 	"github.com/meshrender/meshrender/render/internal/cni"
+	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
-// cniComponents plans istio-cni, in the data-plane layer, when it is on.
+// cniComponents plans istio-cni, in the data-plane layer, when it is on,
+// and with ambient ztunnel beside it: the node agents share one
+// privileged namespace and the release of the default revision.
 func cniComponents(t *topology) []component {
 	s := t.spec
 	c := &s.CNI
@@ -17,13 +21,22 @@ func cniComponents(t *topology) []component {
 	values := cni.Values{
 		Meta: t.meta(agent.Version), Namespace: c.Namespace, Revision: agent.RevisionLabel(),
 		Image: t.Image(agent, cni.ImageName), PullSecrets: s.Registry.PullSecrets, Tag: t.ImageTag(agent),
-		Resources: *c.Resources,
+		Resources: *c.Resources, Ambient: s.AmbientEnabled(),
+	}
+	build := func() ([]typedObject, error) { return cni.Objects(values), nil }
+	if s.AmbientEnabled() {
+		z := ztunnel.Values{
+			Meta: values.Meta, Namespace: c.Namespace, Image: t.Image(agent, ztunnel.ImageName), PullSecrets: s.Registry.PullSecrets,
+			IstiodAddress: agent.DiscoveryAddress(), ClusterID: objects.ClusterID, Minor: agent.Minor(),
+			Resources: *s.Ambient.Ztunnel.Resources, UpdateStrategy: s.Ambient.Ztunnel.UpdateStrategy,
+		}
+		build = func() ([]typedObject, error) { return append(cni.Objects(values), ztunnel.Objects(z)...), nil }
 	}
 	comp := component{
 		Name:  string(LayerDataPlane),
 		Field: "spec.cni",
 		Layer: LayerDataPlane,
-		Build: func() ([]typedObject, error) { return cni.Objects(values), nil },
+		Build: build,
 	}
 	if ns := t.Namespace(c.Namespace); ns != nil {
 		comp.Namespaces = []namespaceSpec{ownedSpec(ns)}

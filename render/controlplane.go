@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
@@ -9,6 +10,7 @@ import (
 	"github.com/meshrender/meshrender/render/internal/injector"
 	"github.com/meshrender/meshrender/render/internal/istiod"
 	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
 // istiodField is the field istiod's namespace and shared objects come
@@ -82,7 +84,7 @@ func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, er
 			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
 		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.Injecting(),
-		Env: compatibilityEnv(cp),
+		Env: t.pilotEnv(cp), TrustedNodeAccount: t.trustedNodeAccount(),
 	})
 	if s.Injecting() {
 		objs = append(objs, injector.Objects(t.injectorValues(cp))...)
@@ -90,18 +92,33 @@ func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, er
 	return objs, nil
 }
 
-// compatibilityEnv is istiod's pilot.env of the control plane's
-// compatibility version: its release's compatibility-version profile.
-func compatibilityEnv(cp *v1alpha1.ControlPlane) map[string]string {
-	if cp.CompatibilityVersion == "" {
-		return nil
+// pilotEnv is istiod's pilot.env: that of the control plane's
+// compatibility version (its release's compatibility-version profile),
+// and ambient's switch when the mesh runs ambient.
+func (t *topology) pilotEnv(cp *v1alpha1.ControlPlane) map[string]string {
+	var env map[string]string
+	if cp.CompatibilityVersion != "" {
+		profile, ok := compatibility.Settings(cp.Minor(), cp.CompatibilityVersion)
+		if !ok {
+			// Validation accepts only the versions a release has profiles for.
+			panic(fmt.Sprintf("no compatibility profile %s for Istio %s", cp.CompatibilityVersion, cp.Version))
+		}
+		env = maps.Clone(profile.PilotEnv)
 	}
-	profile, ok := compatibility.Settings(cp.Minor(), cp.CompatibilityVersion)
-	if !ok {
-		// Validation accepts only the versions a release has profiles for.
-		panic(fmt.Sprintf("no compatibility profile %s for Istio %s", cp.CompatibilityVersion, cp.Version))
+	if t.spec.AmbientEnabled() {
+		env = objects.Merge(env, map[string]string{"PILOT_ENABLE_AMBIENT": "true"})
 	}
-	return profile.PilotEnv
+	return env
+}
+
+// trustedNodeAccount is ztunnel's ServiceAccount, whose tokens istiod's
+// CA accepts for certificates of the pods on their node: ztunnel runs in
+// istio-cni's namespace, not istiod's as upstream's default assumes.
+func (t *topology) trustedNodeAccount() string {
+	if !t.spec.AmbientEnabled() {
+		return ""
+	}
+	return t.spec.CNI.Namespace + "/" + ztunnel.Name
 }
 
 // tagObjects are what the revision tags make, as istioctl tag set makes
@@ -126,7 +143,7 @@ func (t *topology) injectorValues(cp *v1alpha1.ControlPlane) injector.Values {
 	v := injector.Values{
 		Meta: t.meta(cp.Version), Release: cp.Version, Namespace: s.Istiod.Namespace, Revision: cp.Revision,
 		Hub: s.Registry.Hub, Tag: t.ImageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
-		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources, PilotEnv: compatibilityEnv(cp),
+		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources, Ambient: s.AmbientEnabled(), PilotEnv: t.pilotEnv(cp),
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,

@@ -9,12 +9,18 @@ import (
 )
 
 // meshConfigBase is what meshrender writes into every mesh config, under
-// the spec's: upstream's chart defaults, plus the outbound policy written
-// out, since Istio's zero value is REGISTRY_ONLY and an absent field means
+// the spec's: upstream's chart defaults (with ambient, its profile's
+// HBONE for every proxy), plus the outbound policy written out, since Istio's zero value is REGISTRY_ONLY and an absent field means
 // different things to different readers.
 func meshConfigBase(t *topology, cp *v1alpha1.ControlPlane) map[string]any {
+	defaultConfig := map[string]any{"discoveryAddress": cp.DiscoveryAddress()}
+	if t.spec.AmbientEnabled() {
+		// Sidecars and gateways speak HBONE to ambient pods and waypoints,
+		// as upstream's ambient profile has them.
+		defaultConfig["proxyMetadata"] = map[string]any{"ISTIO_META_ENABLE_HBONE": "true"}
+	}
 	return map[string]any{
-		"defaultConfig":         map[string]any{"discoveryAddress": cp.DiscoveryAddress()},
+		"defaultConfig":         defaultConfig,
 		"defaultProviders":      map[string]any{"metrics": []any{"prometheus"}},
 		"enablePrometheusMerge": true,
 		"rootNamespace":         t.spec.Istiod.Namespace,

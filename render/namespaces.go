@@ -54,13 +54,16 @@ func namespaceComponents(t *topology) []component {
 }
 
 // applicationNamespace is the part of an application namespace meshrender
-// owns: one injection label. Applied server-side under meshrender's own
+// owns: one label, for injection or the ambient data plane. Applied server-side under meshrender's own
 // field manager, it sets that label and leaves the rest of the namespace
 // to whoever owns it; applied again with the other label, it moves the
 // namespace to another revision.
 func applicationNamespace(ns v1alpha1.MeshNamespace, instance string) *corev1.Namespace {
 	labels := map[string]string{ownership.LabelRevision: ns.Revision}
-	if ns.IstioInjection {
+	switch {
+	case ns.DataPlaneMode == v1alpha1.DataPlaneAmbient:
+		labels = map[string]string{ownership.LabelDataPlaneMode: v1alpha1.DataPlaneAmbient}
+	case ns.IstioInjection:
 		labels = map[string]string{ownership.LabelIstioInjection: "enabled"}
 	}
 	return &corev1.Namespace{

@@ -79,6 +79,11 @@ func applicationNetworkPolicies(s *v1alpha1.MeshSpec, meta objects.Meta, np v1al
 	if *np.AllowSameNamespace {
 		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowSameNamespaceName, nil, netpol.Rule(netpol.SameNamespace())))
 	}
+	if *np.DenyByDefault && s.InAmbient(np.Name) {
+		// The kubelet's probes of ambient pods come from istio-cni's
+		// SNAT address, not the node's.
+		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowProbesName, nil, netpol.Rule(netpol.CIDRs([]string{netpol.AmbientProbeSource}))))
+	}
 	if ns := s.NetworkPolicy.MonitoringNamespace; ns != "" && *np.DenyByDefault {
 		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowMonitoringName, nil, netpol.Rule(netpol.Namespace(ns), portMerged, portEnvoyStats)))
 	}

@@ -344,15 +344,15 @@ func labelsOnly(o render.Object) *yaml.RNode {
 }
 
 // withInjectionLabel is an application namespace of the input with the
-// injection label of rendered, the one meshrender renders for it: that
-// label set, the other removed, everything else of the item as it was.
+// data-plane label of rendered, the one meshrender renders for it: that
+// label set, the others removed, everything else of the item as it was.
 func withInjectionLabel(it *item, rendered *yaml.RNode) (*yaml.RNode, error) {
 	n, err := it.parse()
 	if err != nil {
 		return nil, err
 	}
 	want := rendered.GetLabels()
-	for _, key := range []string{ownership.LabelRevision, ownership.LabelIstioInjection} {
+	for _, key := range ownership.DataPlaneLabels {
 		v, set := want[key]
 		if !set {
 			if _, err := n.Pipe(yaml.Lookup(yaml.MetadataField, yaml.LabelsField), yaml.Clear(key)); err != nil {

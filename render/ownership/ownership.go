@@ -50,11 +50,16 @@ const (
 	// injection label the named mesh sets, and nothing else of it.
 	AnnotationNamespaceLabels = "meshrender.dev/labels-for-mesh"
 	// LabelIstioInjection and LabelRevision are the injection labels of
-	// an application namespace; meshrender sets one of them and removes
-	// the other.
+	// an application namespace, LabelDataPlaneMode puts it in the ambient
+	// data plane; meshrender sets one of them and removes the others.
 	LabelIstioInjection = "istio-injection"
 	LabelRevision       = objects.LabelRev
+	LabelDataPlaneMode  = "istio.io/dataplane-mode"
 )
+
+// DataPlaneLabels are the labels of an application namespace meshrender
+// sets one of.
+var DataPlaneLabels = []string{LabelRevision, LabelIstioInjection, LabelDataPlaneMode}
 
 // LabelsOnly reports whether annotations mark a rendered object whose
 // labels are all meshrender sets of it: an application namespace, which

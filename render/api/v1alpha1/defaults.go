@@ -36,6 +36,8 @@ func (m *Mesh) Default() error {
 	s.MTLS.setDefaults()
 	s.Istiod.setDefaults()
 	s.Injection.setDefaults()
+	// Ambient turns istio-cni on unless the mesh says otherwise.
+	s.setAmbientDefaults()
 	s.CNI.setDefaults()
 	s.setIngressDefaults()
 	s.Egress.setDefaults(s.Istiod.Namespace)

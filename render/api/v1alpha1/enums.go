@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshrender/meshrender/profiles"
 	"github.com/meshrender/meshrender/render/internal/certmanager"
+	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
 // Values accepted by enumerated fields.
@@ -34,6 +35,8 @@ var enums = map[string][]string{
 	"GatewayService.ExternalTrafficPolicy":      trafficPolicies,
 	"ZoneServiceOverride.ExternalTrafficPolicy": trafficPolicies,
 	"ApplicationTLS.Mode":                       {TLSSimple, TLSMutual, TLSPassthrough},
+	"Ztunnel.UpdateStrategy":                    {ztunnel.RollingUpdate, ztunnel.OnDelete},
+	"MeshNamespace.DataPlaneMode":               {"", DataPlaneAmbient},
 }
 
 var trafficPolicies = []string{string(corev1.ServiceExternalTrafficPolicyCluster), string(corev1.ServiceExternalTrafficPolicyLocal)}

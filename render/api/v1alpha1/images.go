@@ -24,7 +24,7 @@ type Registry struct {
 	Variant string `json:"variant,omitempty"`
 	// PullSecrets are Secret names added to every pod and service account.
 	PullSecrets []string `json:"pullSecrets,omitempty"`
-	// Digests maps an image name (pilot, proxyv2, install-cni) to a
+	// Digests maps an image name (pilot, proxyv2, install-cni, ztunnel) to a
 	// sha256 digest that pins it.
 	Digests map[string]string `json:"digests,omitempty"`
 }
@@ -35,7 +35,7 @@ const DefaultHub = "docker.io/istio"
 
 // ImageNames lists the images a mesh may use, by the names
 // spec.registry.digests takes as keys.
-var ImageNames = []string{"pilot", "proxyv2", "install-cni"}
+var ImageNames = []string{"pilot", "proxyv2", "install-cni", "ztunnel"}
 
 // Image returns the reference of the named image under the registry
 // settings: hub/name@digest when a digest pins it, else

@@ -101,6 +101,10 @@ type MeshSpec struct {
 	// CNI runs istio-cni on every node, so injected pods need no
 	// privileges.
 	CNI CNI `json:"cni,omitzero"`
+	// Ambient runs Istio's ambient data plane beside the sidecars:
+	// ztunnel on every node, for the namespaces whose dataPlaneMode is
+	// ambient.
+	Ambient Ambient `json:"ambient,omitzero"`
 	// Ingress configures the default ingress gateway and its zonal copies.
 	Ingress Ingress `json:"ingress,omitzero"`
 	// ExposureClasses adds one ingress gateway (and, with zones, zonal

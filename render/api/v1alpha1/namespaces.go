@@ -28,7 +28,16 @@ func (t *Topology) validateNamespaces(p *problems) {
 			p.add(f+".name", "duplicate namespace %q (also spec.namespaces[%d])", ns.Name, j)
 		}
 		seen[ns.Name] = i
+		p.checkEnum(f+".dataPlaneMode", "MeshNamespace.DataPlaneMode", ns.DataPlaneMode)
 		switch {
+		case ns.DataPlaneMode == DataPlaneAmbient:
+			switch {
+			case !s.AmbientEnabled():
+				p.add(f+".dataPlaneMode", "ambient namespaces need spec.ambient.enabled")
+			case ns.IstioInjection || ns.Revision != "":
+				p.add(f, "an ambient namespace's pods are not injected; it takes neither revision nor istioInjection")
+			}
+		case ns.DataPlaneMode != "":
 		case !s.Injecting():
 			p.add(f, "namespaces join the mesh by sidecar injection, which spec.injection.enabled turns off")
 		case ns.IstioInjection && ns.Revision != "":

@@ -42,6 +42,12 @@ type MeshNamespace struct {
 	// instead, for the default control plane: the one without a
 	// revision, or the one the tag "default" names.
 	IstioInjection bool `json:"istioInjection,omitempty"`
+	// DataPlaneMode "ambient" puts the namespace's pods in the ambient
+	// data plane (the label istio.io/dataplane-mode=ambient) instead of
+	// injecting them: ztunnel carries their traffic. It needs
+	// spec.ambient.enabled and takes neither revision nor
+	// istioInjection. Left empty, the pods get sidecars.
+	DataPlaneMode string `json:"dataPlaneMode,omitempty"`
 }
 
 // DefaultTag is the revision tag that takes over from the control plane

@@ -83,6 +83,7 @@ func (t *Topology) validateFields(p *problems) {
 	s.Istiod.validate(p)
 	s.Injection.validate(p)
 	s.validateCNI(p)
+	s.validateAmbient(p)
 	t.validateIngress(p)
 	t.validateExposureClasses(p)
 	t.validateEgress(p)

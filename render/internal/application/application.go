@@ -49,6 +49,9 @@ type Values struct {
 	// NetworkPolicy says the mesh isolates namespaces, so the gateways
 	// need a NetworkPolicy to reach the application's pods.
 	NetworkPolicy bool
+	// Ambient says the namespace is in the ambient data plane: callers
+	// reach its pods over HBONE, on netpol.HBONEPort.
+	Ambient bool
 	// Egress are the hosts outside the mesh it calls.
 	Egress []Destination
 	// EgressGateway is the mesh's egress gateway, nil without one.
@@ -389,6 +392,9 @@ func networkPolicy(v Values) *k8snetworkingv1.NetworkPolicy {
 	}
 	if len(from) == 0 || len(ports) == 0 {
 		return nil
+	}
+	if v.Ambient {
+		ports = append(ports, netpol.HBONEPort)
 	}
 	slices.Sort(ports)
 	return netpol.Allow(v.Meta, v.Namespace, v.Name+"-from-gateways", v.Selector, netpol.Rule(from, ports...))

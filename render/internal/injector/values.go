@@ -64,6 +64,10 @@ type Values struct {
 	// NET_RAW, instead of istio-init, which runs as root with them.
 	// Always applied.
 	CNI bool
+	// Ambient says istio-cni runs in ambient mode
+	// (pilot.cni.ambient.enabled): the templates then leave ambient
+	// namespaces' pods alone and give waypoints HBONE.
+	Ambient bool
 	// ProxyResources are the sidecar's resources (global.proxy.resources)
 	// unless a pod's sidecar.istio.io/proxyCPU and related annotations
 	// say otherwise. nil keeps the chart default (requests 100m and
@@ -104,6 +108,9 @@ func (v Values) settings() []setting {
 		{"global.variant", v.Variant},
 		{"pilot.cni.enabled", v.CNI},
 		{"revision", v.Revision},
+	}
+	if v.Ambient {
+		s = append(s, setting{"pilot.cni.ambient.enabled", true})
 	}
 	opt := func(path, value string) {
 		if value != "" {

@@ -100,6 +100,14 @@ func (c builder) discovery() corev1.Container {
 	}
 }
 
+// trustedNodeAccount is Values.TrustedNodeAccount or upstream's default.
+func (v Values) trustedNodeAccount() string {
+	if v.TrustedNodeAccount != "" {
+		return v.TrustedNodeAccount
+	}
+	return v.Namespace + "/ztunnel"
+}
+
 // env is upstream's istiod environment, plus the settings that turn
 // injection off in a mesh without it.
 func (c builder) env() []corev1.EnvVar {
@@ -110,7 +118,7 @@ func (c builder) env() []corev1.EnvVar {
 		objects.FieldEnv("POD_NAMESPACE", "metadata.namespace"),
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("KUBECONFIG", "/var/run/secrets/remote/config"),
-		objects.Env("CA_TRUSTED_NODE_ACCOUNTS", c.v.Namespace+"/ztunnel"),
+		objects.Env("CA_TRUSTED_NODE_ACCOUNTS", c.v.trustedNodeAccount()),
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.v.Env)) {
 		env = append(env, objects.Env(name, c.v.Env[name]))

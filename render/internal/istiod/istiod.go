@@ -37,6 +37,11 @@ type Values struct {
 	// compatibility-version profile, set where the chart sets them:
 	// sorted by name after CA_TRUSTED_NODE_ACCOUNTS.
 	Env map[string]string
+	// TrustedNodeAccount is the namespace/name of the ServiceAccount whose
+	// tokens may ask istiod's CA for certificates of other pods on their
+	// node: ztunnel's (CA_TRUSTED_NODE_ACCOUNTS). Empty, upstream's
+	// <Namespace>/ztunnel.
+	TrustedNodeAccount string
 }
 
 // Names derives every control plane name from a revision.

@@ -21,7 +21,19 @@ const (
 	AllowFromIngressName   = "allow-from-istio-namespace"
 	AllowSameNamespaceName = "allow-same-namespace"
 	AllowMonitoringName    = "allow-from-monitoring"
+	AllowProbesName        = "allow-ambient-probes"
 )
+
+// AmbientProbeSource is the address istio-cni gives the kubelet's probes
+// of ambient pods (it SNATs them, so that ztunnel lets them through
+// unauthenticated): NetworkPolicies that do not admit it fail the
+// probes on CNIs that enforce policy on host traffic.
+const AmbientProbeSource = "169.254.7.127/32"
+
+// HBONEPort is where ambient pods accept mutual TLS from ztunnel,
+// waypoints and sidecars: in-pod redirection keeps the caller's pod
+// address, so a policy that admits a caller must admit this port.
+const HBONEPort = 15008
 
 // IngressGatewayNamespaceLabel marks the namespaces of the ingress
 // gateways, which application namespaces accept traffic from.

@@ -1,0 +1,63 @@
+package render
+
+import (
+	"bytes"
+	"testing"
+)
+
+// ambientMesh mixes an ambient namespace with a sidecar one, with its
+// node agents in a namespace of their own and a revisioned control plane.
+const ambientMesh = `apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: mixed}
+spec:
+  revision: blue
+  cni: {namespace: istio-node}
+  ambient: {enabled: true}
+  namespaces: [{name: shop, dataPlaneMode: ambient}, {name: pay, revision: blue}]
+  networkPolicy: {enabled: true, namespaces: [{name: shop}, {name: pay}]}
+`
+
+// TestAmbientObjects checks what ties the ambient pieces together: istiod
+// trusts ztunnel where it runs, ztunnel talks to this revision's istiod,
+// proxies speak HBONE, the namespaces get their labels and the ambient
+// one admits the probes istio-cni SNATs.
+func TestAmbientObjects(t *testing.T) {
+	objs, err := renderApplications(t, ambientMesh, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Deployment istio-system/istiod-blue": {"name: CA_TRUSTED_NODE_ACCOUNTS\n          value: istio-node/ztunnel\n        - name: PILOT_ENABLE_AMBIENT\n          value: 'true'"},
+		"DaemonSet istio-node/ztunnel": {"name: CA_ADDRESS\n          value: istiod-blue.istio-system.svc:15012", "name: XDS_ADDRESS\n          value: istiod-blue.istio-system.svc:15012",
+			"istio.io/dataplane-mode: none", "maxUnavailable: 0\n    type: RollingUpdate"},
+		"ConfigMap istio-node/istio-cni-config":              {"AMBIENT_ENABLED: 'true'"},
+		"ClusterRole /istio-cni-ambient":                     {"- pods/status"},
+		"ConfigMap istio-system/istio-blue":                  {"proxyMetadata:\n        ISTIO_META_ENABLE_HBONE: 'true'"},
+		"ConfigMap istio-system/istio-sidecar-injector-blue": {`"ambient": {`, `"PILOT_ENABLE_AMBIENT": "true"`},
+		"Namespace /shop":                                    {"istio.io/dataplane-mode: ambient"},
+		"Namespace /pay":                                     {"istio.io/rev: blue"},
+		"Namespace /istio-node":                              {"pod-security.kubernetes.io/enforce: privileged"},
+		"NetworkPolicy shop/allow-ambient-probes":            {"cidr: 169.254.7.127/32"},
+	}
+	got := map[string]Object{}
+	for _, o := range objs {
+		got[objectKey(o)] = o
+	}
+	for key, parts := range want {
+		o, ok := got[key]
+		if !ok {
+			t.Errorf("missing %s", key)
+			continue
+		}
+		checkParts(t, o, parts)
+	}
+	// The sidecar namespace admits no probes from the SNAT address, and
+	// the ambient one is labelled for nothing else.
+	if _, ok := got["NetworkPolicy pay/allow-ambient-probes"]; ok {
+		t.Error("the sidecar namespace pay got allow-ambient-probes")
+	}
+	if ns := got["Namespace /shop"]; bytes.Contains(ns.YAML, []byte("istio.io/rev")) || bytes.Contains(ns.YAML, []byte("istio-injection")) {
+		t.Errorf("the ambient namespace has an injection label:\n%s", ns.YAML)
+	}
+}
