@@ -4,17 +4,17 @@
 // the agent's xDS proxy (the bootstrap's xds-grpc pipe, which the agent
 // forwards to istiod over mTLS with its workload certificate) for
 // clusters and then listeners, then for the route configurations the
-// listeners' HTTP connection managers name (RDS) and the secrets of
-// Kubernetes credentials their TLS contexts name (SDS over ADS), as
-// Envoy does to warm a listener; it acknowledges each response and
+// listeners' HTTP connection managers name (RDS) and the Kubernetes
+// credentials the TLS contexts of listeners and clusters name (SDS over
+// ADS), as Envoy does to warm them; it acknowledges each response and
 // records what it gets. It runs until it is told to stop.
 //
 // Everything goes into the directory named by FAKE_ENVOY_OUT: args.json,
 // bootstrap.json, and clusters.json, listeners.json, routes.json and
 // secrets.json: each the last response's version, resource names and
-// resources as Envoy's JSON (rewritten as responses come). A resource
-// of a type this build does not know, such as an Istio filter's config,
-// is written as its "@type" alone.
+// resources as Envoy's JSON, with the field names of Envoy's config
+// dump (rewritten as responses come). A config of a type this build does
+// not know, such as an Istio filter's, is written as its "@type" alone.
 //
 // It speaks only the xDS v3 protocol, which every Istio minor's agent
 // proxies unchanged, so one build stands in for Envoy under the agents of
@@ -178,6 +178,8 @@ func discover(ctx context.Context, pipe string, node *corev3.Node, out string) e
 	// subscribed are the resource names asked for of the types that are
 	// not wildcards; an ACK repeats them, as a new request replaces them.
 	subscribed := map[string][]string{}
+	// secrets are the credentials the clusters and the listeners name.
+	secrets := map[string][]string{}
 	askedForListeners := false
 	for {
 		resp, err := stream.Recv()
@@ -198,9 +200,14 @@ func discover(ctx context.Context, pipe string, node *corev3.Node, out string) e
 				askedForListeners = true
 				next = append(next, &discoveryv3.DiscoveryRequest{TypeUrl: listenerType})
 			}
+			// Envoy asks for the credentials of clusters at once; here they
+			// join those of the listeners, which come next.
+			secrets[clusterType] = clusterReferences(resp)
 		case listenerType:
-			routes, secrets := referenced(resp)
-			for typ, names := range map[string][]string{routeType: routes, secretType: secrets} {
+			var routes []string
+			routes, secrets[listenerType] = listenerReferences(resp)
+			all := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(secrets[clusterType]), secrets[listenerType]...))))
+			for typ, names := range map[string][]string{routeType: routes, secretType: all} {
 				if len(names) > 0 && !slices.Equal(names, subscribed[typ]) {
 					subscribed[typ] = names
 					next = append(next, &discoveryv3.DiscoveryRequest{TypeUrl: typ, ResourceNames: names})
@@ -215,10 +222,10 @@ func discover(ctx context.Context, pipe string, node *corev3.Node, out string) e
 	}
 }
 
-// referenced returns the route configurations the listeners' HTTP
-// connection managers take from RDS and the Kubernetes credentials their
-// TLS contexts take from SDS over ADS, sorted.
-func referenced(resp *discoveryv3.DiscoveryResponse) (routes, secrets []string) {
+// listenerReferences returns the route configurations the listeners'
+// HTTP connection managers take from RDS and the credentials their TLS
+// contexts take from SDS over ADS, sorted.
+func listenerReferences(resp *discoveryv3.DiscoveryResponse) (routes, secrets []string) {
 	for _, r := range resp.Resources {
 		l := &listenerv3.Listener{}
 		if proto.Unmarshal(r.Value, l) != nil {
@@ -238,19 +245,52 @@ func referenced(resp *discoveryv3.DiscoveryResponse) (routes, secrets []string) 
 			if fc.GetTransportSocket().GetTypedConfig().UnmarshalTo(tls) != nil {
 				continue
 			}
-			ctx := tls.GetCommonTlsContext()
-			sds := slices.Clone(ctx.GetTlsCertificateSdsSecretConfigs())
-			sds = append(sds, ctx.GetValidationContextSdsSecretConfig(), ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
-			for _, s := range sds {
-				if s.GetSdsConfig().GetAds() != nil {
-					secrets = append(secrets, s.Name)
-				}
-			}
+			secrets = append(secrets, adsSecrets(tls.GetCommonTlsContext())...)
 		}
 	}
 	slices.Sort(routes)
 	slices.Sort(secrets)
 	return slices.Compact(routes), slices.Compact(secrets)
+}
+
+// clusterReferences returns the credentials the clusters' upstream TLS
+// contexts take from SDS over ADS, such as a client certificate an
+// egress gateway originates TLS with, sorted.
+func clusterReferences(resp *discoveryv3.DiscoveryResponse) []string {
+	var secrets []string
+	for _, r := range resp.Resources {
+		c := &clusterv3.Cluster{}
+		if proto.Unmarshal(r.Value, c) != nil {
+			continue
+		}
+		sockets := []*corev3.TransportSocket{c.TransportSocket}
+		for _, m := range c.TransportSocketMatches {
+			sockets = append(sockets, m.TransportSocket)
+		}
+		for _, ts := range sockets {
+			tls := &tlsv3.UpstreamTlsContext{}
+			if ts.GetTypedConfig().UnmarshalTo(tls) == nil {
+				secrets = append(secrets, adsSecrets(tls.GetCommonTlsContext())...)
+			}
+		}
+	}
+	slices.Sort(secrets)
+	return slices.Compact(secrets)
+}
+
+// adsSecrets are the secrets a TLS context takes from SDS over ADS:
+// Kubernetes credentials, which istiod serves itself, where the workload
+// certificate comes from the agent's own SDS.
+func adsSecrets(ctx *tlsv3.CommonTlsContext) []string {
+	sds := slices.Clone(ctx.GetTlsCertificateSdsSecretConfigs())
+	sds = append(sds, ctx.GetValidationContextSdsSecretConfig(), ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
+	var names []string
+	for _, s := range sds {
+		if s.GetSdsConfig().GetAds() != nil {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
 
 // record writes a response's version, resource names and resources to
@@ -281,7 +321,7 @@ func record(out string, resp *discoveryv3.DiscoveryResponse) error {
 			return fmt.Errorf("a %s: %w", resp.TypeUrl, err)
 		}
 		names = append(names, m.GetName())
-		data, err := protojson.MarshalOptions{Resolver: knownTypes{}}.Marshal(m)
+		data, err := protojson.MarshalOptions{Resolver: knownTypes{}, UseProtoNames: true}.Marshal(m)
 		if err != nil {
 			return fmt.Errorf("a %s as JSON: %w", resp.TypeUrl, err)
 		}
