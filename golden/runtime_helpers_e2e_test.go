@@ -644,6 +644,9 @@ type proxyRun struct {
 	// names in a failure.
 	listeners    []string
 	listenersFor string
+	// xds, if set, checks more of what the running agent gets from
+	// istiod.
+	xds func(context.Context, *istioproc.Agent) error
 }
 
 // checkProxy runs a pod's proxy agent as the kubelet would run its
@@ -701,6 +704,11 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 	}
 	if _, err := agent.Listeners(ctx, run.listeners...); err != nil {
 		return fail(fmt.Errorf("%s listeners: %w", run.listenersFor, err))
+	}
+	if run.xds != nil {
+		if err := run.xds(ctx, agent); err != nil {
+			return fail(err)
+		}
 	}
 	return nil
 }
