@@ -358,9 +358,10 @@ func (m *runningMesh) applicationChecks(t *testing.T, apps []v1alpha1.Applicatio
 // rendered objects in a cluster the applications run in: the Secret of
 // every rendered cert-manager Certificate, as cert-manager issues it
 // (here from a CA of the test's); the client CA of every MUTUAL server of
-// a Gateway, which the team provides, under the name Istio looks for;
-// and the Service every route's destination names, which the team
-// deploys with its workloads.
+// a Gateway and a client certificate an origination names that no
+// Certificate issues, which the team provides, under the names Istio
+// looks for; and the Service every route's destination names, which the
+// team deploys with its workloads.
 func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T) {
 	t.Helper()
 	ca := newTestCA(t)
@@ -394,6 +395,28 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T) 
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 				ObjectMeta: metav1.ObjectMeta{Name: clientCAName(s), Namespace: gw.GetNamespace()},
 				Data:       map[string][]byte{"ca.crt": ca.pem},
+			})...)
+		}
+	}
+	// A client certificate a DestinationRule names and no Certificate
+	// issues is a Secret the team provides in the namespace of every
+	// gateway that originates TLS with it.
+	issued := map[string]bool{}
+	for _, c := range m.rendered.all("Certificate") {
+		name, _, _ := unstructured.NestedString(c.Object, "spec", "secretName")
+		issued[c.GetNamespace()+"/"+name] = true
+	}
+	for _, o := range m.originations() {
+		for _, d := range m.rendered.deployments("istio-egressgateway") {
+			if !o.appliesTo(d) || issued[d.Namespace+"/"+o.credential] {
+				continue
+			}
+			issued[d.Namespace+"/"+o.credential] = true
+			cert, key := ca.issue(t, []string{o.credential + "." + d.Namespace})
+			docs = append(docs, jsonDocs(t, &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: o.credential, Namespace: d.Namespace},
+				Data:       map[string][]byte{"tls.crt": cert, "tls.key": key, "ca.crt": ca.pem},
 			})...)
 		}
 	}
@@ -477,8 +500,8 @@ func newTestCA(t *testing.T) *testCA {
 	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-// issue returns a server certificate for the DNS names and its key, in
-// PEM.
+// issue returns a certificate for the DNS names, for servers and
+// clients, and its key, in PEM.
 func (ca *testCA) issue(t *testing.T, dnsNames []string) (cert, key []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -487,7 +510,7 @@ func (ca *testCA) issue(t *testing.T, dnsNames []string) (cert, key []byte) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), DNSNames: dnsNames,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
