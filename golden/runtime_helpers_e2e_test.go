@@ -618,7 +618,16 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 		"metadata": map[string]any{"name": "probe-" + gw.Name, "namespace": gw.Namespace, "labels": labels},
 		"spec":     map[string]any{"selector": gw.Spec.Selector.MatchLabels, "servers": []any{map[string]any{"port": map[string]any{"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": []any{"*"}}}},
 	})
-	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
+	// A route on it, so that the route configuration the gateway's Envoy
+	// asks for has a virtual host, as a Gateway in use has; exported to
+	// its own namespace, which a mesh may not export to by default.
+	route, _ := json.Marshal(map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"metadata": map[string]any{"name": "probe-" + gw.Name, "namespace": gw.Namespace, "labels": labels},
+		"spec": map[string]any{"hosts": []any{"*"}, "gateways": []any{"probe-" + gw.Name}, "exportTo": []any{"."},
+			"http": []any{map[string]any{"directResponse": map[string]any{"status": 200}}}},
+	})
+	if _, err := m.client.Apply(ctx, [][]byte{gateway, route}); err != nil {
 		return err
 	}
 	return m.checkProxy(ctx, t, proxyRun{
