@@ -61,7 +61,8 @@ func TestKustomizeGolden(t *testing.T) {
 }
 
 // TestKustomizeTransformerIsIdempotent feeds the transformer example's
-// output back through the same transformer: nothing may change.
+// output, with its Application, back through the same transformer:
+// nothing may change.
 func TestKustomizeTransformerIsIdempotent(t *testing.T) {
 	src := filepath.Join("..", "examples", "kustomize", "transformer")
 	first := kustomizeBuild(t, src)
@@ -75,10 +76,17 @@ func TestKustomizeTransformerIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	mesh = bytes.Replace(mesh, []byte("../../../bin/meshrender"), []byte(abs), 1)
+	// kustomize leaves the Application, local config, out of what it
+	// builds; it is read again from its file, as on every build.
+	app, err := os.ReadFile(filepath.Join(src, "application.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string][]byte{
 		"all.yaml":           first,
+		"application.yaml":   app,
 		"mesh.yaml":          mesh,
-		"kustomization.yaml": []byte("resources: [all.yaml]\ntransformers: [mesh.yaml]\n"),
+		"kustomization.yaml": []byte("resources: [all.yaml, application.yaml]\ntransformers: [mesh.yaml]\n"),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {

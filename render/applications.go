@@ -3,7 +3,9 @@ package render
 import (
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
 	"github.com/meshrender/meshrender/render/internal/application"
+	"github.com/meshrender/meshrender/render/internal/certmanager"
 	"github.com/meshrender/meshrender/render/internal/gateway"
+	"github.com/meshrender/meshrender/render/internal/objects"
 )
 
 // applicationComponents plans the applications, in the applications
@@ -11,7 +13,8 @@ import (
 // certificates come from: what an application has in its own namespace
 // in applications/<namespace>, one component per application
 // namespace, and its Istio Gateways and Certificates in
-// applications/<gateway namespace>, one per gateway namespace. Planned
+// applications/<gateway namespace>, one per gateway namespace, the
+// egress gateway's included. Planned
 // per application, the components of one name are merged by the plan.
 func applicationComponents(t *topology) []component {
 	var out []component
@@ -24,6 +27,14 @@ func applicationComponents(t *topology) []component {
 			Layer: LayerApplications,
 			Build: func() ([]typedObject, error) { return application.Objects(v), nil },
 		})
+		if a.Routed() {
+			out = append(out, component{
+				Name:  string(LayerApplications) + "/" + v.EgressGateway.Namespace,
+				Field: "applications",
+				Layer: LayerApplications,
+				Build: func() ([]typedObject, error) { return t.egressObjects(a, v), nil },
+			})
+		}
 		if v.Ingress == nil {
 			continue
 		}
@@ -65,6 +76,26 @@ func (t *topology) applicationValues(a *v1alpha1.Application) application.Values
 			v.OutlierDetection = application.OutlierDetection(o.Consecutive5xxErrors, o.Interval, o.BaseEjectionTime, o.MaxEjectionPercent)
 		}
 	}
+	if g := t.Egress(); g != nil {
+		v.EgressGateway = &application.EgressGateway{
+			Namespace: g.Namespace, Selector: g.Selector, Port: v1alpha1.EgressGatewayPort,
+			Host: g.Name + "." + g.Namespace + ".svc.cluster.local",
+		}
+	}
+	for i := range s.Egress {
+		d := &s.Egress[i]
+		dest := application.Destination{
+			Host: d.Host, Slug: v1alpha1.HostSlug(d.Host), Resolution: d.Resolution, Routed: d.Routed(),
+			GatewayObjectName: a.EgressObjectName(d),
+		}
+		for _, p := range d.Ports {
+			dest.Ports = append(dest.Ports, application.Port{Number: p.Number, Protocol: p.Protocol})
+		}
+		if o := d.Origination; o != nil {
+			dest.Origination = &application.Origination{Mode: o.Mode, Port: o.Port, CredentialName: a.OriginationCredential(d)}
+		}
+		v.Egress = append(v.Egress, dest)
+	}
 	in := s.Ingress
 	if in == nil {
 		return v
@@ -105,13 +136,50 @@ func (t *topology) applicationValues(a *v1alpha1.Application) application.Values
 	return v
 }
 
-// issuesForApplications reports whether an application takes its
-// certificate from the mesh's issuer on the gateways of a set, which
-// then need a namespaced issuer of their own.
+// egressObjects are what an application routing hosts through the
+// egress gateway has in the gateway's namespace: its Gateway, TLS
+// origination, and the client certificates from the mesh's issuer.
+func (t *topology) egressObjects(a *v1alpha1.Application, v application.Values) []typedObject {
+	out := application.EgressObjects(v)
+	for i := range a.Spec.Egress {
+		if d := &a.Spec.Egress[i]; d.Routed() && d.Issued() {
+			out = append(out, clientCertificate(&t.spec.Certificates, v.Meta, v.EgressGateway.Namespace, a, d))
+		}
+	}
+	return out
+}
+
+// clientCertificate is the certificate the egress gateway presents to an
+// external host for an application: usages client auth, from the mesh's
+// issuer, into the Secret the gateway's TLS origination names.
+func clientCertificate(c *v1alpha1.Certificates, meta objects.Meta, namespace string, a *v1alpha1.Application, d *v1alpha1.EgressDestination) typedObject {
+	o := d.Origination
+	return certmanager.NewCertificate(meta, namespace, a.EgressObjectName(d), certmanager.CertificateSpec{
+		SecretName: a.OriginationCredential(d),
+		IssuerRef:  certmanager.IssuerRef{Name: c.Issuer.Name, Kind: c.Issuer.Kind, Group: certmanager.Group},
+		CommonName: o.CommonName, DNSNames: o.DNSNames,
+		PrivateKey: &certmanager.PrivateKey{Algorithm: "ECDSA", RotationPolicy: "Always"},
+		Usages:     []string{"client auth", "digital signature"},
+	})
+}
+
+// issuesForApplications reports whether an application takes a
+// certificate from the mesh's issuer on the gateways of a set (for its
+// hosts on an ingress set, for its client certificates on the egress
+// gateway), which then need a namespaced issuer of their own.
 func (t *topology) issuesForApplications(set string) bool {
 	for i := range t.applications {
-		if a := &t.applications[i]; a.Issued() && a.Set() == set {
+		a := &t.applications[i]
+		if a.Issued() && a.Set() == set {
 			return true
+		}
+		if set != v1alpha1.GatewaySetEgress {
+			continue
+		}
+		for j := range a.Spec.Egress {
+			if d := &a.Spec.Egress[j]; d.Routed() && d.Issued() {
+				return true
+			}
 		}
 	}
 	return false

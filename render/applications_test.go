@@ -157,3 +157,33 @@ func TestInvalidApplicationRendersNothing(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestApplicationRoutingIsVisibleToItsGateways: the seed profile exports
+// VirtualServices and DestinationRules nowhere by default ("~"), so an
+// application's own must name the namespaces that read them: its own and
+// its gateways', zonal copies included, and for a DestinationRule the
+// namespaces allowed to call it.
+func TestApplicationRoutingIsVisibleToItsGateways(t *testing.T) {
+	mesh := strings.Replace(applicationsMesh, "spec:\n", "spec:\n  profile: seed\n  injection: {enabled: true}\n", 1)
+	objs, err := renderApplications(t, mesh, applicationsDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"VirtualService shop/web":              "exportTo:\n  - '.'\n  - istio-ingress\n  - istio-ingress--a\n  - istio-ingress--b\n  - istio-ingress--c\n",
+		"VirtualService shop/partner-api":      "exportTo:\n  - '.'\n  - istio-ingress-handler-partners\n",
+		"DestinationRule shop/partner-api-api": "exportTo:\n  - '.'\n  - istio-ingress-handler-partners\n",
+	}
+	for _, o := range objs {
+		id := o.Kind + " " + o.Namespace + "/" + o.Name
+		if w, ok := want[id]; ok {
+			if !strings.Contains(string(o.YAML), w) {
+				t.Errorf("%s is not exported to %q:\n%s", id, w, o.YAML)
+			}
+			delete(want, id)
+		}
+	}
+	for id := range want {
+		t.Errorf("%s is not rendered", id)
+	}
+}

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
@@ -100,4 +102,90 @@ func BenchmarkRenderObjects100Gateways(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// applicationsYAML is a mesh of 3 zones and two exposure classes, with
+// JWT at the default ingress and certificates from Vault, and apps
+// Applications spread over namespaces application namespaces, as YAML:
+// each with two hosts and a route or two; a third on the default ingress
+// with claims, a third on class-0 with MUTUAL TLS, the rest on class-1,
+// every other one with its certificate from the issuer. The process
+// benchmarks of plugin/cmd/meshrender render the same files.
+func applicationsYAML(apps, namespaces int) (mesh string, applications string) {
+	var b strings.Builder
+	b.WriteString(`apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata:
+  name: bench
+spec:
+  profile: seed
+  zones: [zone-0, zone-1, zone-2]
+  exposureClasses: [{name: class-0}, {name: class-1}]
+  injection: {enabled: true}
+  ingress:
+    jwt:
+      rules:
+      - issuer: https://id.example.com
+        jwksUri: https://id.example.com/jwks
+        forwardOriginalToken: true
+  certificates:
+    issuer:
+      vault: {server: https://vault.example.com, path: pki/sign/apps, role: issuer}
+  namespaces:
+`)
+	for n := range namespaces {
+		fmt.Fprintf(&b, "  - {name: team-%d, istioInjection: true}\n", n)
+	}
+	mesh = b.String()
+	b.Reset()
+	for i := range apps {
+		ns := fmt.Sprintf("team-%d", i%namespaces)
+		fmt.Fprintf(&b, "---\napiVersion: meshrender.dev/v1alpha1\nkind: Application\nmetadata: {name: app-%d, namespace: %s}\nspec:\n  ingress:\n", i, ns)
+		fmt.Fprintf(&b, "    hosts: [app-%d.example.com, www.app-%d.example.com]\n", i, i)
+		switch i % 3 {
+		case 0:
+			b.WriteString("    claims: {groups: [users]}\n")
+		case 1:
+			fmt.Fprintf(&b, "    exposure: class-0\n    tls: {mode: MUTUAL, clientCA: {secretName: app-%d-ca}}\n", i)
+		default:
+			b.WriteString("    exposure: class-1\n")
+		}
+		if i%2 == 1 && i%3 != 1 {
+			fmt.Fprintf(&b, "    tls: {secretName: app-%d-tls}\n", i)
+		}
+		b.WriteString("    routes:\n")
+		if i%2 == 0 {
+			b.WriteString("    - match: {pathPrefix: /api}\n      destination: {service: api, port: 8080}\n      timeout: 5s\n")
+		}
+		b.WriteString("    - destination: {service: web, port: 80, targetPort: 8080}\n")
+		if i%4 == 0 {
+			b.WriteString("  mesh:\n    connectionPool: {maxConnections: 100}\n    allowedNamespaces: [team-0]\n")
+		}
+	}
+	return mesh, b.String()
+}
+
+// BenchmarkRender500Applications renders 500 applications in 50
+// namespaces over a 3-zone mesh with two exposure classes (twelve
+// gateways), from the decoded mesh and applications.
+func BenchmarkRender500Applications(b *testing.B) {
+	meshYAML, appsYAML := applicationsYAML(500, 50)
+	m, err := v1alpha1.Decode([]byte(meshYAML))
+	if err != nil {
+		b.Fatal(err)
+	}
+	apps, err := v1alpha1.DecodeApplications([]byte(appsYAML))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := Write(&buf, m, WithApplications(apps...)); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/render")
 }

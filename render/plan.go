@@ -33,6 +33,10 @@ var planners = []planner{
 func plan(t *topology, p *problems) []component {
 	var out []component
 	index := map[string]int{}
+	// more are the components planned under a name already planned, by
+	// the first one's index; joined once, so that many planners adding
+	// to one component cost no more than one planner adding as much.
+	more := map[int][]component{}
 	for _, planComponents := range planners {
 		for _, c := range planComponents(t) {
 			i, seen := index[c.Name]
@@ -41,8 +45,15 @@ func plan(t *topology, p *problems) []component {
 				out = append(out, c)
 				continue
 			}
-			out[i] = out[i].merge(c, p)
+			if c.Layer != out[i].Layer {
+				p.add("(plan)", "component %q is in layers %q and %q", c.Name, out[i].Layer, c.Layer)
+				continue
+			}
+			more[i] = append(more[i], c)
 		}
+	}
+	for i, others := range more {
+		out[i] = out[i].merge(others)
 	}
 	for _, c := range out {
 		if c.Layer.Rank() == len(Layers) {
@@ -58,28 +69,30 @@ func plan(t *topology, p *problems) []component {
 	return out
 }
 
-// merge adds what another planner planned under c's name to c.
-func (c component) merge(other component, p *problems) component {
-	if other.Layer != c.Layer {
-		p.add("(plan)", "component %q is in layers %q and %q", c.Name, c.Layer, other.Layer)
-		return c
+// merge adds what other planners planned under c's name, in the same
+// layer, to c: their namespaces, and their objects after c's.
+func (c component) merge(others []component) component {
+	builds := []func() ([]typedObject, error){c.Build}
+	namespaces := slices.Clone(c.Namespaces)
+	for _, o := range others {
+		namespaces = append(namespaces, o.Namespaces...)
+		builds = append(builds, o.Build)
 	}
-	c.Namespaces = append(slices.Clip(c.Namespaces), other.Namespaces...)
-	first, second := c.Build, other.Build
-	if first == nil || second == nil {
+	c.Namespaces = namespaces
+	if slices.ContainsFunc(builds, func(b func() ([]typedObject, error)) bool { return b == nil }) {
 		c.Build = nil // reported by plan
 		return c
 	}
 	c.Build = func() ([]typedObject, error) {
-		a, err := first()
-		if err != nil {
-			return nil, err
+		var out []typedObject
+		for _, build := range builds {
+			objs, err := build()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objs...)
 		}
-		b, err := second()
-		if err != nil {
-			return nil, err
-		}
-		return append(slices.Clip(a), b...), nil
+		return out, nil
 	}
 	return c
 }

@@ -16,6 +16,17 @@
 // rendered for the same mesh but this one no longer does are removed.
 // Running the function over its own output therefore changes nothing.
 //
+// Application items (apiVersion meshrender.dev/v1alpha1, kind
+// Application) are rendered with the Mesh, as
+// `meshrender render -f mesh.yaml -f apps/` renders the files of apps/.
+// They stay in the list, marked config.kubernetes.io/local-config: "true"
+// (the only change made to them): kustomize leaves local config out of
+// what it builds, so no cluster is sent an object it has no type for,
+// and kpt keeps them in the package, where they are the teams' source,
+// but never applies them. An invalid Application is reported like an
+// invalid config, each problem with its field path in the item and the
+// item's file and index where the orchestrator gives them.
+//
 // Every input gets a ResourceList back. An invalid config, or input that
 // is not one ResourceList of objects, gives one error result per problem
 // (with its field path and the config's file, where there is one), leaves
@@ -57,31 +68,52 @@ const (
 func Run(in io.Reader, out io.Writer) error {
 	rl, err := readResourceList(in)
 	ref, file := configIdentity(rl.functionConfig)
+	config := source{ref: ref, file: file}
 	var results framework.Results
-	fail := func(field, format string, args ...any) {
-		r := &framework.Result{Message: fmt.Sprintf(format, args...), Severity: framework.Error, ResourceRef: ref}
+	report := func(src source, field, format string, args ...any) {
+		r := &framework.Result{Message: fmt.Sprintf(format, args...), Severity: framework.Error, ResourceRef: src.ref}
 		if field != "" {
 			r.Field = &framework.Field{Path: field}
 		}
-		if file != "" {
-			r.File = &framework.File{Path: file}
+		if src.file != "" {
+			r.File = &framework.File{Path: src.file, Index: src.index}
 		}
 		results = append(results, r)
 	}
 	var p *placement
 	if err != nil {
-		fail("", "%v", err)
-	} else if objs, mesh, err := renderConfig(rl.functionConfig); err != nil {
-		var ve *v1alpha1.ValidationError
-		if errors.As(err, &ve) {
-			for _, fe := range ve.Errors {
-				fail(fe.Field, "%s", fe.Message)
-			}
-		} else {
-			fail("", "%v", err)
+		report(config, "", "%v", err)
+	} else {
+		apps, problems := readApplications(rl.items)
+		for _, pr := range problems {
+			report(pr.src, pr.field, "%s", pr.message)
 		}
-	} else if p, err = place(rl.items, objs, mesh.Metadata.Name); err != nil {
-		fail("", "%v", err)
+		if len(problems) > 0 {
+			// The mesh's own problems are reported too.
+			apps = applications{}
+		}
+		objs, mesh, err := renderConfig(rl.functionConfig, apps.apps)
+		switch {
+		case err != nil:
+			var ve *v1alpha1.ValidationError
+			if !errors.As(err, &ve) {
+				report(config, "", "%v", err)
+				break
+			}
+			twice := map[string]int{}
+			for _, fe := range ve.Errors {
+				if src, field, ok := apps.attribute(fe.Field, twice); ok {
+					report(src, field, "%s", fe.Message)
+				} else {
+					report(config, fe.Field, "%s", fe.Message)
+				}
+			}
+		case len(problems) > 0:
+		default:
+			if p, err = place(rl.items, objs, mesh.Metadata.Name); err != nil {
+				report(config, "", "%v", err)
+			}
+		}
 	}
 	w := &writer{out: out}
 	w.start(rl.apiVersion)
@@ -106,9 +138,9 @@ func Run(in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// renderConfig decodes the function config as a Mesh and renders it,
-// returning its objects and the defaulted mesh.
-func renderConfig(cfg *yaml.RNode) ([]render.Object, v1alpha1.Mesh, error) {
+// renderConfig decodes the function config as a Mesh and renders it with
+// the applications, returning its objects and the defaulted mesh.
+func renderConfig(cfg *yaml.RNode, apps []v1alpha1.Application) ([]render.Object, v1alpha1.Mesh, error) {
 	var mesh v1alpha1.Mesh
 	if cfg == nil || cfg.IsNilOrEmpty() {
 		return nil, mesh, fmt.Errorf("no function config: meshrender needs a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.Kind)
@@ -121,7 +153,7 @@ func renderConfig(cfg *yaml.RNode) ([]render.Object, v1alpha1.Mesh, error) {
 	if err != nil {
 		return nil, mesh, err
 	}
-	objs, err := render.Render(m, render.Defaulted(&mesh))
+	objs, err := render.Render(m, render.Defaulted(&mesh), render.WithApplications(apps...))
 	return objs, mesh, err
 }
 
@@ -171,8 +203,10 @@ type placement struct {
 	replaces map[int]int // item -> the object that replaces it
 	// labels are someone else's items, application namespaces, that get
 	// the labels of the namespace meshrender renders for them, parsed.
-	labels   map[int]*yaml.RNode
-	dropped  map[int]bool
+	labels  map[int]*yaml.RNode
+	dropped map[int]bool
+	// local are Application items to mark as local config.
+	local    map[int]bool
 	appended []int // objects with no item to replace, in install order
 }
 
@@ -186,11 +220,16 @@ func place(items []*item, objs []render.Object, instance string) (*placement, er
 	for i, o := range objs {
 		index[identity{o.APIVersion, o.Kind, o.Namespace, o.Name}] = i
 	}
-	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]*yaml.RNode{}, dropped: map[int]bool{}}
+	p := &placement{items: items, objs: objs, replaces: map[int]int{}, labels: map[int]*yaml.RNode{}, dropped: map[int]bool{}, local: map[int]bool{}}
 	placed := make([]bool, len(objs))
 	for i, it := range items {
 		// checkItems passed every item: each has an apiVersion and kind.
 		id, labels := it.id, it.labels
+		if it.isApplication() {
+			// Rendered with the mesh, and kept as the input's own.
+			p.local[i] = !it.isLocalConfig()
+			continue
+		}
 		// An earlier run's application namespace carries only the
 		// annotation that marks it.
 		ours := ownership.Owns(labels, instance) || it.annotations[ownership.AnnotationNamespaceLabels] == instance
@@ -226,6 +265,27 @@ func place(items []*item, objs []render.Object, instance string) (*placement, er
 func (p *placement) write(w *writer) error {
 	for i, it := range p.items {
 		if p.dropped[i] {
+			continue
+		}
+		if p.local[i] {
+			n, err := it.parse()
+			if err != nil {
+				return err
+			}
+			if err := n.PipeE(yaml.SetAnnotation(localConfigAnnotation, "true")); err != nil {
+				return err
+			}
+			// The comment above the item stays above it, not after its
+			// dash.
+			y := n.YNode()
+			above := y.HeadComment
+			y.HeadComment = ""
+			if len(y.Content) > 0 && above == "" {
+				above = y.Content[0].HeadComment
+				y.Content[0].HeadComment = ""
+			}
+			w.startItems()
+			w.encode(&yaml.Node{Kind: yaml.SequenceNode, HeadComment: above, Content: []*yaml.Node{y}})
 			continue
 		}
 		if ns, ok := p.labels[i]; ok {

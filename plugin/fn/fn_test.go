@@ -335,6 +335,7 @@ functionConfig:
 func FuzzExecute(f *testing.F) {
 	f.Add(inputList(userItem, "    profile: minimal\n"))
 	f.Add(inputList(userItem, "    zones: [a, b]\n    exposureClasses: [{name: x}]\n"))
+	f.Add(inputList(appItem, appSpec))
 	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n")
 	f.Add("items:\n- a: [")
 	f.Add("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [42, {a: &x b}, *x]\n")

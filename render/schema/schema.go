@@ -1,9 +1,11 @@
-// Package schema holds the JSON Schema of the Mesh config, so editors can
-// validate and complete mesh.yaml: point yaml-language-server at it with
+// Package schema holds the JSON Schemas of the Mesh config and of an
+// Application, so editors can validate and complete mesh.yaml and the
+// teams' application files: point yaml-language-server at one with
 //
 //	# yaml-language-server: $schema=<path or URL of mesh.schema.json>
 //
-// or print it with `meshrender schema`. The file is generated from the
+// or print them with `meshrender schema` and
+// `meshrender schema --kind Application`. The files are generated from the
 // render package's types and doc comments by `go generate`.
 package schema
 
@@ -15,3 +17,9 @@ import _ "embed"
 //
 //go:embed mesh.schema.json
 var JSON []byte
+
+// ApplicationJSON is the JSON Schema (draft-07) of an Application
+// document.
+//
+//go:embed application.schema.json
+var ApplicationJSON []byte

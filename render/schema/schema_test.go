@@ -29,12 +29,25 @@ func TestSchemaIsCurrent(t *testing.T) {
 	if !bytes.Equal(JSON, want) {
 		t.Error("mesh.schema.json is stale; run go generate ./render/schema")
 	}
+	want, err = gen.ApplicationSchema("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ApplicationJSON, want) {
+		t.Error("application.schema.json is stale; run go generate ./render/schema")
+	}
 }
 
 func validator(t *testing.T) *validate.SchemaValidator {
 	t.Helper()
+	return validatorOf(t, JSON)
+}
+
+// validatorOf validates documents against the schema in data.
+func validatorOf(t *testing.T, data []byte) *validate.SchemaValidator {
+	t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal(JSON, &doc); err != nil {
+	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
 	defs, _ := doc["definitions"].(map[string]any)
@@ -151,6 +164,54 @@ func TestSchemaRejects(t *testing.T) {
 		"no apiVersion":  "kind: Mesh\n",
 		"bad quantity":   "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {istiod: {resources: {limits: {cpu: [1]}}}}\n",
 		"overlay fields": "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nspec: {overlays: [{patch: x, target: {kinds: [a]}}]}\n",
+	} {
+		if errs := validateYAML(t, v, []byte(doc)); len(errs) == 0 {
+			t.Errorf("%s: the schema accepts\n%s", name, doc)
+		}
+	}
+}
+
+// TestApplicationsMatchSchema validates every example's Applications
+// against the Application schema, and checks that it catches what
+// editors should flag.
+func TestApplicationsMatchSchema(t *testing.T) {
+	v := validatorOf(t, ApplicationJSON)
+	n := 0
+	err := filepath.WalkDir("../../examples", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(data, []byte("kind: Application\n")) || !bytes.Contains(data, []byte("apiVersion: meshrender.dev/")) {
+			return err
+		}
+		apps, err := v1alpha1.DecodeApplications(data)
+		if err != nil {
+			return err
+		}
+		for _, doc := range bytes.Split(data, []byte("\n---\n")) {
+			n++
+			if errs := validateYAML(t, v, doc); len(errs) > 0 {
+				t.Errorf("%s does not match the schema: %v", p, errs)
+			}
+		}
+		if len(apps) == 0 {
+			t.Errorf("%s holds no Application", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 {
+		t.Fatalf("found only %d Application documents", n)
+	}
+	for name, doc := range map[string]string{
+		"unknown field": "apiVersion: meshrender.dev/v1alpha1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec: {ingres: {}}\n",
+		"wrong kind":    "apiVersion: meshrender.dev/v1alpha1\nkind: Mesh\nmetadata: {name: a, namespace: b}\n",
+		"no hosts":      "apiVersion: meshrender.dev/v1alpha1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec: {ingress: {routes: []}}\n",
+		"wrong type":    "apiVersion: meshrender.dev/v1alpha1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec: {ingress: {hosts: [a.example.com], port: https}}\n",
+		"no service":    "apiVersion: meshrender.dev/v1alpha1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec: {ingress: {hosts: [a.example.com], routes: [{destination: {port: 80}}]}}\n",
 	} {
 		if errs := validateYAML(t, v, []byte(doc)); len(errs) == 0 {
 			t.Errorf("%s: the schema accepts\n%s", name, doc)

@@ -56,6 +56,7 @@ var istioSpecs = map[schema.GroupVersionKind]func() proto.Message{
 	{Group: "networking.istio.io", Version: "v1", Kind: "Gateway"}:             func() proto.Message { return &networkingapi.Gateway{} },
 	{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}:      func() proto.Message { return &networkingapi.VirtualService{} },
 	{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:     func() proto.Message { return &networkingapi.DestinationRule{} },
+	{Group: "networking.istio.io", Version: "v1", Kind: "ServiceEntry"}:        func() proto.Message { return &networkingapi.ServiceEntry{} },
 }
 
 // meshConfigKeys are the keys of Istio's mesh ConfigMap, each a protobuf

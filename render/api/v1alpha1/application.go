@@ -10,8 +10,9 @@ const ApplicationKind = "Application"
 
 // Application is one application's place in the mesh, written by the
 // team that owns it and kept apart from the Mesh: how it is reached from
-// outside (hosts, TLS, routes, who may call it with which token claims)
-// and how it is called inside the mesh. It is rendered together with the
+// outside (hosts, TLS, routes, who may call it with which token claims),
+// how it is called inside the mesh, and which hosts outside the mesh it
+// calls. It is rendered together with the
 // Mesh it targets, against that mesh's gateways, issuer and policies,
 // and the Mesh's file does not change when a team onboards.
 //
@@ -25,8 +26,8 @@ type Application struct {
 	Spec     ApplicationSpec `json:"spec"`
 }
 
-// ApplicationSpec describes an application. Ingress and Mesh are each
-// optional.
+// ApplicationSpec describes an application. Ingress, Mesh and Egress
+// are each optional.
 //
 // +k8s:deepcopy-gen=true
 type ApplicationSpec struct {
@@ -38,6 +39,8 @@ type ApplicationSpec struct {
 	Ingress *ApplicationIngress `json:"ingress,omitempty"`
 	// Mesh is how the application's services are called inside the mesh.
 	Mesh *ApplicationMesh `json:"mesh,omitempty"`
+	// Egress are the hosts outside the mesh the application calls.
+	Egress []EgressDestination `json:"egress,omitempty"`
 }
 
 // ApplicationIngress exposes the application on the gateways of one
@@ -233,6 +236,9 @@ func (a *Application) Default() {
 				d.TargetPort = d.Port
 			}
 		}
+	}
+	for i := range s.Egress {
+		s.Egress[i].setDefaults()
 	}
 }
 

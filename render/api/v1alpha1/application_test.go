@@ -112,29 +112,7 @@ func TestApplicationValidation(t *testing.T) {
 	top := checkedMesh(t, appMesh)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var apps []v1alpha1.Application
-			for _, d := range tt.docs {
-				apps = append(apps, decodeApps(t, d)...)
-			}
-			_, err := v1alpha1.CheckApplications(top, apps)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error:\n%v", err)
-				}
-				return
-			}
-			var verr *v1alpha1.ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("want a *ValidationError, got %v", err)
-			}
-			if len(verr.Errors) != len(tt.want) {
-				t.Errorf("want %d problems, got %d:\n%v", len(tt.want), len(verr.Errors), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing %q in:\n%v", w, err)
-				}
-			}
+			checkApplications(t, top, tt.docs, tt.want)
 		})
 	}
 }
@@ -166,5 +144,35 @@ func TestDecodeApplications(t *testing.T) {
 	}
 	if _, err := v1alpha1.DecodeApplications([]byte("a: &x 1\nb: *x\n")); err == nil {
 		t.Error("anchors are refused")
+	}
+}
+
+// checkApplications decodes docs, checks them against top and compares
+// the problems found with want, each a part of one message; none wanted
+// means the applications are valid.
+func checkApplications(t *testing.T, top *v1alpha1.Topology, docs, want []string) {
+	t.Helper()
+	var apps []v1alpha1.Application
+	for _, d := range docs {
+		apps = append(apps, decodeApps(t, d)...)
+	}
+	_, err := v1alpha1.CheckApplications(top, apps)
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("unexpected error:\n%v", err)
+		}
+		return
+	}
+	var verr *v1alpha1.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("want a *ValidationError, got %v", err)
+	}
+	if len(verr.Errors) != len(want) {
+		t.Errorf("want %d problems, got %d:\n%v", len(want), len(verr.Errors), err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
 	}
 }

@@ -31,6 +31,7 @@ func CheckApplications(t *Topology, apps []Application) ([]Application, error) {
 	})
 	seen := map[string]bool{}
 	claims := hostClaims{}
+	external := externalHosts{}
 	for i := range out {
 		a := &out[i]
 		f := applicationField(a)
@@ -39,10 +40,16 @@ func CheckApplications(t *Topology, apps []Application) ([]Application, error) {
 			continue
 		}
 		seen[a.Key()] = true
+		for j := range a.Spec.Egress {
+			if d := &a.Spec.Egress[j]; d.ViaEgressGateway == nil {
+				d.ViaEgressGateway = ptr(t.Egress() != nil)
+			}
+		}
 		t.validateApplication(&p, f, a)
 		if in := a.Spec.Ingress; in != nil {
 			claims.claim(&p, f+".spec.ingress.hosts", f, a.Set(), in.Hosts)
 		}
+		external.declare(&p, f+".spec.egress", f, a.Spec.Egress)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -99,6 +106,7 @@ func (t *Topology) validateApplication(p *problems, f string, a *Application) {
 	if m := a.Spec.Mesh; m != nil {
 		validateApplicationMesh(p, f+".spec.mesh", m)
 	}
+	t.validateApplicationEgress(p, f+".spec.egress", a)
 }
 
 // validateApplicationNamespace checks that an application lives in an

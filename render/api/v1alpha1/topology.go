@@ -37,6 +37,9 @@ type Topology struct {
 	// ClusterWide is the control plane that what the cluster has once
 	// (namespaces, the mesh-wide policy, istio-cni) follows.
 	ClusterWide *ControlPlane
+	// Newest is the control plane of the newest release, whose minor's
+	// CRDs the cluster gets: Istio's CRDs are backward compatible.
+	Newest *ControlPlane
 	// MeshConfig is spec.meshConfig as a mapping, read once; it must not
 	// be changed.
 	MeshConfig map[string]any
@@ -201,13 +204,14 @@ func (t *Topology) planControlPlanes() {
 	// its own objects and changes nothing the cluster runs, and moving
 	// the default tag moves istio-cni too, in place, as upstream
 	// upgrades it.
+	for _, cp := range t.Planes {
+		if t.Newest == nil || slices.Index(IstioReleases, cp.Version) > slices.Index(IstioReleases, t.Newest.Version) {
+			t.Newest = cp
+		}
+	}
 	t.ClusterWide = t.DefaultPlane
 	if t.ClusterWide == nil {
-		for _, cp := range t.Planes {
-			if t.ClusterWide == nil || slices.Index(IstioReleases, cp.Version) > slices.Index(IstioReleases, t.ClusterWide.Version) {
-				t.ClusterWide = cp
-			}
-		}
+		t.ClusterWide = t.Newest
 	}
 }
 

@@ -2,8 +2,11 @@
 // the Istio Gateways that serve its hosts on every gateway of its set,
 // the VirtualService that routes them to its services, the
 // DestinationRules that call those services over Istio mutual TLS, the
-// AuthorizationPolicy and RequestAuthentication of its workload, and
-// with network isolation the NetworkPolicy that lets the gateways in.
+// AuthorizationPolicy and RequestAuthentication of its workload, with
+// network isolation the NetworkPolicy that lets the gateways in, and for
+// the hosts outside the mesh it calls their ServiceEntries and, through
+// the egress gateway, the routes and TLS origination of Istio's egress
+// gateway pattern.
 package application
 
 import (
@@ -46,6 +49,10 @@ type Values struct {
 	// NetworkPolicy says the mesh isolates namespaces, so the gateways
 	// need a NetworkPolicy to reach the application's pods.
 	NetworkPolicy bool
+	// Egress are the hosts outside the mesh it calls.
+	Egress []Destination
+	// EgressGateway is the mesh's egress gateway, nil without one.
+	EgressGateway *EgressGateway
 }
 
 // Ingress is how the application is served by its gateways.
@@ -103,7 +110,8 @@ type Retries struct {
 const VersionLabel = "version"
 
 // Objects are the application's objects in its own namespace; its
-// Gateways are GatewayObject's.
+// Gateways are GatewayObject's, and what it has in the egress gateway's
+// namespace EgressObjects'.
 func Objects(v Values) []objects.Object {
 	var out []objects.Object
 	if in := v.Ingress; in != nil {
@@ -119,7 +127,7 @@ func Objects(v Values) []objects.Object {
 	if np := networkPolicy(v); np != nil {
 		out = append(out, np)
 	}
-	return out
+	return append(out, egressObjects(v)...)
 }
 
 func (v Values) objectMeta(name, namespace string) metav1.ObjectMeta {
@@ -191,6 +199,7 @@ func virtualService(v Values) *networkingv1.VirtualService {
 	}
 	spec := &vs.Spec
 	spec.Hosts = in.Hosts
+	spec.ExportTo = v.ingressExportTo()
 	for _, g := range in.Gateways {
 		spec.Gateways = append(spec.Gateways, g.Namespace+"/"+v.GatewayObjectName)
 	}
@@ -217,6 +226,22 @@ func virtualService(v Values) *networkingv1.VirtualService {
 		spec.Http = append(spec.Http, route)
 	}
 	return vs
+}
+
+// ingressExportTo are the namespaces that must see the application's
+// ingress routing config, named whatever the mesh's default visibility
+// (defaultVirtualServiceExportTo and defaultDestinationRuleExportTo may be
+// "." or "~"): its own, its gateways' and those given.
+func (v Values) ingressExportTo(also ...string) []string {
+	var out []string
+	if in := v.Ingress; in != nil {
+		for _, g := range in.Gateways {
+			out = append(out, g.Namespace)
+		}
+	}
+	out = append(out, also...)
+	slices.Sort(out)
+	return append([]string{"."}, slices.DeleteFunc(slices.Compact(out), func(ns string) bool { return ns == v.Namespace })...)
 }
 
 func duration(d *metav1.Duration) *durationpb.Duration {
@@ -253,6 +278,7 @@ func destinationRules(v Values) []objects.Object {
 		}
 		spec := &dr.Spec
 		spec.Host = v.host(svc)
+		spec.ExportTo = v.ingressExportTo(v.AllowedNamespaces...)
 		spec.TrafficPolicy = &networkingapi.TrafficPolicy{
 			Tls:              &networkingapi.ClientTLSSettings{Mode: networkingapi.ClientTLSSettings_ISTIO_MUTUAL},
 			ConnectionPool:   v.ConnectionPool,

@@ -1,6 +1,7 @@
-// Command generate writes mesh.schema.json, the JSON Schema of the Mesh
-// config, from the Go types in package render and the doc comments on
-// their fields. Run it with go generate.
+// Command generate writes mesh.schema.json and application.schema.json,
+// the JSON Schemas of the Mesh config and of an Application, from the Go
+// types in package render and the doc comments on their fields. Run it
+// with go generate.
 package main
 
 import (
@@ -11,13 +12,17 @@ import (
 )
 
 func main() {
-	out, err := gen.Schema("../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "generate:", err)
-		os.Exit(1)
-	}
-	if err := os.WriteFile("mesh.schema.json", out, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "generate:", err)
-		os.Exit(1)
+	for file, schema := range map[string]func(string) ([]byte, error){
+		"mesh.schema.json":        gen.Schema,
+		"application.schema.json": gen.ApplicationSchema,
+	} {
+		out, err := schema("../..")
+		if err == nil {
+			err = os.WriteFile(file, out, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "generate:", file+":", err)
+			os.Exit(1)
+		}
 	}
 }

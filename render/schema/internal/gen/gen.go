@@ -1,6 +1,6 @@
-// Package gen builds the Mesh JSON Schema by reflection over the render
-// package's types, taking descriptions from the doc comments in their
-// source files.
+// Package gen builds the JSON Schemas of the Mesh and the Application
+// by reflection over the render package's types, taking descriptions
+// from the doc comments in their source files.
 package gen
 
 import (
@@ -27,8 +27,22 @@ import (
 // describe the schema's types.
 var sources = []string{"render/api/v1alpha1", "overlays"}
 
-// Schema returns the schema as indented JSON; root is the module root.
+// Schema returns the Mesh's schema as indented JSON; root is the module
+// root.
 func Schema(root string) ([]byte, error) {
+	return document(root, reflect.TypeFor[v1alpha1.Mesh](), v1alpha1.Kind, "mesh.schema.json", "meshrender Mesh",
+		"The whole configuration of one Istio "+v1alpha1.IstioVersion+" installation rendered by meshrender.")
+}
+
+// ApplicationSchema returns the Application's schema as indented JSON;
+// root is the module root.
+func ApplicationSchema(root string) ([]byte, error) {
+	return document(root, reflect.TypeFor[v1alpha1.Application](), v1alpha1.ApplicationKind, "application.schema.json", "meshrender Application",
+		"One application's place in a mesh rendered by meshrender, written by the team that owns it.")
+}
+
+// document is the schema of a top-level document of type t and kind.
+func document(root string, t reflect.Type, kind, file, title, description string) ([]byte, error) {
 	docs, err := fieldDocs(root)
 	if err != nil {
 		return nil, err
@@ -43,14 +57,14 @@ func Schema(root string) ([]byte, error) {
 	}
 	g := &generator{docs: docs, defs: map[string]any{}, enums: v1alpha1.Enums()}
 	g.proto = &ProtoSchemas{Defs: g.defs, Docs: protoDocs}
-	top := g.object(reflect.TypeFor[v1alpha1.Mesh]())
+	top := g.object(t)
 	top["$schema"] = "http://json-schema.org/draft-07/schema#"
-	top["$id"] = "https://meshrender.dev/schemas/mesh.schema.json"
-	top["title"] = "meshrender Mesh"
-	top["description"] = "The whole configuration of one Istio " + v1alpha1.IstioVersion + " installation rendered by meshrender."
+	top["$id"] = "https://meshrender.dev/schemas/" + file
+	top["title"] = title
+	top["description"] = description
 	props := top["properties"].(map[string]any)
 	props["apiVersion"] = map[string]any{"type": "string", "enum": []string{v1alpha1.APIVersion}, "description": "Always " + v1alpha1.APIVersion + "."}
-	props["kind"] = map[string]any{"type": "string", "enum": []string{v1alpha1.Kind}, "description": "Always " + v1alpha1.Kind + "."}
+	props["kind"] = map[string]any{"type": "string", "enum": []string{kind}, "description": "Always " + kind + "."}
 	top["required"] = []string{"apiVersion", "kind"}
 	top["definitions"] = g.defs
 	var buf bytes.Buffer
