@@ -41,7 +41,9 @@ import (
 // through the real istiod and pilot-agent: istiod must take every
 // rendered object and push what it means to the proxies it is for. The
 // expectations come from the rendered objects themselves, so the checks
-// follow whatever the example's applications declare.
+// follow whatever the example's applications declare; the credential an
+// egress gateway presents comes from the Application, so that a
+// DestinationRule naming the wrong Secret fails.
 
 // TestApplicationsReachTheirGateways renders the applications example
 // with its Applications and checks, over xDS, what istiod sends:
@@ -56,8 +58,13 @@ import (
 //     between versions, clusters the gateway has;
 //   - an injected pod of each AuthorizationPolicy's workload gets the
 //     policy in its inbound RBAC filter;
+//   - the egress gateway, for the Gateway of each application's routed
+//     hosts, gets the ISTIO_MUTUAL chain (its own workload certificate,
+//     client certificates checked against the mesh's root) and the
+//     route to the external host's cluster;
 //   - every egress gateway a DestinationRule originates TLS on gets the
-//     cluster of the external host with the SDS credential named.
+//     cluster of the external host with the SDS credential the
+//     application declares.
 //
 // The cluster holds what it would hold beside the rendered objects: the
 // certificates cert-manager issues, the client CAs teams provide and the
@@ -68,11 +75,12 @@ func TestApplicationsReachTheirGateways(t *testing.T) {
 	e := exampleNamed(t, "applications")
 	started := time.Now()
 	mesh := startMesh(ctx, t, renderExample(t, e))
-	checks := mesh.applicationChecks(t, exampleApplications(t, e))
+	apps := exampleApplications(t, e)
+	checks := mesh.applicationChecks(t, apps)
 	if len(checks) == 0 {
 		t.Fatal("the example's applications render nothing to check")
 	}
-	mesh.provideForApplications(ctx, t)
+	mesh.provideForApplications(ctx, t, apps)
 	for _, err := range runChecks(ctx, checks) {
 		t.Error(err)
 	}
@@ -98,7 +106,11 @@ func TestApplicationChecksCatchBrokenRenders(t *testing.T) {
 	if len(gateways) == 0 {
 		t.Fatal("the example renders no Istio Gateway")
 	}
-	gw := gateways[len(gateways)-1]
+	ingress := slices.DeleteFunc(slices.Clone(gateways), func(g *unstructured.Unstructured) bool { return strings.HasSuffix(g.GetName(), "-egress") })
+	if len(ingress) == 0 {
+		t.Fatal("the example renders no Istio Gateway on an ingress gateway")
+	}
+	gw := ingress[len(ingress)-1]
 	var appNamespace string
 	var policy *unstructured.Unstructured
 	for _, a := range apps {
@@ -115,6 +127,23 @@ func TestApplicationChecksCatchBrokenRenders(t *testing.T) {
 		t.Fatalf("no application of Gateway %s/%s, or no AuthorizationPolicy of an application", gw.GetNamespace(), gw.GetName())
 	}
 	onGateway := func(c appCheck) bool { return c.namespace == gw.GetNamespace() }
+	// The egress side: the application's Gateway on the egress gateway
+	// and the DestinationRule by which it originates mutual TLS.
+	var egressGateway, origination *unstructured.Unstructured
+	for _, g := range gateways {
+		if strings.HasSuffix(g.GetName(), "-egress") {
+			egressGateway = g
+		}
+	}
+	for _, dr := range good.all("DestinationRule") {
+		if _, found, _ := unstructured.NestedSlice(dr.Object, "spec", "trafficPolicy", "portLevelSettings"); found && dr.GetNamespace() == egressGateway.GetNamespace() {
+			origination = dr
+		}
+	}
+	if egressGateway == nil || origination == nil {
+		t.Fatal("the example renders no Gateway on the egress gateway, or no DestinationRule originating TLS there")
+	}
+	onEgressGateway := func(c appCheck) bool { return c.name == "gateway "+egressGateway.GetNamespace()+"/istio-egressgateway" }
 	tests := []struct {
 		name string
 		// target is the object an overlay breaks with a JSON patch
@@ -134,6 +163,11 @@ func TestApplicationChecksCatchBrokenRenders(t *testing.T) {
 				return c.object == "AuthorizationPolicy "+policy.GetNamespace()+"/"+policy.GetName()
 			},
 			"none of AuthorizationPolicy " + policy.GetNamespace() + "/" + policy.GetName()},
+		{"egress Gateway selector typo", egressGateway, typo(t, egressGateway, "spec", "selector"), onEgressGateway,
+			"the applications' Gateways' listeners: listeners 0.0.0.0_8443"},
+		{"origination credential typo", origination, `{"op": "replace", "path": "/spec/trafficPolicy/portLevelSettings/0/tls/credentialName", "value": "client-cert"}`,
+			func(c appCheck) bool { return strings.HasPrefix(c.name, "egress gateway ") },
+			"takes the SDS secrets [kubernetes://client-cert "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +186,7 @@ func TestApplicationChecksCatchBrokenRenders(t *testing.T) {
 				t.Fatal(err)
 			}
 			mesh := startMesh(ctx, t, out)
-			mesh.provideForApplications(ctx, t)
+			mesh.provideForApplications(ctx, t, apps)
 			checks := slices.DeleteFunc(mesh.applicationChecks(t, apps), func(c appCheck) bool { return !tt.checks(c) })
 			if len(checks) == 0 {
 				t.Fatal("no check runs on what the broken object is for")
@@ -239,9 +273,7 @@ type gatewayServer struct {
 
 // httpRoute is an HTTP route of a rendered VirtualService.
 type httpRoute struct {
-	Match []struct {
-		URI map[string]string
-	}
+	Match []httpMatch
 	Route []struct {
 		Destination struct {
 			Host   string
@@ -250,6 +282,24 @@ type httpRoute struct {
 		}
 		Weight int64
 	}
+}
+
+// httpMatch is a match of an HTTP route: by URI, and to the gateways it
+// names, if any.
+type httpMatch struct {
+	URI      map[string]string
+	Gateways []string
+}
+
+// appliesTo reports whether the match is for the Gateway: it names no
+// gateways, or names this one, by namespace/name or, in the
+// VirtualService's namespace, by name.
+func (m httpMatch) appliesTo(gw *unstructured.Unstructured, vsNamespace string) bool {
+	if len(m.Gateways) == 0 {
+		return true
+	}
+	return slices.Contains(m.Gateways, gw.GetNamespace()+"/"+gw.GetName()) ||
+		(gw.GetNamespace() == vsNamespace && slices.Contains(m.Gateways, gw.GetName()))
 }
 
 // boundGateway is what a gateway Deployment must serve for one
@@ -290,6 +340,10 @@ func (m *runningMesh) applicationChecks(t *testing.T, apps []v1alpha1.Applicatio
 			t.Fatalf("VirtualService %s/%s: %v", vs.GetNamespace(), vs.GetName(), err)
 		}
 		for _, ref := range refs {
+			// The reserved gateway "mesh" is every sidecar, not a Gateway.
+			if ref == "mesh" {
+				continue
+			}
 			ns, name, ok := strings.Cut(ref, "/")
 			if !ok {
 				ns, name = vs.GetNamespace(), ref
@@ -344,6 +398,7 @@ func (m *runningMesh) applicationChecks(t *testing.T, apps []v1alpha1.Applicatio
 		}
 	}
 	for _, o := range m.originations() {
+		o.want = intendedCredential(apps, o.host)
 		for _, d := range m.rendered.deployments("istio-egressgateway") {
 			if o.appliesTo(d) {
 				checks = append(checks, appCheck{name: "egress gateway " + d.Namespace + "/" + d.Name + " originating TLS for " + o.host, namespace: d.Namespace, t: t,
@@ -362,7 +417,7 @@ func (m *runningMesh) applicationChecks(t *testing.T, apps []v1alpha1.Applicatio
 // Certificate issues, which the team provides, under the names Istio
 // looks for; and the Service every route's destination names, which the
 // team deploys with its workloads.
-func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T) {
+func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T, apps []v1alpha1.Application) {
 	t.Helper()
 	ca := newTestCA(t)
 	var docs [][]byte
@@ -398,27 +453,30 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T) 
 			})...)
 		}
 	}
-	// A client certificate a DestinationRule names and no Certificate
-	// issues is a Secret the team provides in the namespace of every
-	// gateway that originates TLS with it.
-	issued := map[string]bool{}
-	for _, c := range m.rendered.all("Certificate") {
-		name, _, _ := unstructured.NestedString(c.Object, "spec", "secretName")
-		issued[c.GetNamespace()+"/"+name] = true
-	}
-	for _, o := range m.originations() {
-		for _, d := range m.rendered.deployments("istio-egressgateway") {
-			if !o.appliesTo(d) || issued[d.Namespace+"/"+o.credential] {
+	// A client certificate an application names (origination.secretName)
+	// is a Secret the team provides in the namespace of every egress
+	// gateway.
+	for _, a := range apps {
+		for _, dest := range a.Spec.Egress {
+			o := dest.Origination
+			if o == nil || o.SecretName == "" {
 				continue
 			}
-			issued[d.Namespace+"/"+o.credential] = true
-			cert, key := ca.issue(t, []string{o.credential + "." + d.Namespace})
-			docs = append(docs, jsonDocs(t, &corev1.Secret{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: metav1.ObjectMeta{Name: o.credential, Namespace: d.Namespace},
-				Data:       map[string][]byte{"tls.crt": cert, "tls.key": key, "ca.crt": ca.pem},
-			})...)
+			for _, d := range m.rendered.deployments("istio-egressgateway") {
+				cert, key := ca.issue(t, []string{o.SecretName + "." + d.Namespace})
+				docs = append(docs, jsonDocs(t, &corev1.Secret{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+					ObjectMeta: metav1.ObjectMeta{Name: o.SecretName, Namespace: d.Namespace},
+					Data:       map[string][]byte{"tls.crt": cert, "tls.key": key, "ca.crt": ca.pem},
+				})...)
+			}
 		}
+	}
+	// The Services meshrender renders, such as the egress gateway's that
+	// the egress routes go to, are not the team's to provide.
+	rendered := map[string]bool{}
+	for _, s := range m.rendered.all("Service") {
+		rendered[s.GetNamespace()+"/"+s.GetName()] = true
 	}
 	services := map[string]*corev1.Service{}
 	for _, vs := range m.rendered.all("VirtualService") {
@@ -429,7 +487,7 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T) 
 		for _, r := range routes {
 			for _, d := range r.Route {
 				name, ns, ok := serviceOf(d.Destination.Host)
-				if !ok {
+				if !ok || rendered[ns+"/"+name] {
 					continue
 				}
 				svc := services[ns+"/"+name]
@@ -681,7 +739,9 @@ func strs(v any) []string {
 
 // serverChain finds the filter chain of a Gateway server in the
 // listener: its SNI names the server's hosts, its TLS takes the
-// credential's certificate (and, for MUTUAL, its client CA) from SDS. It
+// credential's certificate (and, for MUTUAL, its client CA) from SDS, or
+// for ISTIO_MUTUAL the gateway's workload certificate and the mesh's
+// root. It
 // returns the route configuration the chain's HTTP connection manager
 // takes from RDS and the SDS secrets it names.
 func serverChain(listeners []map[string]any, name string, s gatewayServer) (route string, secrets []string, err error) {
@@ -712,7 +772,17 @@ func serverChain(listeners []map[string]any, name string, s gatewayServer) (rout
 		for _, c := range items(field(tls, "tls_certificate_sds_secret_configs")) {
 			certs = append(certs, fmt.Sprint(field(c, "name")))
 		}
-		if want := "kubernetes://" + s.TLS.CredentialName; !slices.Equal(certs, []string{want}) {
+		want := "kubernetes://" + s.TLS.CredentialName
+		if s.TLS.Mode == "ISTIO_MUTUAL" {
+			// The gateway's own workload certificate, which its agent
+			// serves, and the mesh's root for the callers' certificates.
+			want = "default"
+			got, _ := field(tls, "combined_validation_context", "validation_context_sds_secret_config", "name").(string)
+			if got != "ROOTCA" || field(fc, "transport_socket", "typed_config", "require_client_certificate") != true {
+				return "", nil, fmt.Errorf("listener %s: the chain for %v checks client certificates against %q, want the mesh's ROOTCA, required", name, s.Hosts, got)
+			}
+		}
+		if !slices.Equal(certs, []string{want}) {
 			return "", nil, fmt.Errorf("listener %s: the chain for %v takes certificates %v, want %s", name, s.Hosts, certs, want)
 		}
 		secrets = append(secrets, certs...)
@@ -767,9 +837,21 @@ func checkRoutes(routeConfigs []map[string]any, name string, b boundGateway) ([]
 			return nil, fmt.Errorf("route configuration %s has no route for %s of VirtualService %s: no virtual host for it among %v", name, host, vs, domains)
 		}
 		for _, r := range b.routes {
-			matches := r.Match
+			var matches []httpMatch
+			for _, m := range r.Match {
+				if !m.appliesTo(b.gateway, b.virtualService.GetNamespace()) {
+					continue // a route of the sidecars or of another gateway
+				}
+				if len(m.URI) == 0 {
+					m.URI = map[string]string{"prefix": "/"}
+				}
+				matches = append(matches, m)
+			}
+			if len(r.Match) == 0 {
+				matches = append(matches, httpMatch{URI: map[string]string{"prefix": "/"}})
+			}
 			if len(matches) == 0 {
-				matches = append(matches, struct{ URI map[string]string }{URI: map[string]string{"prefix": "/"}})
+				continue
 			}
 			want := map[string]int64{}
 			for _, d := range r.Route {
@@ -959,6 +1041,26 @@ type origination struct {
 	mode   string
 	// credential is the credentialName.
 	credential string
+	// want is the Secret the application that calls the host means the
+	// gateway to present: the one its Certificate writes, or the one it
+	// names.
+	want string
+}
+
+// intendedCredential is the client certificate's Secret of the
+// application that declares mutual TLS origination to the host, or ""
+// when none does.
+func intendedCredential(apps []v1alpha1.Application, host string) string {
+	for _, a := range apps {
+		a := a.DeepCopy()
+		a.Default()
+		for i := range a.Spec.Egress {
+			if d := &a.Spec.Egress[i]; d.Host == host {
+				return a.OriginationCredential(d)
+			}
+		}
+	}
+	return ""
 }
 
 // originations are the TLS settings of the rendered DestinationRules
@@ -1028,7 +1130,10 @@ func (o origination) appliesTo(d *appsv1.Deployment) bool {
 // istiod sends it the external host's cluster, whose TLS takes the
 // credential from SDS, and serves the credential.
 func (m *runningMesh) checkOrigination(ctx context.Context, t *testing.T, d *appsv1.Deployment, o origination) error {
-	want := "kubernetes://" + o.credential
+	if o.mode == "MUTUAL" && o.want == "" {
+		return fmt.Errorf("DestinationRule %s/%s originates mutual TLS to %s, which no application declares", o.rule.GetNamespace(), o.rule.GetName(), o.host)
+	}
+	want := "kubernetes://" + o.want
 	return m.checkProxy(ctx, t, proxyRun{
 		dir: "app-egress-" + d.Namespace + "-" + strings.ReplaceAll(o.host, ".", "-"), namespace: d.Namespace, name: d.Name, template: d.Spec.Template,
 		checkConfig: func(map[string]any) error { return nil },
