@@ -46,38 +46,74 @@ func writeGitOps(t *testing.T, m v1alpha1.Mesh, flavor gitops.Flavor, apps ...v1
 	return repo
 }
 
+// gitopsGoldenTrees are the examples whose trees are kept as golden
+// files: the seed mesh alone, and the applications example with its
+// applications' layers.
+var gitopsGoldenTrees = []struct {
+	example, dir string
+	withApps     bool
+	// only keeps the files whose path contains one of these, when set:
+	// what the tree adds over the mesh's own layers, which the seed's
+	// tree already covers.
+	only []string
+}{
+	{example: gitopsExample, dir: "gitops"},
+	{example: "applications", dir: "gitops-applications", withApps: true,
+		only: []string{"/istio/applications/", "/flux/", "/argocd/", "/istio/kustomization.yaml"}},
+}
+
 // TestGitOpsGoldenTrees compares the Flux and Argo CD trees of the
-// seed-3-zones example with golden/gitops/<flavor>/, file by file.
+// seed-3-zones example with golden/gitops/<flavor>/, and those of the
+// applications example with golden/gitops-applications/<flavor>/, file
+// by file.
 func TestGitOpsGoldenTrees(t *testing.T) {
-	for flavor := range gitopsOptions {
-		t.Run(string(flavor), func(t *testing.T) {
-			got := testfiles.Read(t, writeGitOps(t, gitopsMesh(t), flavor))
-			goldenDir := filepath.Join("gitops", string(flavor))
-			if *update {
-				if err := os.RemoveAll(goldenDir); err != nil {
-					t.Fatal(err)
+	for _, tree := range gitopsGoldenTrees {
+		e := exampleNamed(t, tree.example)
+		var apps []v1alpha1.Application
+		if tree.withApps {
+			apps = exampleApplications(t, e)
+		}
+		for flavor := range gitopsOptions {
+			t.Run(tree.example+"/"+string(flavor), func(t *testing.T) {
+				got := testfiles.Read(t, writeGitOps(t, exampleMesh(t, e), flavor, apps...))
+				if tree.only != nil {
+					maps.DeleteFunc(got, func(p string, _ string) bool {
+						return !slices.ContainsFunc(tree.only, func(s string) bool { return strings.Contains("/"+p, s) })
+					})
 				}
-				for p, data := range got {
-					target := filepath.Join(goldenDir, filepath.FromSlash(p))
-					if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(target, []byte(data), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return
+				compareTree(t, filepath.Join(tree.dir, string(flavor)), got)
+			})
+		}
+	}
+}
+
+// compareTree compares the files written with the golden folder, or
+// writes them there under -update.
+func compareTree(t *testing.T, goldenDir string, got map[string]string) {
+	t.Helper()
+	if *update {
+		if err := os.RemoveAll(goldenDir); err != nil {
+			t.Fatal(err)
+		}
+		for p, data := range got {
+			target := filepath.Join(goldenDir, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
 			}
-			want := testfiles.Read(t, goldenDir)
-			if diff := cmp.Diff(keys(want), keys(got)); diff != "" {
-				t.Fatalf("file set differs from %s (-golden +written); run make golden if intended:\n%s", goldenDir, diff)
+			if err := os.WriteFile(target, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
 			}
-			for p := range want {
-				if want[p] != got[p] {
-					t.Errorf("%s differs from %s/%s (-golden +written):\n%s", p, goldenDir, p, cmp.Diff(want[p], got[p]))
-				}
-			}
-		})
+		}
+		return
+	}
+	want := testfiles.Read(t, goldenDir)
+	if diff := cmp.Diff(keys(want), keys(got)); diff != "" {
+		t.Fatalf("file set differs from %s (-golden +written); run make golden if intended:\n%s", goldenDir, diff)
+	}
+	for p := range want {
+		if want[p] != got[p] {
+			t.Errorf("%s differs from %s/%s (-golden +written):\n%s", p, goldenDir, p, cmp.Diff(want[p], got[p]))
+		}
 	}
 }
 

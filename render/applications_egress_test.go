@@ -81,6 +81,10 @@ func TestApplicationEgressObjects(t *testing.T) {
 			"name: tls-pay-example-com\n      number: 443\n      protocol: TLS", "tls: {}"},
 		"DestinationRule istio-egress/shop-web-api-partner-example-com": {"host: api.partner.example.com", "mode: MUTUAL", "credentialName: shop-web-api-partner-example-com",
 			"sni: api.partner.example.com", "exportTo:\n  - '.'"},
+		// The egress gateway passes the routed hosts only: HTTP from the
+		// application's namespace, TLS by server name.
+		"AuthorizationPolicy istio-egress/shop-web-egress": {"namespaces:\n        - shop", "- api.partner.example.com\n        - api.partner.example.com:*",
+			"key: connection.sni\n      values:\n      - pay.example.com", "istio: egressgateway"},
 		"Certificate istio-egress/shop-web-api-partner-example-com": {"secretName: shop-web-api-partner-example-com", "- client auth", "commonName: api.partner.example.com", "kind: Issuer"},
 		"Issuer istio-egress/vault":                                 nil,
 	}

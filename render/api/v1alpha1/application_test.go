@@ -176,3 +176,35 @@ func checkApplications(t *testing.T, top *v1alpha1.Topology, docs, want []string
 		}
 	}
 }
+
+// An application serving a certificate of the mesh's own
+// (spec.certificates.gateways) must be on that certificate's gateways and
+// within its names.
+func TestApplicationCertificateCoversHosts(t *testing.T) {
+	top := checkedMesh(t, strings.Replace(appMesh, "  certificates:\n", `  certificates:
+    gateways:
+    - {name: wildcard, gateway: ingress, dnsNames: ['*.example.com', example.org]}
+    - {name: internal, gateway: internal, dnsNames: [shop.example.com], secretName: internal-tls}
+`, 1))
+	withSecret := func(secret, hosts string) string {
+		return strings.Replace(webIngress, "[shop.example.com]", hosts, 1) + "\n  tls: {secretName: " + secret + "}"
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"covered", withSecret("wildcard", "[shop.example.com, example.org]"), nil},
+		{"a Secret the mesh does not render", withSecret("own-tls", "[shop.example.net]"), nil},
+		{"two labels under the wildcard", withSecret("wildcard", "[api.shop.example.com, example.com, '*.example.com']"),
+			[]string{`applications[shop/web].spec.ingress.hosts[0]: host "api.shop.example.com" is not among the dnsNames of the mesh's certificate "wildcard" (spec.certificates.gateways[0]), which serves it: *.example.com, example.org`,
+				`applications[shop/web].spec.ingress.hosts[1]: host "example.com" is not among the dnsNames`}},
+		{"another set's certificate", withSecret("internal-tls", "[shop.example.com]"),
+			[]string{`applications[shop/web].spec.ingress.tls.secretName: Secret "internal-tls" is the certificate spec.certificates.gateways[1] of the gateways of "internal"; the gateways of "ingress" read Secrets only from their own namespaces`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkApplications(t, top, []string{app("shop/web", tt.doc)}, tt.want)
+		})
+	}
+}

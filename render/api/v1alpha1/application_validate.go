@@ -173,6 +173,7 @@ func (t *Topology) validateApplicationIngress(p *problems, f string, a *Applicat
 		p.add(f+".port", "the gateways of %q do not expose port %d; they expose %s", a.Set(), in.Port, strings.Join(ports, ", "))
 	}
 	t.validateApplicationTLS(p, f+".tls", a, &in.TLS)
+	t.validateCertificateCovers(p, f, a, in)
 	passthrough := in.TLS.Mode == TLSPassthrough
 	if len(in.Routes) == 0 {
 		p.add(f+".routes", "needs at least one route")
@@ -240,6 +241,58 @@ func (t *Topology) validateApplicationTLS(p *problems, f string, a *Application,
 			}
 		}
 	}
+}
+
+// validateCertificateCovers checks an existing Secret that is the Mesh's
+// own gateway certificate (spec.certificates.gateways): it must be one
+// of the application's gateway set, whose namespaces hold it, and its
+// dnsNames must cover every host, or clients would reject the
+// certificate the gateways serve.
+func (t *Topology) validateCertificateCovers(p *problems, f string, a *Application, in *ApplicationIngress) {
+	secret := in.TLS.SecretName
+	if secret == "" || in.TLS.Mode == TLSPassthrough {
+		return
+	}
+	var elsewhere []string
+	for i, c := range t.spec.Certificates.Gateways {
+		name := c.SecretName
+		if name == "" {
+			name = c.Name
+		}
+		if name != secret {
+			continue
+		}
+		cf := fmt.Sprintf("spec.certificates.gateways[%d]", i)
+		if c.Gateway != a.Set() {
+			elsewhere = append(elsewhere, fmt.Sprintf("%s of the gateways of %q", cf, c.Gateway))
+			continue
+		}
+		for j, h := range in.Hosts {
+			if !slices.ContainsFunc(c.DNSNames, func(d string) bool { return certificateCovers(d, h) }) {
+				p.add(fmt.Sprintf("%s.hosts[%d]", f, j), "host %q is not among the dnsNames of the mesh's certificate %q (%s), which serves it: %s", h, c.Name, cf, strings.Join(c.DNSNames, ", "))
+			}
+		}
+		return
+	}
+	if len(elsewhere) > 0 {
+		p.add(f+".tls.secretName", "Secret %q is the certificate %s; the gateways of %q read Secrets only from their own namespaces", secret, strings.Join(elsewhere, " and "), a.Set())
+	}
+}
+
+// certificateCovers reports whether a certificate's DNS name is valid for
+// a host as TLS clients check it (RFC 6125): the same name, or a wildcard
+// standing for exactly the host's first label. A wildcard host is covered
+// only by the same wildcard.
+func certificateCovers(dnsName, host string) bool {
+	if strings.EqualFold(dnsName, host) {
+		return true
+	}
+	suffix, ok := strings.CutPrefix(dnsName, "*.")
+	if !ok || strings.HasPrefix(host, "*") {
+		return false
+	}
+	_, rest, found := strings.Cut(host, ".")
+	return found && strings.EqualFold(rest, suffix)
 }
 
 // validateHost checks a host: a DNS name, or one with a leading "*."

@@ -5,7 +5,10 @@ import (
 	"strings"
 
 	networkingapi "istio.io/api/networking/v1alpha3"
+	securityapi "istio.io/api/security/v1beta1"
+	typev1beta1 "istio.io/api/type/v1beta1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshrender/meshrender/render/internal/objects"
@@ -243,7 +246,39 @@ func EgressObjects(v Values) []objects.Object {
 	if len(gw.Spec.Servers) == 0 {
 		return nil
 	}
-	return append([]objects.Object{gw}, out...)
+	return append([]objects.Object{gw, egressAuthorizationPolicy(v)}, out...)
+}
+
+// egressAuthorizationPolicy lets the egress gateway pass the
+// application's calls to its routed hosts and, since ALLOW policies on a
+// workload deny whatever none of them allows, nothing the applications
+// do not declare: HTTP calls, which reach it over Istio mutual TLS, only
+// from the application's namespace and for the host; TLS of the
+// application's own, whose source the gateway cannot see, only for the
+// host's server name.
+func egressAuthorizationPolicy(v Values) *securityv1.AuthorizationPolicy {
+	var rules []*securityapi.Rule
+	for _, d := range v.Egress {
+		switch {
+		case !d.Routed:
+		case passesTLS(d):
+			rules = append(rules, &securityapi.Rule{When: []*securityapi.Condition{{Key: "connection.sni", Values: []string{d.Host}}}})
+		default:
+			rules = append(rules, &securityapi.Rule{
+				From: []*securityapi.Rule_From{{Source: &securityapi.Source{Namespaces: []string{v.Namespace}}}},
+				To:   []*securityapi.Rule_To{{Operation: &securityapi.Operation{Hosts: []string{d.Host, d.Host + ":*"}}}},
+			})
+		}
+	}
+	return &securityv1.AuthorizationPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
+		ObjectMeta: v.objectMeta(v.EgressGatewayObjectName(), v.EgressGateway.Namespace),
+		Spec: securityapi.AuthorizationPolicy{
+			Selector: &typev1beta1.WorkloadSelector{MatchLabels: v.EgressGateway.Selector},
+			Action:   securityapi.AuthorizationPolicy_ALLOW,
+			Rules:    rules,
+		},
+	}
 }
 
 // originationRule has the egress gateway open TLS to the host's TLS

@@ -4,8 +4,9 @@
 // container, and that repairs pods whose redirection failed.
 //
 // The objects are those of upstream's istio-cni chart at Istio 1.30.3 for
-// the configuration meshrender installs: sidecar mode (ambient off), the
-// repair controller on in its repairPods mode, the default (chained)
+// the configuration meshrender installs: sidecar mode, or ambient mode
+// for a mesh with the ambient data plane, the repair controller on in its
+// repairPods mode, the default (chained)
 // provider rather than Multus, no ResourceQuota and no NetworkPolicy. They
 // match istioctl's output field for field; the only differences, each
 // documented where it is made, are meshrender's standard labels in place
@@ -20,6 +21,8 @@
 package cni
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -42,6 +45,8 @@ const (
 	// what it needs cluster-wide.
 	RepairRoleName    = "istio-cni-repair-role"
 	RepairBindingName = "istio-cni-repair-rolebinding"
+	// AmbientRoleName is the ClusterRole and binding of ambient mode.
+	AmbientRoleName = "istio-cni-ambient"
 	// ContainerName is the agent's only container.
 	ContainerName = "install-cni"
 )
@@ -69,6 +74,9 @@ const (
 	socketDir = "/var/run/istio-cni"
 	// netnsDir is the chart's cniNetnsDir, used only in ambient mode.
 	netnsDir = "/var/run/netns"
+	// ztunnelSocketDir is where the agent hands ambient pods' network
+	// namespaces to ztunnel, in ambient mode.
+	ztunnelSocketDir = "/var/run/ztunnel"
 )
 
 // The convention the agent and the sidecar injector share: with CNI on,
@@ -123,6 +131,10 @@ type Values struct {
 	// requests 100m CPU and 100Mi; DefaultResources adds meshrender's
 	// memory limit.
 	Resources corev1.ResourceRequirements
+	// Ambient runs the agent in ambient mode as well: it redirects the
+	// traffic of pods the enablement selector picks to their node's
+	// ztunnel, inside the pods' network namespaces.
+	Ambient bool
 }
 
 // DefaultMemoryLimit is the memory limit DefaultResources sets.
@@ -152,21 +164,28 @@ func DefaultResources() corev1.ResourceRequirements {
 }
 
 // Objects returns istio-cni's objects in upstream's manifest order: the
-// ServiceAccount, two ClusterRoles and their bindings, the ConfigMap and
-// the DaemonSet. Four of them are cluster-scoped.
+// ServiceAccount, the ClusterRoles (ambient mode's among them) and their
+// bindings, the ConfigMap and the DaemonSet.
 func Objects(v Values) []objects.Object {
 	b := builder{v: v}
-	return []objects.Object{
-		b.serviceAccount(),
-		b.clusterRole(Name, agentRules()),
+	out := []objects.Object{b.serviceAccount(), b.clusterRole(Name, agentRules())}
+	if v.Ambient {
+		out = append(out, b.clusterRole(AmbientRoleName, ambientRules()))
+	}
+	out = append(out,
 		b.clusterRole(RepairRoleName, repairRules()),
-		b.clusterRoleBinding(Name, Name, map[string]string{"app": Name}),
-		// Upstream labels this binding k8s-app: istio-cni-repair instead of
-		// app: istio-cni.
+		b.clusterRoleBinding(Name, Name, map[string]string{"app": Name}))
+	if v.Ambient {
+		// Upstream labels this binding as the repair one.
+		out = append(out, b.clusterRoleBinding(AmbientRoleName, AmbientRoleName, map[string]string{"k8s-app": Name + "-repair"}))
+	}
+	return append(out,
+		// Upstream labels this binding k8s-app: istio-cni-repair instead
+		// of app: istio-cni.
 		b.clusterRoleBinding(RepairBindingName, RepairRoleName, map[string]string{"k8s-app": Name + "-repair"}),
 		b.configMap(),
 		b.daemonSet(),
-	}
+	)
 }
 
 // builder builds the objects of one Values.
@@ -205,6 +224,16 @@ func agentRules() []rbacv1.PolicyRule {
 	}
 }
 
+// ambientRules let the agent in ambient mode record on a pod's status
+// that its traffic is redirected, and read its own DaemonSet, whose
+// generation tells it whether it is being upgraded in place.
+func ambientRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods/status"}, Verbs: []string{"patch", "update"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"daemonsets"}, ResourceNames: []string{DaemonSetName}, Verbs: []string{"get"}},
+	}
+}
+
 // repairRules are the repair controller's in repairPods mode: it watches
 // the pods on its node and records what it did as events. Repairing a pod
 // in place (entering its network namespace through /host/proc) needs no
@@ -235,8 +264,10 @@ func (b builder) clusterRoleBinding(name, role string, extra map[string]string) 
 }
 
 // ambientEnablementSelector is the chart's ambient.enablementSelectors as
-// Helm's toYaml prints it (keys sorted). Ambient is off, so the agent does
-// not use it, but upstream renders it and the agent reads it at start.
+// Helm's toYaml prints it (keys sorted): pods labelled, or in a namespace
+// labelled, istio.io/dataplane-mode=ambient, unless the pod opts out.
+// Upstream renders it in sidecar mode too, and the agent reads it at
+// start.
 const ambientEnablementSelector = `- podSelector:
     matchLabels:
       istio.io/dataplane-mode: ambient
@@ -252,14 +283,14 @@ const ambientEnablementSelector = `- podSelector:
 
 // configMap holds the agent's settings; the container reads every key as
 // an environment variable (install-cni binds its flags to them). Every key
-// and value is upstream's for sidecar mode with repair on.
+// and value is upstream's with repair on, in sidecar or ambient mode.
 func (b builder) configMap() *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: b.meta(ConfigMapName, b.v.Namespace, map[string]string{"app": Name}),
 		Data: map[string]string{
 			"CURRENT_AGENT_VERSION":                  b.v.Tag,
-			"AMBIENT_ENABLED":                        "false",
+			"AMBIENT_ENABLED":                        strconv.FormatBool(b.v.Ambient),
 			"AMBIENT_ENABLEMENT_SELECTOR":            ambientEnablementSelector,
 			"AMBIENT_DNS_CAPTURE":                    "true",
 			"AMBIENT_IPV6":                           "true",

@@ -11,11 +11,12 @@ import (
 
 // Volume names, as upstream's.
 const (
-	volumeBin    = "cni-bin-dir"
-	volumeProc   = "cni-host-procfs"
-	volumeNet    = "cni-net-dir"
-	volumeSocket = "cni-socket-dir"
-	volumeNetns  = "cni-netns-dir"
+	volumeBin     = "cni-bin-dir"
+	volumeProc    = "cni-host-procfs"
+	volumeNet     = "cni-net-dir"
+	volumeSocket  = "cni-socket-dir"
+	volumeNetns   = "cni-netns-dir"
+	volumeZtunnel = "cni-ztunnel-sock-dir"
 )
 
 // selector is upstream's DaemonSet selector. The field is immutable, so
@@ -97,13 +98,27 @@ func (b builder) container() corev1.Container {
 		}},
 		Resources:       *b.v.Resources.DeepCopy(),
 		SecurityContext: securityContext(),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: volumeBin, MountPath: "/host/opt/cni/bin"},
-			{Name: volumeProc, MountPath: "/host/proc", ReadOnly: true},
-			{Name: volumeNet, MountPath: "/host/etc/cni/net.d"},
-			{Name: volumeSocket, MountPath: socketDir},
-		},
+		VolumeMounts:    b.volumeMounts(),
 	}
+}
+
+// volumeMounts are upstream's; ambient mode adds the pods' network
+// namespaces, which the agent enters to redirect their traffic, and
+// ztunnel's socket directory.
+func (b builder) volumeMounts() []corev1.VolumeMount {
+	out := []corev1.VolumeMount{
+		{Name: volumeBin, MountPath: "/host/opt/cni/bin"},
+		{Name: volumeProc, MountPath: "/host/proc", ReadOnly: true},
+		{Name: volumeNet, MountPath: "/host/etc/cni/net.d"},
+		{Name: volumeSocket, MountPath: socketDir},
+	}
+	if b.v.Ambient {
+		hostToContainer := corev1.MountPropagationHostToContainer
+		out = append(out,
+			corev1.VolumeMount{Name: volumeNetns, MountPath: "/host" + netnsDir, MountPropagation: &hostToContainer},
+			corev1.VolumeMount{Name: volumeZtunnel, MountPath: ztunnelSocketDir})
+	}
+	return out
 }
 
 // podFieldEnv reads a pod field the way upstream writes it, without the
@@ -157,19 +172,24 @@ func securityContext() *corev1.SecurityContext {
 	}
 }
 
-// volumes are upstream's host paths. cni-netns-dir is declared but not
-// mounted, as upstream: only ambient mode mounts it.
+// volumes are upstream's host paths, in upstream's order. cni-netns-dir
+// is declared but, as upstream, mounted in ambient mode only.
 func (b builder) volumes() []corev1.Volume {
 	host := func(name, path string, typ *corev1.HostPathType) corev1.Volume {
 		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: typ}}}
 	}
-	return []corev1.Volume{
+	out := []corev1.Volume{
 		host(volumeBin, cniBinDir, nil),
 		host(volumeProc, "/proc", new(corev1.HostPathDirectory)),
+	}
+	if b.v.Ambient {
+		out = append(out, host(volumeZtunnel, ztunnelSocketDir, new(corev1.HostPathDirectoryOrCreate)))
+	}
+	return append(out,
 		host(volumeNet, cniConfDir, nil),
 		host(volumeSocket, socketDir, nil),
 		// DirectoryOrCreate: the runtime may create the directory only when
 		// the node's first pod network starts, and the agent must not wait.
 		host(volumeNetns, netnsDir, new(corev1.HostPathDirectoryOrCreate)),
-	}
+	)
 }

@@ -320,3 +320,85 @@ func withAppArmorField(sc *corev1.SecurityContext) *corev1.SecurityContext {
 	out.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
 	return out
 }
+
+// upstreamAmbientFile holds istioctl 1.30.3's istio-cni ConfigMap,
+// DaemonSet and istio-cni-ambient ClusterRole verbatim from its ambient
+// profile (`istioctl manifest generate --set profile=ambient`).
+const upstreamAmbientFile = "testdata/upstream-ambient.yaml"
+
+// TestAmbientModeMatchesUpstream compares what ambient mode changes with
+// istioctl's ambient profile: the agent's settings, its mounts and host
+// paths, and the rules of the ambient ClusterRole.
+func TestAmbientModeMatchesUpstream(t *testing.T) {
+	raw, err := os.ReadFile(upstreamAmbientFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config corev1.ConfigMap
+	var ds appsv1.DaemonSet
+	var role rbacv1.ClusterRole
+	var binding rbacv1.ClusterRoleBinding
+	for _, doc := range bytes.Split(raw, []byte("\n---\n")) {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatal(err)
+		}
+		target := map[string]any{"ConfigMap": &config, "DaemonSet": &ds, "ClusterRole": &role, "ClusterRoleBinding": &binding}[tm.Kind]
+		if target == nil {
+			t.Fatalf("%s: unexpected kind %q", upstreamAmbientFile, tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict(doc, target); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := referenceValues()
+	v.Ambient = true
+	objs := Objects(v)
+	var got struct {
+		config  *corev1.ConfigMap
+		ds      *appsv1.DaemonSet
+		role    *rbacv1.ClusterRole
+		binding *rbacv1.ClusterRoleBinding
+		names   []string
+	}
+	for _, o := range objs {
+		got.names = append(got.names, o.GetObjectKind().GroupVersionKind().Kind+" "+o.GetName())
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			got.config = o
+		case *appsv1.DaemonSet:
+			got.ds = o
+		case *rbacv1.ClusterRole:
+			if o.Name == AmbientRoleName {
+				got.role = o
+			}
+		case *rbacv1.ClusterRoleBinding:
+			if o.Name == AmbientRoleName {
+				got.binding = o
+			}
+		}
+	}
+	wantNames := []string{"ServiceAccount istio-cni", "ClusterRole istio-cni", "ClusterRole istio-cni-ambient", "ClusterRole istio-cni-repair-role",
+		"ClusterRoleBinding istio-cni", "ClusterRoleBinding istio-cni-ambient", "ClusterRoleBinding istio-cni-repair-rolebinding",
+		"ConfigMap istio-cni-config", "DaemonSet istio-cni-node"}
+	if d := cmp.Diff(wantNames, got.names); d != "" {
+		t.Fatalf("objects in upstream's order (-want +got):\n%s", d)
+	}
+	if d := diff(config.Data, got.config.Data); d != "" {
+		t.Errorf("ConfigMap data (-upstream +rendered):\n%s", d)
+	}
+	if d := diff(ds.Spec.Template.Spec.Containers[0].VolumeMounts, got.ds.Spec.Template.Spec.Containers[0].VolumeMounts); d != "" {
+		t.Errorf("volume mounts (-upstream +rendered):\n%s", d)
+	}
+	if d := diff(ds.Spec.Template.Spec.Volumes, got.ds.Spec.Template.Spec.Volumes); d != "" {
+		t.Errorf("volumes (-upstream +rendered):\n%s", d)
+	}
+	if d := diff(role.Rules, got.role.Rules); d != "" {
+		t.Errorf("ClusterRole %s rules (-upstream +rendered):\n%s", AmbientRoleName, d)
+	}
+	// Upstream's subject is in istio-system, where its agent runs.
+	binding.Subjects[0].Namespace = v.Namespace
+	if d := diff([]any{binding.RoleRef, binding.Subjects, binding.Labels["k8s-app"]}, []any{got.binding.RoleRef, got.binding.Subjects, got.binding.Labels["k8s-app"]}); d != "" {
+		t.Errorf("ClusterRoleBinding %s (-upstream +rendered):\n%s", AmbientRoleName, d)
+	}
+}
