@@ -43,6 +43,9 @@ func TestIstioRunsEveryExample(t *testing.T) {
 			defer cancel()
 			m := exampleMesh(t, e)
 			mesh := startMesh(ctx, t, renderExample(t, e))
+			// The certificates and client CAs the gateways' Envoys ask
+			// for, as cert-manager and teams provide them.
+			mesh.provideForApplications(ctx, t, exampleApplications(t, e))
 			mesh.checkControlPlane(ctx, t)
 			mesh.checkIstioConfig(ctx, t)
 			if len(mesh.rendered.all("MutatingWebhookConfiguration")) > 0 {

@@ -618,7 +618,16 @@ func (m *runningMesh) checkGateway(ctx context.Context, t *testing.T, gw *appsv1
 		"metadata": map[string]any{"name": "probe-" + gw.Name, "namespace": gw.Namespace, "labels": labels},
 		"spec":     map[string]any{"selector": gw.Spec.Selector.MatchLabels, "servers": []any{map[string]any{"port": map[string]any{"number": 8080, "name": "http", "protocol": "HTTP"}, "hosts": []any{"*"}}}},
 	})
-	if _, err := m.client.Apply(ctx, [][]byte{gateway}); err != nil {
+	// A route on it, so that the route configuration the gateway's Envoy
+	// asks for has a virtual host, as a Gateway in use has; exported to
+	// its own namespace, which a mesh may not export to by default.
+	route, _ := json.Marshal(map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"metadata": map[string]any{"name": "probe-" + gw.Name, "namespace": gw.Namespace, "labels": labels},
+		"spec": map[string]any{"hosts": []any{"*"}, "gateways": []any{"probe-" + gw.Name}, "exportTo": []any{"."},
+			"http": []any{map[string]any{"directResponse": map[string]any{"status": 200}}}},
+	})
+	if _, err := m.client.Apply(ctx, [][]byte{gateway, route}); err != nil {
 		return err
 	}
 	return m.checkProxy(ctx, t, proxyRun{
@@ -641,9 +650,13 @@ type proxyRun struct {
 	// checkConfig checks the proxy config in effect, from the bootstrap.
 	checkConfig func(map[string]any) error
 	// listeners must be among those istiod sends, which listenersFor
-	// names in a failure.
+	// names in a failure; none, for a proxy that may have no listener,
+	// such as an egress gateway without a Gateway.
 	listeners    []string
 	listenersFor string
+	// xds, if set, checks more of what the running agent gets from
+	// istiod.
+	xds func(context.Context, *istioproc.Agent) error
 }
 
 // checkProxy runs a pod's proxy agent as the kubelet would run its
@@ -699,8 +712,15 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 	if len(cert.URIs) != 1 || cert.URIs[0].String() != sa {
 		return fail(fmt.Errorf("the workload certificate is for %v, want %s", cert.URIs, sa))
 	}
-	if _, err := agent.Listeners(ctx, run.listeners...); err != nil {
-		return fail(fmt.Errorf("%s listeners: %w", run.listenersFor, err))
+	if len(run.listeners) > 0 {
+		if _, err := agent.Listeners(ctx, run.listeners...); err != nil {
+			return fail(fmt.Errorf("%s listeners: %w", run.listenersFor, err))
+		}
+	}
+	if run.xds != nil {
+		if err := run.xds(ctx, agent); err != nil {
+			return fail(err)
+		}
 	}
 	return nil
 }

@@ -217,6 +217,26 @@ func (a *Agent) Listeners(ctx context.Context, want ...string) ([]string, error)
 	return got.Resources, err
 }
 
+// XDS waits until check accepts the resources of one type that the
+// stand-in Envoy has from istiod, each decoded from Envoy's JSON: kind
+// is "clusters", "listeners", "routes" (the route configurations the
+// listeners name) or "secrets" (the Kubernetes credentials they name).
+// istiod may send them in more than one push, so a set check refuses is
+// waited past; what check last said is part of the error when ctx ends.
+func (a *Agent) XDS(ctx context.Context, kind string, check func(resources []map[string]any) error) error {
+	return a.proc.WaitFor(ctx, kind+" from istiod", func() error {
+		data, err := os.ReadFile(filepath.Join(a.envoyDir(), kind+".json"))
+		if err != nil {
+			return fmt.Errorf("no %s yet", kind)
+		}
+		var got struct{ Configs []map[string]any }
+		if err := json.Unmarshal(data, &got); err != nil {
+			return err
+		}
+		return check(got.Configs)
+	})
+}
+
 // Logs returns what the agent has logged so far.
 func (a *Agent) Logs() string { return a.proc.Logs() }
 

@@ -3,12 +3,18 @@
 // bootstrap pilot-agent wrote, then does what Envoy does first: it asks
 // the agent's xDS proxy (the bootstrap's xds-grpc pipe, which the agent
 // forwards to istiod over mTLS with its workload certificate) for
-// clusters and then listeners, acknowledging each response, and records
-// what it gets. It runs until it is told to stop.
+// clusters and then listeners, then for the route configurations the
+// listeners' HTTP connection managers name (RDS) and the Kubernetes
+// credentials the TLS contexts of listeners and clusters name (SDS over
+// ADS), as Envoy does to warm them; it acknowledges each response and
+// records what it gets. It runs until it is told to stop.
 //
 // Everything goes into the directory named by FAKE_ENVOY_OUT: args.json,
-// bootstrap.json, clusters.json and listeners.json (each response's
-// version and resource names, rewritten as responses come).
+// bootstrap.json, and clusters.json, listeners.json, routes.json and
+// secrets.json: each the last response's version, resource names and
+// resources as Envoy's JSON, with the field names of Envoy's config
+// dump (rewritten as responses come). A config of a type this build does
+// not know, such as an Istio filter's, is written as its "@type" alone.
 //
 // It speaks only the xDS v3 protocol, which every Istio minor's agent
 // proxies unchanged, so one build stands in for Envoy under the agents of
@@ -31,17 +37,38 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	// The configs of the filters and transport sockets istiod sends, so
+	// that they are written out in full.
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 )
 
 const (
 	clusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	listenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
+	routeType    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	secretType   = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
 )
+
+// files are where the responses of each type are recorded.
+var files = map[string]string{
+	clusterType: "clusters.json", listenerType: "listeners.json",
+	routeType: "routes.json", secretType: "secrets.json",
+}
 
 func main() {
 	out := os.Getenv("FAKE_ENVOY_OUT")
@@ -132,8 +159,9 @@ func readBootstrap(raw []byte) (*corev3.Node, string, error) {
 	return nil, "", errors.New("the bootstrap has no xds-grpc cluster with a pipe")
 }
 
-// discover asks for clusters, then listeners, as Envoy does, and records
-// every response.
+// discover asks for clusters, then listeners, then the route
+// configurations and credentials the listeners name, as Envoy does, and
+// records every response.
 func discover(ctx context.Context, pipe string, node *corev3.Node, out string) error {
 	conn, err := grpc.NewClient("unix:"+pipe, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -147,53 +175,185 @@ func discover(ctx context.Context, pipe string, node *corev3.Node, out string) e
 	if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: node, TypeUrl: clusterType}); err != nil {
 		return err
 	}
+	// subscribed are the resource names asked for of the types that are
+	// not wildcards; an ACK repeats them, as a new request replaces them.
+	subscribed := map[string][]string{}
+	// secrets are the credentials the clusters and the listeners name.
+	secrets := map[string][]string{}
 	askedForListeners := false
 	for {
 		resp, err := stream.Recv()
 		if err != nil {
 			return err
 		}
-		names, file := resourceNames(resp)
-		if file != "" {
-			if err := writeJSON(filepath.Join(out, file), map[string]any{"version": resp.VersionInfo, "resources": names}); err != nil {
-				return err
-			}
+		if err := record(out, resp); err != nil {
+			return err
 		}
-		ack := &discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce}
+		ack := &discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce, ResourceNames: subscribed[resp.TypeUrl]}
 		if err := stream.Send(ack); err != nil {
 			return err
 		}
-		if resp.TypeUrl == clusterType && !askedForListeners {
-			askedForListeners = true
-			if err := stream.Send(&discoveryv3.DiscoveryRequest{TypeUrl: listenerType}); err != nil {
+		var next []*discoveryv3.DiscoveryRequest
+		switch resp.TypeUrl {
+		case clusterType:
+			if !askedForListeners {
+				askedForListeners = true
+				next = append(next, &discoveryv3.DiscoveryRequest{TypeUrl: listenerType})
+			}
+			// Envoy asks for the credentials of clusters at once; here they
+			// join those of the listeners, which come next.
+			secrets[clusterType] = clusterReferences(resp)
+		case listenerType:
+			var routes []string
+			routes, secrets[listenerType] = listenerReferences(resp)
+			all := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(secrets[clusterType]), secrets[listenerType]...))))
+			for typ, names := range map[string][]string{routeType: routes, secretType: all} {
+				if len(names) > 0 && !slices.Equal(names, subscribed[typ]) {
+					subscribed[typ] = names
+					next = append(next, &discoveryv3.DiscoveryRequest{TypeUrl: typ, ResourceNames: names})
+				}
+			}
+		}
+		for _, req := range next {
+			if err := stream.Send(req); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// resourceNames names the resources of a response and the file they go to.
-func resourceNames(resp *discoveryv3.DiscoveryResponse) ([]string, string) {
-	var names []string
-	var file string
+// listenerReferences returns the route configurations the listeners'
+// HTTP connection managers take from RDS and the credentials their TLS
+// contexts take from SDS over ADS, sorted.
+func listenerReferences(resp *discoveryv3.DiscoveryResponse) (routes, secrets []string) {
 	for _, r := range resp.Resources {
-		switch resp.TypeUrl {
-		case clusterType:
-			file = "clusters.json"
-			c := &clusterv3.Cluster{}
-			if proto.Unmarshal(r.Value, c) == nil {
-				names = append(names, c.Name)
+		l := &listenerv3.Listener{}
+		if proto.Unmarshal(r.Value, l) != nil {
+			continue
+		}
+		for _, fc := range append(slices.Clone(l.FilterChains), l.DefaultFilterChain) {
+			if fc == nil {
+				continue
 			}
-		case listenerType:
-			file = "listeners.json"
-			l := &listenerv3.Listener{}
-			if proto.Unmarshal(r.Value, l) == nil {
-				names = append(names, l.Name)
+			for _, f := range fc.Filters {
+				hcm := &hcmv3.HttpConnectionManager{}
+				if f.GetTypedConfig().UnmarshalTo(hcm) == nil && hcm.GetRds() != nil {
+					routes = append(routes, hcm.GetRds().RouteConfigName)
+				}
+			}
+			tls := &tlsv3.DownstreamTlsContext{}
+			if fc.GetTransportSocket().GetTypedConfig().UnmarshalTo(tls) != nil {
+				continue
+			}
+			secrets = append(secrets, adsSecrets(tls.GetCommonTlsContext())...)
+		}
+	}
+	slices.Sort(routes)
+	slices.Sort(secrets)
+	return slices.Compact(routes), slices.Compact(secrets)
+}
+
+// clusterReferences returns the credentials the clusters' upstream TLS
+// contexts take from SDS over ADS, such as a client certificate an
+// egress gateway originates TLS with, sorted.
+func clusterReferences(resp *discoveryv3.DiscoveryResponse) []string {
+	var secrets []string
+	for _, r := range resp.Resources {
+		c := &clusterv3.Cluster{}
+		if proto.Unmarshal(r.Value, c) != nil {
+			continue
+		}
+		sockets := []*corev3.TransportSocket{c.TransportSocket}
+		for _, m := range c.TransportSocketMatches {
+			sockets = append(sockets, m.TransportSocket)
+		}
+		for _, ts := range sockets {
+			tls := &tlsv3.UpstreamTlsContext{}
+			if ts.GetTypedConfig().UnmarshalTo(tls) == nil {
+				secrets = append(secrets, adsSecrets(tls.GetCommonTlsContext())...)
 			}
 		}
 	}
+	slices.Sort(secrets)
+	return slices.Compact(secrets)
+}
+
+// adsSecrets are the secrets a TLS context takes from SDS over ADS:
+// Kubernetes credentials, which istiod serves itself, where the workload
+// certificate comes from the agent's own SDS.
+func adsSecrets(ctx *tlsv3.CommonTlsContext) []string {
+	sds := slices.Clone(ctx.GetTlsCertificateSdsSecretConfigs())
+	sds = append(sds, ctx.GetValidationContextSdsSecretConfig(), ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
+	var names []string
+	for _, s := range sds {
+		if s.GetSdsConfig().GetAds() != nil {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// record writes a response's version, resource names and resources to
+// the file of its type.
+func record(out string, resp *discoveryv3.DiscoveryResponse) error {
+	file, ok := files[resp.TypeUrl]
+	if !ok {
+		return nil
+	}
+	var names []string
+	var configs []json.RawMessage
+	for _, r := range resp.Resources {
+		var m interface {
+			proto.Message
+			GetName() string
+		}
+		switch resp.TypeUrl {
+		case clusterType:
+			m = &clusterv3.Cluster{}
+		case listenerType:
+			m = &listenerv3.Listener{}
+		case routeType:
+			m = &routev3.RouteConfiguration{}
+		case secretType:
+			m = &tlsv3.Secret{}
+		}
+		if err := proto.Unmarshal(r.Value, m); err != nil {
+			return fmt.Errorf("a %s: %w", resp.TypeUrl, err)
+		}
+		names = append(names, m.GetName())
+		data, err := protojson.MarshalOptions{Resolver: knownTypes{}, UseProtoNames: true}.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("a %s as JSON: %w", resp.TypeUrl, err)
+		}
+		configs = append(configs, data)
+	}
 	slices.Sort(names)
-	return names, file
+	return writeJSON(filepath.Join(out, file), map[string]any{"version": resp.VersionInfo, "resources": names, "configs": configs})
+}
+
+// knownTypes resolves the types linked into this program and takes any
+// other message in an Any as an empty one, so that JSON names its type
+// alone.
+type knownTypes struct{}
+
+func (knownTypes) FindMessageByName(name protoreflect.FullName) (protoreflect.MessageType, error) {
+	return protoregistry.GlobalTypes.FindMessageByName(name)
+}
+
+func (knownTypes) FindMessageByURL(url string) (protoreflect.MessageType, error) {
+	t, err := protoregistry.GlobalTypes.FindMessageByURL(url)
+	if errors.Is(err, protoregistry.NotFound) {
+		return (&emptypb.Empty{}).ProtoReflect().Type(), nil
+	}
+	return t, err
+}
+
+func (knownTypes) FindExtensionByName(name protoreflect.FullName) (protoreflect.ExtensionType, error) {
+	return protoregistry.GlobalTypes.FindExtensionByName(name)
+}
+
+func (knownTypes) FindExtensionByNumber(message protoreflect.FullName, field protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
+	return protoregistry.GlobalTypes.FindExtensionByNumber(message, field)
 }
 
 // writeJSON replaces path with v as JSON, in one rename, so a reader never
