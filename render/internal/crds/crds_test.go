@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/meshrender/meshrender/render/internal/crds/upstream"
@@ -18,31 +22,64 @@ import (
 func TestGeneratedFilesAreCurrent(t *testing.T) {
 	for _, r := range generated {
 		t.Run(r.minor, func(t *testing.T) {
-			version := istioapi.ModuleVersion(r.minor)
-			if r.source != upstream.Source(version) {
-				t.Fatalf("generated from %s, but istioapi names istio.io/api %s; run go generate ./render/...", r.source, version)
-			}
-			src, err := upstream.Read(version)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := fmt.Sprintf("%x", sha256.Sum256(src)); got != r.sha256 {
-				t.Errorf("%s has sha256 %s, generated from one with %s", r.source, got, r.sha256)
-			}
-			want, err := upstream.Transform(src, version)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := All(r.minor)
-			if len(got) != len(want) {
-				t.Fatalf("embedded %d CRDs, upstream has %d; run go generate ./render/...", len(got), len(want))
-			}
-			for _, c := range got {
-				if !bytes.Equal(c.YAML, want[c.Name]) {
-					t.Errorf("%s differs from what istio.io/api generates; run go generate ./render/...", c.Name)
-				}
-			}
+			checkCurrent(t, r, upstream.Istio(istioapi.ModuleVersion(r.minor)), All(r.minor))
 		})
+	}
+	for _, r := range generatedGatewayAPI {
+		t.Run("gateway-api/"+r.minor, func(t *testing.T) {
+			i := slices.IndexFunc(upstream.GatewayAPIVersions, func(g struct{ Minor, Version string }) bool { return g.Minor == r.minor })
+			if i < 0 {
+				t.Fatalf("Gateway API CRDs of Istio %s, which upstream.GatewayAPIVersions does not name; run go generate ./render/...", r.minor)
+			}
+			checkCurrent(t, r, upstream.GatewayAPI(upstream.GatewayAPIVersions[i].Version), GatewayAPI(r.minor))
+		})
+	}
+}
+
+// checkCurrent checks one minor's embedded CRDs against what the set
+// they should come from generates now.
+func checkCurrent(t *testing.T, r release, set upstream.Set, got []CRD) {
+	t.Helper()
+	if r.source != set.Source() {
+		t.Fatalf("generated from %s, but should come from %s; run go generate ./render/...", r.source, set.Source())
+	}
+	src, err := set.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := fmt.Sprintf("%x", sha256.Sum256(src)); sum != r.sha256 {
+		t.Errorf("%s has sha256 %s, generated from one with %s", r.source, sum, r.sha256)
+	}
+	want, err := set.Transform(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("embedded %d CRDs, upstream has %d; run go generate ./render/...", len(got), len(want))
+	}
+	for _, c := range got {
+		if !bytes.Equal(c.YAML, want[c.Name]) {
+			t.Errorf("%s differs from what %s generates; run go generate ./render/...", c.Name, set.Source())
+		}
+	}
+}
+
+// TestGatewayAPIIsIstios checks that the Gateway API CRDs of each Istio
+// minor are those of the sigs.k8s.io/gateway-api release that minor's
+// istiod is built with: the module the tests' istiod of that minor
+// selects (golden/tools/istio-MINOR), which Istio's go.mod requires.
+func TestGatewayAPIIsIstios(t *testing.T) {
+	for _, m := range Minors() {
+		cmd := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "sigs.k8s.io/gateway-api")
+		cmd.Dir = filepath.Join("..", "..", "..", "golden", "tools", "istio-"+m)
+		cmd.Env = append(os.Environ(), "GONOSUMDB=istio.io,github.com/envoyproxy,github.com/agentgateway", "GOWORK=off")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("Istio %s: go list in %s: %v", m, cmd.Dir, err)
+		}
+		if got, want := GatewayAPIVersion(m), strings.TrimSpace(string(out)); got != want {
+			t.Errorf("Istio %s is built with sigs.k8s.io/gateway-api %s, but its Gateway API CRDs are of %s; change upstream.GatewayAPIVersions and run go generate ./render/...", m, want, got)
+		}
 	}
 }
 
@@ -72,12 +109,25 @@ func TestUnknownMinor(t *testing.T) {
 // istio.io/api version it comes from in its label and annotation.
 func TestProvenanceOnEveryCRD(t *testing.T) {
 	for _, m := range Minors() {
-		version := istioapi.ModuleVersion(m)
-		label := fmt.Sprintf("\n    app.kubernetes.io/version: '%s'\n", upstream.Labels(version)["app.kubernetes.io/version"])
-		annotation := fmt.Sprintf("\n    %s: %s\n", upstream.SourceAnnotation, upstream.Source(version))
+		set := upstream.Istio(istioapi.ModuleVersion(m))
+		version := set.Version
+		label := fmt.Sprintf("\n    app.kubernetes.io/version: '%s'\n", set.Labels()["app.kubernetes.io/version"])
+		annotation := fmt.Sprintf("\n    %s: %s\n", upstream.SourceAnnotation, set.Source())
 		for _, c := range All(m) {
 			if !bytes.Contains(c.YAML, []byte(label)) || !bytes.Contains(c.YAML, []byte(annotation)) {
 				t.Errorf("Istio %s's %s does not name istio.io/api %s", m, c.Name, version)
+			}
+		}
+		gateway := upstream.GatewayAPI(GatewayAPIVersion(m))
+		annotation = fmt.Sprintf("\n    %s: %s\n", upstream.SourceAnnotation, gateway.Source())
+		bundle := fmt.Sprintf("\n    gateway.networking.k8s.io/bundle-version: %s\n", gateway.Version)
+		all := GatewayAPI(m)
+		if len(all) == 0 {
+			t.Errorf("Istio %s has no Gateway API CRDs", m)
+		}
+		for _, c := range all {
+			if !bytes.Contains(c.YAML, []byte(annotation)) || !bytes.Contains(c.YAML, []byte(bundle)) {
+				t.Errorf("Istio %s's %s does not name sigs.k8s.io/gateway-api %s", m, c.Name, gateway.Version)
 			}
 		}
 	}

@@ -94,11 +94,66 @@ var crd28 string
 //go:embed istio-1.31/workloadgroups.networking.istio.io.yaml
 var crd29 string
 
+//go:embed gateway-api-v1.5.1/backendtlspolicies.gateway.networking.k8s.io.yaml
+var crd30 string
+
+//go:embed gateway-api-v1.5.1/gatewayclasses.gateway.networking.k8s.io.yaml
+var crd31 string
+
+//go:embed gateway-api-v1.5.1/gateways.gateway.networking.k8s.io.yaml
+var crd32 string
+
+//go:embed gateway-api-v1.5.1/grpcroutes.gateway.networking.k8s.io.yaml
+var crd33 string
+
+//go:embed gateway-api-v1.5.1/httproutes.gateway.networking.k8s.io.yaml
+var crd34 string
+
+//go:embed gateway-api-v1.5.1/listenersets.gateway.networking.k8s.io.yaml
+var crd35 string
+
+//go:embed gateway-api-v1.5.1/referencegrants.gateway.networking.k8s.io.yaml
+var crd36 string
+
+//go:embed gateway-api-v1.5.1/tlsroutes.gateway.networking.k8s.io.yaml
+var crd37 string
+
+//go:embed gateway-api-v1.6.0/backendtlspolicies.gateway.networking.k8s.io.yaml
+var crd38 string
+
+//go:embed gateway-api-v1.6.0/gatewayclasses.gateway.networking.k8s.io.yaml
+var crd39 string
+
+//go:embed gateway-api-v1.6.0/gateways.gateway.networking.k8s.io.yaml
+var crd40 string
+
+//go:embed gateway-api-v1.6.0/grpcroutes.gateway.networking.k8s.io.yaml
+var crd41 string
+
+//go:embed gateway-api-v1.6.0/httproutes.gateway.networking.k8s.io.yaml
+var crd42 string
+
+//go:embed gateway-api-v1.6.0/listenersets.gateway.networking.k8s.io.yaml
+var crd43 string
+
+//go:embed gateway-api-v1.6.0/referencegrants.gateway.networking.k8s.io.yaml
+var crd44 string
+
+//go:embed gateway-api-v1.6.0/tcproutes.gateway.networking.k8s.io.yaml
+var crd45 string
+
+//go:embed gateway-api-v1.6.0/tlsroutes.gateway.networking.k8s.io.yaml
+var crd46 string
+
+//go:embed gateway-api-v1.6.0/udproutes.gateway.networking.k8s.io.yaml
+var crd47 string
+
 var generated = []release{
 	{
-		minor:  "1.30",
-		source: "istio.io/api@v1.30.8/kubernetes/customresourcedefinitions.gen.yaml",
-		sha256: "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
+		minor:   "1.30",
+		version: "v1.30.8",
+		source:  "istio.io/api@v1.30.8/kubernetes/customresourcedefinitions.gen.yaml",
+		sha256:  "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
 		crds: []generatedCRD{
 			{"authorizationpolicies.security.istio.io", &crd0},
 			{"destinationrules.networking.istio.io", &crd1},
@@ -118,9 +173,10 @@ var generated = []release{
 		},
 	},
 	{
-		minor:  "1.31",
-		source: "istio.io/api@v1.31.4/kubernetes/customresourcedefinitions.gen.yaml",
-		sha256: "c0ad59e008658765412badb836e73a523a355e3d792a32ad3c0711a728be5aff",
+		minor:   "1.31",
+		version: "v1.31.4",
+		source:  "istio.io/api@v1.31.4/kubernetes/customresourcedefinitions.gen.yaml",
+		sha256:  "c0ad59e008658765412badb836e73a523a355e3d792a32ad3c0711a728be5aff",
 		crds: []generatedCRD{
 			{"authorizationpolicies.security.istio.io", &crd15},
 			{"destinationrules.networking.istio.io", &crd16},
@@ -137,6 +193,43 @@ var generated = []release{
 			{"wasmplugins.extensions.istio.io", &crd27},
 			{"workloadentries.networking.istio.io", &crd28},
 			{"workloadgroups.networking.istio.io", &crd29},
+		},
+	},
+}
+
+var generatedGatewayAPI = []release{
+	{
+		minor:   "1.30",
+		version: "v1.5.1",
+		source:  "sigs.k8s.io/gateway-api@v1.5.1/config/crd/standard",
+		sha256:  "41e9615e30a62dccd5a7c1dc5a54c47211ad355d52d1b3a638b3c90f40dcf808",
+		crds: []generatedCRD{
+			{"backendtlspolicies.gateway.networking.k8s.io", &crd30},
+			{"gatewayclasses.gateway.networking.k8s.io", &crd31},
+			{"gateways.gateway.networking.k8s.io", &crd32},
+			{"grpcroutes.gateway.networking.k8s.io", &crd33},
+			{"httproutes.gateway.networking.k8s.io", &crd34},
+			{"listenersets.gateway.networking.k8s.io", &crd35},
+			{"referencegrants.gateway.networking.k8s.io", &crd36},
+			{"tlsroutes.gateway.networking.k8s.io", &crd37},
+		},
+	},
+	{
+		minor:   "1.31",
+		version: "v1.6.0",
+		source:  "sigs.k8s.io/gateway-api@v1.6.0/config/crd/standard",
+		sha256:  "d3ee0078fab58b880ea8277dd094d2f4ced703d23907e566cb36851d66f77569",
+		crds: []generatedCRD{
+			{"backendtlspolicies.gateway.networking.k8s.io", &crd38},
+			{"gatewayclasses.gateway.networking.k8s.io", &crd39},
+			{"gateways.gateway.networking.k8s.io", &crd40},
+			{"grpcroutes.gateway.networking.k8s.io", &crd41},
+			{"httproutes.gateway.networking.k8s.io", &crd42},
+			{"listenersets.gateway.networking.k8s.io", &crd43},
+			{"referencegrants.gateway.networking.k8s.io", &crd44},
+			{"tcproutes.gateway.networking.k8s.io", &crd45},
+			{"tlsroutes.gateway.networking.k8s.io", &crd46},
+			{"udproutes.gateway.networking.k8s.io", &crd47},
 		},
 	},
 }

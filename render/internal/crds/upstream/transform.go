@@ -1,12 +1,13 @@
-// Package upstream reads Istio's CRDs from a pinned version of the
-// istio.io/api module and turns them into the documents package crds
-// embeds.
+// Package upstream reads the CRDs meshrender renders, Istio's and the
+// Gateway API's, from pinned versions of their modules and turns them
+// into the documents package crds embeds.
 package upstream
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"sigs.k8s.io/yaml"
@@ -17,13 +18,13 @@ import (
 // SourceAnnotation records Source on each generated CRD.
 const SourceAnnotation = "meshrender.dev/source"
 
-// Transform turns the multi-document CRD file of an istio.io/api version
-// into one YAML document per CRD, keyed by name. Upstream's installer
-// labels (Helm's chart, heritage, release) give way to Labels(version),
-// and Source(version) is noted in an annotation. Everything under spec is
-// kept byte for byte in meaning.
-func Transform(upstream []byte, version string) (map[string][]byte, error) {
-	labels, source := Labels(version), Source(version)
+// Transform turns the set's CRDs, as Read returns them, into one YAML
+// document per CRD, keyed by name. Upstream's installer labels (Helm's
+// chart, heritage, release) give way to the set's Labels, and its Source
+// is noted in an annotation. Everything under spec is kept byte for byte
+// in meaning.
+func (s Set) Transform(upstream []byte) (map[string][]byte, error) {
+	labels, source := s.Labels(), s.Source()
 	out := map[string][]byte{}
 	for i, doc := range bytes.Split(upstream, []byte("\n---")) {
 		raw, err := yaml.YAMLToJSON(doc)
@@ -34,7 +35,11 @@ func Transform(upstream []byte, version string) (map[string][]byte, error) {
 		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 			continue
 		}
-		if obj["kind"] != "CustomResourceDefinition" {
+		kind, _ := obj["kind"].(string)
+		if slices.Contains(s.Skip, kind) {
+			continue
+		}
+		if kind != "CustomResourceDefinition" {
 			return nil, fmt.Errorf("document %d is a %v, not a CustomResourceDefinition", i, obj["kind"])
 		}
 		meta, _ := obj["metadata"].(map[string]any)
@@ -43,7 +48,12 @@ func Transform(upstream []byte, version string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("document %d has no name", i)
 		}
 		meta["labels"] = labels
-		meta["annotations"] = map[string]any{SourceAnnotation: source}
+		annotations := map[string]any{}
+		if kept, ok := meta["annotations"].(map[string]any); ok && s.KeepAnnotations {
+			annotations = kept
+		}
+		annotations[SourceAnnotation] = source
+		meta["annotations"] = annotations
 		j, err := json.Marshal(obj)
 		if err != nil {
 			return nil, err
