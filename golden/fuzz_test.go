@@ -15,7 +15,7 @@ import (
 // the same bytes twice, every object of which decodes strictly into its
 // Go type.
 func FuzzRender(f *testing.F) {
-	if err := registerCertManagerCRDs(); err != nil {
+	if err := registerThirdPartyCRDs(); err != nil {
 		f.Fatal(err)
 	}
 	ex, err := Examples("..")

@@ -180,10 +180,11 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 // projects' modules, pinned in tools/crds.
 var thirdPartyCRDs = &thirdparty.Reader{Dir: filepath.Join("tools", "crds")}
 
-// registerCertManagerCRDs lets strict decoding check cert-manager's kinds
-// against its own CRDs, from its pinned module.
-var registerCertManagerCRDs = sync.OnceValue(func() error {
-	crds, err := thirdPartyCRDs.Read(thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate)
+// registerThirdPartyCRDs lets strict decoding check cert-manager's kinds
+// and the Gateway API's against their own CRDs, from their pinned
+// modules.
+var registerThirdPartyCRDs = sync.OnceValue(func() error {
+	crds, err := thirdPartyCRDs.Read(thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate, thirdparty.GatewayAPIGateway)
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ var registerCertManagerCRDs = sync.OnceValue(func() error {
 // networks are decoded into Istio's own messages, which istiod would
 // read without a word about a field it does not know.
 func TestStrictDecoding(t *testing.T) {
-	if err := registerCertManagerCRDs(); err != nil {
+	if err := registerThirdPartyCRDs(); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range examples(t) {
@@ -361,7 +362,7 @@ func TestNoDuplicateObjects(t *testing.T) {
 // TestStrictDecodingChecksCustomResources keeps the CRD check honest: a
 // misspelt field and a value the schema refuses are both reported.
 func TestStrictDecodingChecksCustomResources(t *testing.T) {
-	if err := registerCertManagerCRDs(); err != nil {
+	if err := registerThirdPartyCRDs(); err != nil {
 		t.Fatal(err)
 	}
 	doc := []byte("apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: x, namespace: y}\nspec:\n  secretName: x\n  issuerRef: {name: vault}\n  dnsName: [a.example]\n  privateKey: {algorithm: DSA}\n")

@@ -14,7 +14,9 @@ spec:
   revision: blue
   cni: {namespace: istio-node}
   ambient: {enabled: true}
-  namespaces: [{name: shop, dataPlaneMode: ambient}, {name: pay, revision: blue}]
+  namespaces:
+  - {name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint, usedByNamespace: true, ingress: true, revision: blue}, {name: search, for: all, revision: blue}]}
+  - {name: pay, revision: blue}
   networkPolicy: {enabled: true, namespaces: [{name: shop}, {name: pay}]}
 `
 
@@ -31,14 +33,19 @@ func TestAmbientObjects(t *testing.T) {
 		"Deployment istio-system/istiod-blue": {"name: CA_TRUSTED_NODE_ACCOUNTS\n          value: istio-node/ztunnel\n        - name: PILOT_ENABLE_AMBIENT\n          value: 'true'"},
 		"DaemonSet istio-node/ztunnel": {"name: CA_ADDRESS\n          value: istiod-blue.istio-system.svc:15012", "name: XDS_ADDRESS\n          value: istiod-blue.istio-system.svc:15012",
 			"istio.io/dataplane-mode: none", "maxUnavailable: 0\n    type: RollingUpdate"},
-		"ConfigMap istio-node/istio-cni-config":              {"AMBIENT_ENABLED: 'true'"},
-		"ClusterRole /istio-cni-ambient":                     {"- pods/status"},
-		"ConfigMap istio-system/istio-blue":                  {"proxyMetadata:\n        ISTIO_META_ENABLE_HBONE: 'true'"},
-		"ConfigMap istio-system/istio-sidecar-injector-blue": {`"ambient": {`, `"PILOT_ENABLE_AMBIENT": "true"`},
-		"Namespace /shop":                                    {"istio.io/dataplane-mode: ambient"},
-		"Namespace /pay":                                     {"istio.io/rev: blue"},
-		"Namespace /istio-node":                              {"pod-security.kubernetes.io/enforce: privileged"},
-		"NetworkPolicy shop/allow-ambient-probes":            {"cidr: 169.254.7.127/32"},
+		"ConfigMap istio-node/istio-cni-config":                        {"AMBIENT_ENABLED: 'true'"},
+		"ClusterRole /istio-cni-ambient":                               {"- pods/status"},
+		"ConfigMap istio-system/istio-blue":                            {"proxyMetadata:\n        ISTIO_META_ENABLE_HBONE: 'true'"},
+		"ConfigMap istio-system/istio-sidecar-injector-blue":           {`"ambient": {`, `"PILOT_ENABLE_AMBIENT": "true"`},
+		"Namespace /shop":                                              {"istio.io/dataplane-mode: ambient", "istio.io/ingress-use-waypoint: 'true'\n    istio.io/use-waypoint: waypoint\n"},
+		"Namespace /pay":                                               {"istio.io/rev: blue"},
+		"Namespace /istio-node":                                        {"pod-security.kubernetes.io/enforce: privileged"},
+		"NetworkPolicy shop/allow-ambient-probes":                      {"cidr: 169.254.7.127/32"},
+		"NetworkPolicy shop/allow-hbone-from-ambient":                  {"namespaceSelector:\n        matchLabels:\n          istio.io/dataplane-mode: ambient\n    ports:\n    - port: 15008"},
+		"NetworkPolicy shop/allow-to-waypoint-search":                  {"podSelector:\n    matchLabels:\n      gateway.networking.k8s.io/gateway-name: search", "port: 15008"},
+		"Gateway shop/waypoint":                                        {"istio.io/rev: blue\n    istio.io/waypoint-for: service", "gatewayClassName: istio-waypoint", "- name: mesh\n    port: 15008\n    protocol: HBONE"},
+		"Gateway shop/search":                                          {"istio.io/waypoint-for: all"},
+		"CustomResourceDefinition /gateways.gateway.networking.k8s.io": {"gateway.networking.k8s.io/bundle-version: v1.6.0"},
 	}
 	got := map[string]Object{}
 	for _, o := range objs {

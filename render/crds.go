@@ -15,7 +15,7 @@ import (
 // newest minor release among the mesh's control planes.
 func crdComponents(t *topology) []component {
 	minor := t.Newest.Minor()
-	return []component{{
+	out := []component{{
 		Name:  string(LayerCRDs),
 		Field: "spec.version",
 		Layer: LayerCRDs,
@@ -24,15 +24,37 @@ func crdComponents(t *topology) []component {
 			if all == nil {
 				return nil, fmt.Errorf("meshrender has no CRDs of Istio %s", minor)
 			}
-			out := make([]typedObject, len(all))
-			for i, c := range all {
-				out[i] = &objects.Printed{
-					TypeMeta:   metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
-					ObjectMeta: metav1.ObjectMeta{Name: c.Name},
-					YAML:       c.YAML,
-				}
-			}
-			return out, nil
+			return printedCRDs(all), nil
 		},
 	}}
+	if t.spec.GatewayAPICRDs() {
+		// The Gateway API's, which waypoints are Gateways of, from the
+		// release the newest control plane's Istio requires.
+		out = append(out, component{
+			Name:  string(LayerCRDs) + "/gateway-api",
+			Field: "spec.gatewayAPI.installCRDs",
+			Layer: LayerCRDs,
+			Build: func() ([]typedObject, error) {
+				all := crds.GatewayAPI(minor)
+				if all == nil {
+					return nil, fmt.Errorf("meshrender has no Gateway API CRDs for Istio %s", minor)
+				}
+				return printedCRDs(all), nil
+			},
+		})
+	}
+	return out
+}
+
+// printedCRDs are embedded CRDs as objects printed ahead of time.
+func printedCRDs(all []crds.CRD) []typedObject {
+	out := make([]typedObject, len(all))
+	for i, c := range all {
+		out[i] = &objects.Printed{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
+			ObjectMeta: metav1.ObjectMeta{Name: c.Name},
+			YAML:       c.YAML,
+		}
+	}
+	return out
 }

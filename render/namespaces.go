@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
+	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/waypoint"
 	"github.com/meshrender/meshrender/render/ownership"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +44,14 @@ func namespaceComponents(t *topology) []component {
 				return out, nil
 			},
 		})
+		if slices.ContainsFunc(namespaces, func(ns v1alpha1.MeshNamespace) bool { return len(ns.Waypoints) > 0 }) {
+			out = append(out, component{
+				Name:  string(LayerDataPlane) + "/waypoints",
+				Field: "spec.namespaces",
+				Layer: LayerDataPlane,
+				Build: func() ([]typedObject, error) { return waypoints(t, namespaces), nil },
+			})
+		}
 	}
 	if s.IsolatesNetwork() {
 		for _, np := range s.NetworkPolicy.Namespaces {
@@ -63,6 +73,14 @@ func applicationNamespace(ns v1alpha1.MeshNamespace, instance string) *corev1.Na
 	switch {
 	case ns.DataPlaneMode == v1alpha1.DataPlaneAmbient:
 		labels = map[string]string{ownership.LabelDataPlaneMode: v1alpha1.DataPlaneAmbient}
+		for _, w := range ns.Waypoints {
+			if w.UsedByNamespace {
+				labels[ownership.LabelUseWaypoint] = w.Name
+			}
+			if w.Ingress {
+				labels[ownership.LabelIngressUseWaypoint] = "true"
+			}
+		}
 	case ns.IstioInjection:
 		labels = map[string]string{ownership.LabelIstioInjection: "enabled"}
 	}
@@ -78,4 +96,21 @@ func applicationNamespace(ns v1alpha1.MeshNamespace, instance string) *corev1.Na
 			},
 		},
 	}
+}
+
+// waypoints are the ambient namespaces' waypoints, each a Gateway that
+// istiod, of the revision it names, deploys.
+func waypoints(t *topology, namespaces []v1alpha1.MeshNamespace) []typedObject {
+	var out []typedObject
+	for _, ns := range namespaces {
+		for _, w := range ns.Waypoints {
+			plane := t.Resolve(w.Revision)
+			var rev map[string]string
+			if w.Revision != "" {
+				rev = map[string]string{objects.LabelRev: w.Revision}
+			}
+			out = append(out, waypoint.New(w.Name, ns.Name, w.For, t.meta(plane.Version).Labels(w.Name, rev)))
+		}
+	}
+	return out
 }

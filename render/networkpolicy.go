@@ -6,6 +6,7 @@ import (
 	"github.com/meshrender/meshrender/render/internal/naming"
 	"github.com/meshrender/meshrender/render/internal/netpol"
 	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/ownership"
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -83,6 +84,17 @@ func applicationNetworkPolicies(s *v1alpha1.MeshSpec, meta objects.Meta, np v1al
 		// The kubelet's probes of ambient pods come from istio-cni's
 		// SNAT address, not the node's.
 		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowProbesName, nil, netpol.Rule(netpol.CIDRs([]string{netpol.AmbientProbeSource}))))
+		// Ambient pods of other namespaces call in over HBONE, whose
+		// tunnel hides the port called: ztunnel's authorization
+		// policies, which see it and the caller's identity, decide.
+		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowHBONEName, nil,
+			netpol.Rule(netpol.NamespacesLabelled(map[string]string{ownership.LabelDataPlaneMode: v1alpha1.DataPlaneAmbient}), netpol.HBONEPort)))
+		// Every caller of what uses a waypoint reaches the waypoint,
+		// sidecars and gateways included; it enforces the L7 policy.
+		for _, w := range s.Waypoints(np.Name) {
+			out = append(out, netpol.Allow(meta, np.Name, netpol.AllowToWaypointPrefix+w.Name, map[string]string{netpol.WaypointPodLabel: w.Name},
+				netpol.Rule(netpol.AnyPod(), netpol.HBONEPort)))
+		}
 	}
 	if ns := s.NetworkPolicy.MonitoringNamespace; ns != "" && *np.DenyByDefault {
 		out = append(out, netpol.Allow(meta, np.Name, netpol.AllowMonitoringName, nil, netpol.Rule(netpol.Namespace(ns), portMerged, portEnvoyStats)))

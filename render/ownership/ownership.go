@@ -4,7 +4,10 @@
 // replace, keep or prune an object.
 package ownership
 
-import "github.com/meshrender/meshrender/render/internal/objects"
+import (
+	"github.com/meshrender/meshrender/render/internal/objects"
+	"github.com/meshrender/meshrender/render/internal/waypoint"
+)
 
 // The labels that mark an object as meshrender's, on every rendered object
 // and on the GitOps objects around them.
@@ -55,11 +58,16 @@ const (
 	LabelIstioInjection = "istio-injection"
 	LabelRevision       = objects.LabelRev
 	LabelDataPlaneMode  = "istio.io/dataplane-mode"
+	// LabelUseWaypoint names the waypoint an ambient namespace's traffic
+	// goes through, and LabelIngressUseWaypoint sends the ingress
+	// gateways' traffic through it too.
+	LabelUseWaypoint        = waypoint.LabelUse
+	LabelIngressUseWaypoint = waypoint.LabelIngressUse
 )
 
 // DataPlaneLabels are the labels of an application namespace meshrender
-// sets one of.
-var DataPlaneLabels = []string{LabelRevision, LabelIstioInjection, LabelDataPlaneMode}
+// sets: it sets those it renders and removes the others.
+var DataPlaneLabels = []string{LabelRevision, LabelIstioInjection, LabelDataPlaneMode, LabelUseWaypoint, LabelIngressUseWaypoint}
 
 // LabelsOnly reports whether annotations mark a rendered object whose
 // labels are all meshrender sets of it: an application namespace, which

@@ -34,6 +34,9 @@ var (
 	CertManagerClusterIssuer = CRD{"github.com/cert-manager/cert-manager", "deploy/crds/cert-manager.io_clusterissuers.yaml"}
 	// CertManagerCertificate is cert-manager's Certificate.
 	CertManagerCertificate = CRD{"github.com/cert-manager/cert-manager", "deploy/crds/cert-manager.io_certificates.yaml"}
+	// GatewayAPIGateway is the Gateway API's Gateway, of which waypoints
+	// are.
+	GatewayAPIGateway = CRD{"sigs.k8s.io/gateway-api", "config/crd/standard/gateway.networking.k8s.io_gateways.yaml"}
 )
 
 // Reader finds modules through the module at Dir (golden/tools/crds).

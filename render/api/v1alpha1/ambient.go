@@ -1,8 +1,12 @@
 package v1alpha1
 
 import (
-	corev1 "k8s.io/api/core/v1"
+	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/meshrender/meshrender/render/internal/waypoint"
 	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
@@ -37,6 +41,53 @@ type Ztunnel struct {
 	UpdateStrategy string `json:"updateStrategy,omitempty"`
 }
 
+// Waypoint is a waypoint proxy of an ambient namespace, rendered as a
+// Gateway API Gateway of class istio-waypoint with the HBONE listener;
+// istiod creates its Deployment, Service and ServiceAccount, all named
+// after it.
+//
+// +k8s:deepcopy-gen=true
+type Waypoint struct {
+	// Name of the waypoint's Gateway.
+	Name string `json:"name"`
+	// For is the traffic it handles (the label istio.io/waypoint-for):
+	// service (default: traffic addressed to Services), workload (to
+	// pods), all, or none.
+	For string `json:"for,omitempty"`
+	// UsedByNamespace sends the traffic of the whole namespace through it
+	// (the label istio.io/use-waypoint on the namespace); a namespace has
+	// at most one such waypoint. Otherwise only the Services and pods
+	// their owners label istio.io/use-waypoint=<name> use it.
+	UsedByNamespace bool `json:"usedByNamespace,omitempty"`
+	// Ingress sends the ingress gateways' traffic for the namespace
+	// through it too (the label istio.io/ingress-use-waypoint on the
+	// namespace), so that its L7 policy holds for requests from outside;
+	// without it, the gateways reach the pods directly. Only with
+	// usedByNamespace.
+	Ingress bool `json:"ingress,omitempty"`
+	// Revision is the revision or tag whose istiod runs it (the label
+	// istio.io/rev); left empty, the control plane without a revision or
+	// the one the tag "default" names.
+	Revision string `json:"revision,omitempty"`
+}
+
+// GatewayAPI is the Kubernetes Gateway API as the mesh uses it: waypoints
+// are Gateways of it, and istiod watches it only when its CRDs exist.
+//
+// +k8s:deepcopy-gen=true
+type GatewayAPI struct {
+	// InstallCRDs renders the Gateway API's standard-channel CRDs of the
+	// release the newest control plane's Istio requires, in the crds
+	// layer (default: true with spec.ambient.enabled). Set it to false
+	// when the cluster gets them from elsewhere, such as its provider.
+	InstallCRDs *bool `json:"installCRDs,omitempty"`
+}
+
+// GatewayAPICRDs reports whether the mesh renders the Gateway API CRDs.
+func (s *MeshSpec) GatewayAPICRDs() bool {
+	return s.GatewayAPI.InstallCRDs != nil && *s.GatewayAPI.InstallCRDs
+}
+
 // DataPlaneAmbient is the data-plane mode of an ambient namespace, the
 // value of its istio.io/dataplane-mode label.
 const DataPlaneAmbient = "ambient"
@@ -45,6 +96,16 @@ func (s *MeshSpec) setAmbientDefaults() {
 	a := &s.Ambient
 	if a.Enabled == nil {
 		a.Enabled = ptr(false)
+	}
+	if s.GatewayAPI.InstallCRDs == nil {
+		s.GatewayAPI.InstallCRDs = ptr(*a.Enabled)
+	}
+	for i := range s.Namespaces {
+		for j := range s.Namespaces[i].Waypoints {
+			if w := &s.Namespaces[i].Waypoints[j]; w.For == "" {
+				w.For = waypoint.ForService
+			}
+		}
 	}
 	if !*a.Enabled {
 		return
@@ -81,6 +142,16 @@ func (s *MeshSpec) validateAmbient(p *problems) {
 	p.checkEnum("spec.ambient.ztunnel.updateStrategy", "Ztunnel.UpdateStrategy", a.Ztunnel.UpdateStrategy)
 }
 
+// Waypoints are the waypoints of an application namespace of the mesh.
+func (s *MeshSpec) Waypoints(namespace string) []Waypoint {
+	for _, ns := range s.Namespaces {
+		if ns.Name == namespace {
+			return ns.Waypoints
+		}
+	}
+	return nil
+}
+
 // InAmbient reports whether an application namespace of the mesh is in the
 // ambient data plane.
 func (s *MeshSpec) InAmbient(namespace string) bool {
@@ -90,4 +161,46 @@ func (s *MeshSpec) InAmbient(namespace string) bool {
 		}
 	}
 	return false
+}
+
+// validateWaypoints checks the waypoints of spec.namespaces[i], at f.
+func (t *Topology) validateWaypoints(p *problems, f string, ns MeshNamespace) {
+	if len(ns.Waypoints) > 0 && ns.DataPlaneMode != DataPlaneAmbient {
+		p.add(f+".waypoints", "waypoints serve ambient namespaces, and %q is not one (dataPlaneMode: ambient)", ns.Name)
+		return
+	}
+	names := map[string]int{}
+	namespaceWide := -1
+	for i, w := range ns.Waypoints {
+		wf := fmt.Sprintf("%s.waypoints[%d]", f, i)
+		if w.Name == "" {
+			p.add(wf+".name", "must not be empty")
+		}
+		for _, msg := range validation.IsDNS1035Label(w.Name) {
+			if w.Name != "" {
+				p.add(wf+".name", "%q names the waypoint's Service, which must be a DNS-1035 label: %s", w.Name, msg)
+			}
+		}
+		if j, ok := names[w.Name]; ok && w.Name != "" {
+			p.add(wf+".name", "duplicate waypoint %q (also %s.waypoints[%d])", w.Name, f, j)
+		}
+		names[w.Name] = i
+		p.checkEnum(wf+".for", "Waypoint.For", w.For)
+		if w.UsedByNamespace {
+			if namespaceWide >= 0 {
+				p.add(wf+".usedByNamespace", "the namespace already uses %s.waypoints[%d]; a namespace's traffic goes through one waypoint", f, namespaceWide)
+			}
+			namespaceWide = i
+		}
+		if w.Ingress && !w.UsedByNamespace {
+			p.add(wf+".ingress", "sends the ingress gateways' traffic for the namespace through the waypoint, which needs usedByNamespace")
+		}
+		if w.Revision == "" && !t.spec.injectsByDefault() {
+			// istiod runs an unlabelled Gateway only when it is the
+			// default: without a revision, or named by the default tag.
+			p.add(wf+".revision", "every control plane has a revision and none is tagged %q; name the revision or tag whose istiod runs the waypoint", DefaultTag)
+			continue
+		}
+		t.validateFollowedRevision(p, wf+".revision", w.Revision)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshrender/meshrender/profiles"
 	"github.com/meshrender/meshrender/render/internal/certmanager"
+	"github.com/meshrender/meshrender/render/internal/waypoint"
 	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
@@ -37,6 +38,7 @@ var enums = map[string][]string{
 	"ApplicationTLS.Mode":                       {TLSSimple, TLSMutual, TLSPassthrough},
 	"Ztunnel.UpdateStrategy":                    {ztunnel.RollingUpdate, ztunnel.OnDelete},
 	"MeshNamespace.DataPlaneMode":               {"", DataPlaneAmbient},
+	"Waypoint.For":                              {waypoint.ForService, waypoint.ForWorkload, waypoint.ForAll, waypoint.ForNone},
 }
 
 var trafficPolicies = []string{string(corev1.ServiceExternalTrafficPolicyCluster), string(corev1.ServiceExternalTrafficPolicyLocal)}

@@ -105,6 +105,9 @@ type MeshSpec struct {
 	// ztunnel on every node, for the namespaces whose dataPlaneMode is
 	// ambient.
 	Ambient Ambient `json:"ambient,omitzero"`
+	// GatewayAPI says whether the Gateway API CRDs, which waypoints need,
+	// are rendered.
+	GatewayAPI GatewayAPI `json:"gatewayAPI,omitzero"`
 	// Ingress configures the default ingress gateway and its zonal copies.
 	Ingress Ingress `json:"ingress,omitzero"`
 	// ExposureClasses adds one ingress gateway (and, with zones, zonal

@@ -29,6 +29,7 @@ func (t *Topology) validateNamespaces(p *problems) {
 		}
 		seen[ns.Name] = i
 		p.checkEnum(f+".dataPlaneMode", "MeshNamespace.DataPlaneMode", ns.DataPlaneMode)
+		t.validateWaypoints(p, f, ns)
 		switch {
 		case ns.DataPlaneMode == DataPlaneAmbient:
 			switch {

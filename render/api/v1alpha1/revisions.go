@@ -48,6 +48,10 @@ type MeshNamespace struct {
 	// spec.ambient.enabled and takes neither revision nor
 	// istioInjection. Left empty, the pods get sidecars.
 	DataPlaneMode string `json:"dataPlaneMode,omitempty"`
+	// Waypoints are the waypoint proxies of an ambient namespace: Envoy
+	// deployments istiod creates and runs, which route its L7 traffic
+	// and enforce L7 policy (JWT, paths) for what uses them.
+	Waypoints []Waypoint `json:"waypoints,omitempty"`
 }
 
 // DefaultTag is the revision tag that takes over from the control plane

@@ -22,7 +22,15 @@ const (
 	AllowSameNamespaceName = "allow-same-namespace"
 	AllowMonitoringName    = "allow-from-monitoring"
 	AllowProbesName        = "allow-ambient-probes"
+	AllowHBONEName         = "allow-hbone-from-ambient"
+	// AllowToWaypointPrefix, followed by a waypoint's name, names the
+	// policy that lets the mesh reach that waypoint.
+	AllowToWaypointPrefix = "allow-to-waypoint-"
 )
+
+// WaypointPodLabel is the label istiod puts on a waypoint's pods, whose
+// value is the waypoint's Gateway name.
+const WaypointPodLabel = "gateway.networking.k8s.io/gateway-name"
 
 // AmbientProbeSource is the address istio-cni gives the kubelet's probes
 // of ambient pods (it SNATs them, so that ztunnel lets them through

@@ -42,7 +42,7 @@ var installOrder = [][]GroupKind{
 	{{"networking.istio.io", "Sidecar"}},
 	{{"networking.istio.io", "ServiceEntry"}},
 	{{"networking.istio.io", "DestinationRule"}},
-	{{"networking.istio.io", "Gateway"}},
+	{{"networking.istio.io", "Gateway"}, {"gateway.networking.k8s.io", "Gateway"}},
 	{{"networking.istio.io", "VirtualService"}},
 	{{"telemetry.istio.io", "Telemetry"}},
 	{{"networking.istio.io", "EnvoyFilter"}, {"networking.istio.io", "ProxyConfig"}, {"networking.istio.io", "WorkloadEntry"}, {"networking.istio.io", "WorkloadGroup"},
