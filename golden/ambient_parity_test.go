@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshrender/meshrender/golden/internal/upstreamfacts"
 	"github.com/meshrender/meshrender/profiles"
@@ -272,16 +274,30 @@ func TestAmbientMatchesUpstream(t *testing.T) {
 			if u.Revision != "" || u.Ambient == nil {
 				t.Fatalf("the facts of %s are not of istioctl's ambient profile (revision %q)", version, u.Revision)
 			}
-			got := renderedFacts(t, renderAmbientProfile(t, version))
-			compareAmbientObjects(t, u.Objects, got.Objects)
-			for _, d := range ambientDifferences {
-				if err := d.edit(&u, version); err != nil {
-					t.Errorf("the difference %q is not upstream's any more: %v", d.what, err)
-				}
-			}
-			compareAmbient(t, u, got)
+			checkAmbient(t, u, renderedFacts(t, renderAmbientProfile(t, version)), version)
 		})
 	}
+}
+
+// reporter is where the comparison reports what differs: the test, or
+// the recorder of a test that breaks a rendering on purpose.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+// checkAmbient compares got, the facts of the ambient profile rendered as
+// version, with u, upstream's facts of that release, once
+// ambientDifferences have edited u.
+func checkAmbient(r reporter, u, got upstreamfacts.Facts, version string) {
+	r.Helper()
+	compareAmbientObjects(r, u.Objects, got.Objects)
+	for _, d := range ambientDifferences {
+		if err := d.edit(&u, version); err != nil {
+			r.Errorf("the difference %q is not upstream's any more: %v", d.what, err)
+		}
+	}
+	compareAmbient(r, u, got)
 }
 
 // TestAmbientProfileIsAnUpstreamRelease checks that profiles/ambient.yaml,
@@ -299,7 +315,7 @@ func TestAmbientProfileIsAnUpstreamRelease(t *testing.T) {
 
 // compareAmbientObjects checks that the rendered objects are upstream's,
 // in the namespaces of ambientObjectDifferences, and the objects it adds.
-func compareAmbientObjects(t *testing.T, upstream, rendered []upstreamfacts.Object) {
+func compareAmbientObjects(t reporter, upstream, rendered []upstreamfacts.Object) {
 	want := map[upstreamfacts.Object]bool{}
 	for _, o := range upstream {
 		want[o] = true
@@ -319,22 +335,21 @@ func compareAmbientObjects(t *testing.T, upstream, rendered []upstreamfacts.Obje
 		got[o] = true
 	}
 	key := func(o upstreamfacts.Object) string { return o.Kind + " " + o.Namespace + "/" + o.Name }
-	sorted := func(m map[upstreamfacts.Object]bool) []string {
-		var out []string
-		for o := range m {
-			out = append(out, key(o))
+	for _, o := range slices.SortedFunc(maps.Keys(want), func(a, b upstreamfacts.Object) int { return strings.Compare(key(a), key(b)) }) {
+		if !got[o] {
+			t.Errorf("%s is not rendered", key(o))
 		}
-		slices.Sort(out)
-		return out
 	}
-	if d := cmp.Diff(sorted(want), sorted(got)); d != "" {
-		t.Errorf("the rendered objects are not upstream's and ambientObjectDifferences' (-want +rendered):\n%s", d)
+	for _, o := range rendered {
+		if !want[o] {
+			t.Errorf("%s is rendered, which is neither upstream's nor in ambientObjectDifferences", key(o))
+		}
 	}
 }
 
 // compareAmbient compares the facts of the rendering with upstream's, u,
 // edited by ambientDifferences.
-func compareAmbient(t *testing.T, u, got upstreamfacts.Facts) {
+func compareAmbient(t reporter, u, got upstreamfacts.Facts) {
 	for _, c := range []struct {
 		what      string
 		want, got any
@@ -385,7 +400,7 @@ func compareAmbient(t *testing.T, u, got upstreamfacts.Facts) {
 }
 
 // compareKeys checks that got has every key of want, with want's value.
-func compareKeys(t *testing.T, what string, want, got map[string]any) {
+func compareKeys(t reporter, what string, want, got map[string]any) {
 	t.Helper()
 	for _, key := range slices.Sorted(maps.Keys(want)) {
 		if d := cmp.Diff(want[key], got[key]); d != "" {
@@ -396,7 +411,7 @@ func compareKeys(t *testing.T, what string, want, got map[string]any) {
 
 // compareSuperset checks that got holds every entry of want: an env
 // list's variables by name, a map's keys, each with want's value.
-func compareSuperset(t *testing.T, what string, want, got any) {
+func compareSuperset(t reporter, what string, want, got any) {
 	t.Helper()
 	switch w := want.(type) {
 	case map[string]any:
@@ -422,4 +437,102 @@ func compareSuperset(t *testing.T, what string, want, got any) {
 	default:
 		t.Errorf("%s: upstream's is %T, neither a map nor a list", what, want)
 	}
+}
+
+// TestAmbientComparisonCatchesBrokenRenders breaks the ambient profile's
+// rendering on purpose, one object at a time, and checks that the
+// comparison fails and says what is broken: a comparison that cannot fail
+// would prove nothing. The rendering goes through decoding and printing
+// again, unbroken first, which must still compare clean.
+func TestAmbientComparisonCatchesBrokenRenders(t *testing.T) {
+	const version = "1.31.4"
+	type objects = []*unstructured.Unstructured
+	withoutEnv := func(kind, namespace, name, env string) func(objects) objects {
+		return func(objs objects) objects {
+			c := liveContainer(t, find(objs, kind, namespace, name))
+			c["env"] = slices.DeleteFunc(c["env"].([]any), func(e any) bool { return e.(map[string]any)["name"] == env })
+			return objs
+		}
+	}
+	for _, tt := range []struct {
+		name, want string
+		// breakIt changes the objects in place or returns others.
+		breakIt func(objs objects) objects
+	}{
+		{"nothing broken", "", func(objs objects) objects { return objs }},
+		{"ztunnel without in-pod redirection", "ztunnel's env lacks upstream's INPOD_ENABLED", withoutEnv("DaemonSet", ambientNodeNamespace, "ztunnel", "INPOD_ENABLED")},
+		{"ztunnel without SYS_ADMIN", "ztunnel's securityContext differs", func(objs objects) objects {
+			c := liveContainer(t, find(objs, "DaemonSet", ambientNodeNamespace, "ztunnel"))
+			caps := c["securityContext"].(map[string]any)["capabilities"].(map[string]any)
+			caps["add"] = slices.DeleteFunc(caps["add"].([]any), func(c any) bool { return c == "SYS_ADMIN" })
+			return objs
+		}},
+		{"ztunnel without its socket directory", "ztunnel's volumeMounts differs", func(objs objects) objects {
+			c := liveContainer(t, find(objs, "DaemonSet", ambientNodeNamespace, "ztunnel"))
+			c["volumeMounts"] = slices.DeleteFunc(c["volumeMounts"].([]any), func(m any) bool { return m.(map[string]any)["name"] == "cni-ztunnel-sock-dir" })
+			return objs
+		}},
+		{"istiod without ambient", "istiod lacks upstream's env PILOT_ENABLE_AMBIENT", withoutEnv("Deployment", "istio-system", "istiod", "PILOT_ENABLE_AMBIENT")},
+		{"istio-cni not in ambient mode", "istio-cni-node's config differs", func(objs objects) objects {
+			find(objs, "ConfigMap", ambientNodeNamespace, "istio-cni-config").Object["data"].(map[string]any)["AMBIENT_ENABLED"] = "false"
+			return objs
+		}},
+		{"an object upstream does not render", "ConfigMap kube-system/istio-cni-config-copy is rendered", func(objs objects) objects {
+			cm := find(objs, "ConfigMap", ambientNodeNamespace, "istio-cni-config").DeepCopy()
+			cm.SetName("istio-cni-config-copy")
+			return append(objs, cm)
+		}},
+		{"an upstream object not rendered", "ServiceAccount kube-system/ztunnel is not rendered", func(objs objects) objects {
+			return slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool {
+				return o.GetKind() == "ServiceAccount" && o.GetName() == "ztunnel"
+			})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, objs := decodeObjects(t, renderAmbientProfile(t, version))
+			var stream bytes.Buffer
+			for _, o := range tt.breakIt(objs) {
+				doc, err := yaml.Marshal(o.Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stream.WriteString("---\n")
+				stream.Write(doc)
+			}
+			var r recorder
+			checkAmbient(&r, loadUpstreamFacts(t, "upstream-ambient-"+version+".json"), renderedFacts(t, stream.Bytes()), version)
+			switch {
+			case tt.want == "" && len(r.errs) > 0:
+				t.Errorf("the rendering, printed again, differs from upstream's:\n%s", strings.Join(r.errs, "\n"))
+			case tt.want != "" && !slices.ContainsFunc(r.errs, func(e string) bool { return strings.Contains(e, tt.want) }):
+				t.Errorf("the comparison reported %q, want a failure saying %q", r.errs, tt.want)
+			}
+		})
+	}
+}
+
+// liveContainer is the first container of a workload's pods, itself
+// rather than a copy, for a test to change.
+func liveContainer(t *testing.T, o *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	if o == nil {
+		t.Fatal("object not rendered")
+	}
+	spec, _ := o.Object["spec"].(map[string]any)
+	template, _ := spec["template"].(map[string]any)
+	podSpec, _ := template["spec"].(map[string]any)
+	cs, _ := podSpec["containers"].([]any)
+	if len(cs) == 0 {
+		t.Fatalf("%s %s has no container", o.GetKind(), o.GetName())
+	}
+	return cs[0].(map[string]any)
+}
+
+// recorder keeps what a comparison reports.
+type recorder struct{ errs []string }
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
 }
