@@ -33,7 +33,13 @@ var upstreamReleases = []struct{ version, revision string }{
 
 func loadUpstreamReference(t *testing.T, version string) upstreamfacts.Facts {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "upstream-reference-"+version+".json"))
+	return loadUpstreamFacts(t, "upstream-reference-"+version+".json")
+}
+
+// loadUpstreamFacts decodes the facts of testdata/<name>.
+func loadUpstreamFacts(t *testing.T, name string) upstreamfacts.Facts {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,14 @@
 // Package upstreamfacts extracts, from what `istioctl manifest generate`
-// prints for the reference architecture's IstioOperator, the facts that
-// golden's TestReferenceMatchesUpstream compares meshrender's reference
-// profile with: the objects, istiod's env names, the istio-cni DaemonSet's
-// container, volumes and config, the webhooks, the injector's config
-// checksum and values, the mesh config and the gateways; and, so that
-// meshrender's CustomResourceDefinitions can be shown to be upstream's,
-// the checksum of every CRD's spec; and the rules of every ClusterRole
-// and Role.
+// prints for an IstioOperator, the facts that golden's tests compare
+// meshrender's profile for the same install with: the objects, istiod's
+// env names, the istio-cni DaemonSet's container, volumes and config, the
+// webhooks, the injector's config checksum and values, the mesh config;
+// and, so that meshrender's CustomResourceDefinitions can be shown to be
+// upstream's, the checksum of every CRD's spec; and the rules of every
+// ClusterRole and Role. The reference architecture's manifest
+// (TestReferenceMatchesUpstream) adds the gateways' facts, istioctl's
+// ambient profile (TestAmbientMatchesUpstream) those of the ambient data
+// plane: istiod's env values and ztunnel's DaemonSet.
 //
 // The facts are extracted once per Istio release by the command in
 // cmd/upstreamfacts and committed under golden/testdata, so the tests
@@ -35,7 +37,7 @@ type Facts struct {
 	Source string `json:"source"`
 	// InputSHA256 is the hex sha256 of the manifest, byte for byte.
 	InputSHA256 string `json:"inputSHA256"`
-	// Revision is the control plane's revision.
+	// Revision is the control plane's revision, "" for the default one.
 	Revision string `json:"revision"`
 	// Objects are every object of the manifest, in its order.
 	Objects []Object `json:"objects"`
@@ -51,15 +53,21 @@ type Facts struct {
 	MutatingWebhooks   []map[string]any `json:"mutatingWebhooks"`
 	ValidatingWebhooks []map[string]any `json:"validatingWebhooks"`
 	// InjectorConfigSHA256 is the hex sha256 of the config of the
-	// istio-sidecar-injector-<revision> ConfigMap, byte for byte.
+	// istio-sidecar-injector-<revision> ConfigMap (without -<revision>
+	// for the default control plane), byte for byte.
 	InjectorConfigSHA256 string `json:"injectorConfigSHA256"`
 	// InjectorValues are that ConfigMap's values, decoded.
 	InjectorValues map[string]any `json:"injectorValues"`
-	// Mesh is the mesh config of the istio-<revision> ConfigMap, decoded.
+	// Mesh is the mesh config of the istio-<revision> ConfigMap (istio
+	// for the default control plane), decoded.
 	Mesh map[string]any `json:"mesh"`
-	// Ingress and Egress are the gateways' facts.
-	Ingress Gateway `json:"istio-ingressgateway"`
-	Egress  Gateway `json:"istio-egressgateway"`
+	// Ingress and Egress are the gateways' facts, of ProfileReference
+	// only: istioctl's ambient profile renders no gateway.
+	Ingress Gateway `json:"istio-ingressgateway,omitzero"`
+	Egress  Gateway `json:"istio-egressgateway,omitzero"`
+	// Ambient are the facts of the ambient data plane, of
+	// ProfileAmbient only.
+	Ambient *Ambient `json:"ambient,omitempty"`
 	// CRDSpecSHA256 are, by name, the CanonicalSHA256 of every
 	// CustomResourceDefinition's spec.
 	CRDSpecSHA256 map[string]string `json:"crdSpecSHA256"`
@@ -88,13 +96,50 @@ type Gateway struct {
 	Strategy     map[string]any   `json:"strategy"`
 }
 
+// Ambient are the facts of istioctl's ambient data plane.
+type Ambient struct {
+	// IstiodEnv are the values of istiod's environment variables that
+	// are not set from a field or resource (valueFrom), by name; "" for
+	// one without a value. Ambient is switched on and ztunnel's identity
+	// named by values (PILOT_ENABLE_AMBIENT, CA_TRUSTED_NODE_ACCOUNTS),
+	// which IstiodEnv's names alone do not show.
+	IstiodEnv map[string]string `json:"istiodEnv"`
+	// Ztunnel is the ztunnel DaemonSet: its first container's image,
+	// args, env, ports, readinessProbe, resources, securityContext and
+	// volumeMounts, its pods' labels (podLabels), annotations
+	// (podAnnotations), nodeSelector, priorityClassName,
+	// serviceAccountName, terminationGracePeriodSeconds, tolerations and
+	// volumes, and its updateStrategy.
+	Ztunnel map[string]any `json:"ztunnel"`
+}
+
+// Profile says what install a manifest is of, and so which facts it has
+// beside those every manifest has.
+type Profile string
+
+const (
+	// ProfileReference is the reference architecture's IstioOperator: the
+	// ingress and egress gateways' facts.
+	ProfileReference Profile = "reference"
+	// ProfileAmbient is istioctl's ambient profile: the ambient data
+	// plane's facts, and no gateways.
+	ProfileAmbient Profile = "ambient"
+)
+
+// Profiles are the profiles Extract reads.
+var Profiles = []Profile{ProfileReference, ProfileAmbient}
+
 // Gateways are the gateways Facts describe, by name.
 var Gateways = []string{"istio-ingressgateway", "istio-egressgateway"}
 
-// Extract reads the facts of an istioctl manifest whose control plane
-// is revision revision (its istiod Deployment is istiod-<revision>).
-// source describes the manifest.
-func Extract(manifest []byte, source, revision string) (*Facts, error) {
+// Extract reads the facts of an istioctl manifest of profile p whose
+// control plane is revision revision: its istiod Deployment is
+// istiod-<revision>, or istiod for the default control plane, revision
+// "". source describes the manifest.
+func Extract(manifest []byte, p Profile, source, revision string) (*Facts, error) {
+	if p != ProfileReference && p != ProfileAmbient {
+		return nil, fmt.Errorf("unknown profile %q; the profiles are %q", p, Profiles)
+	}
 	objs, err := decodeManifest(manifest)
 	if err != nil {
 		return nil, err
@@ -119,7 +164,7 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		}
 	}
 
-	istiod, err := m.container("Deployment", "istiod-"+revision)
+	istiod, err := m.container("Deployment", revisioned("istiod", revision))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +192,7 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 	}
 	f.CNI["config"] = get(cniConfig, "data")
 
-	injector, err := m.one("ConfigMap", "istio-sidecar-injector-"+revision)
+	injector, err := m.one("ConfigMap", revisioned("istio-sidecar-injector", revision))
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +202,7 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		return nil, fmt.Errorf("the injector's values: %w", err)
 	}
 
-	mesh, err := m.one("ConfigMap", "istio-"+revision)
+	mesh, err := m.one("ConfigMap", revisioned("istio", revision))
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +210,12 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		return nil, fmt.Errorf("the mesh config: %w", err)
 	}
 
+	if p == ProfileAmbient {
+		if f.Ambient, err = m.ambient(istiod); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
 	for _, name := range Gateways {
 		g, err := m.gateway(name)
 		if err != nil {
@@ -177,6 +228,44 @@ func Extract(manifest []byte, source, revision string) (*Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// revisioned is the name of an object of the control plane of revision:
+// base-<revision>, or base for the default control plane.
+func revisioned(base, revision string) string {
+	if revision == "" {
+		return base
+	}
+	return base + "-" + revision
+}
+
+// ambient reads the facts of the ambient data plane, with istiod's
+// container.
+func (m manifestObjects) ambient(istiod map[string]any) (*Ambient, error) {
+	a := &Ambient{IstiodEnv: map[string]string{}, Ztunnel: map[string]any{}}
+	for _, e := range maps(istiod["env"]) {
+		if _, from := e["valueFrom"]; !from {
+			a.IstiodEnv[str(e, "name")] = str(e, "value")
+		}
+	}
+	ds, err := m.one("DaemonSet", "ztunnel")
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.container("DaemonSet", "ztunnel")
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range []string{"image", "args", "env", "ports", "readinessProbe", "resources", "securityContext", "volumeMounts"} {
+		a.Ztunnel[key] = c[key]
+	}
+	for _, key := range []string{"nodeSelector", "priorityClassName", "serviceAccountName", "terminationGracePeriodSeconds", "tolerations", "volumes"} {
+		a.Ztunnel[key] = get(ds, "spec", "template", "spec", key)
+	}
+	a.Ztunnel["podLabels"] = get(ds, "spec", "template", "metadata", "labels")
+	a.Ztunnel["podAnnotations"] = get(ds, "spec", "template", "metadata", "annotations")
+	a.Ztunnel["updateStrategy"] = get(ds, "spec", "updateStrategy")
+	return a, nil
 }
 
 // CRDSpecChecksums are, by name, the CanonicalSHA256 of the spec of

@@ -166,7 +166,7 @@ func fullManifest() string {
 }
 
 func TestExtract(t *testing.T) {
-	f, err := Extract([]byte(fullManifest()), "a test manifest", "r1")
+	f, err := Extract([]byte(fullManifest()), ProfileReference, "a test manifest", "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,17 +213,108 @@ func TestExtract(t *testing.T) {
 	if strings.Contains(s, `"image"`) {
 		t.Error("the facts hold istio-cni's image, which they leave out")
 	}
+	if strings.Contains(s, `"ambient"`) {
+		t.Error("the reference profile's facts have an ambient part")
+	}
+}
+
+// ambientManifest is a small istioctl-like manifest of the ambient
+// profile: the default control plane (no revision in its names), no
+// gateways, and ztunnel.
+func ambientManifest() string {
+	return strings.NewReplacer(
+		"istiod-r1", "istiod",
+		"istio-sidecar-injector-r1", "istio-sidecar-injector",
+		"name: istio-r1\n", "name: istio\n",
+		"istio-validator-r1-istio-system", "istio-validator-istio-system",
+		"{name: REVISION, value: r1}", "{name: REVISION, value: default}\n        - {name: PILOT_ENABLE_AMBIENT, value: \"true\"}\n        - {name: PLATFORM}\n        - name: POD_NAME\n          valueFrom: {fieldRef: {fieldPath: metadata.name}}",
+	).Replace(manifest) + `---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ztunnel
+  namespace: istio-system
+spec:
+  updateStrategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: ztunnel, istio.io/dataplane-mode: none}
+      annotations: {sidecar.istio.io/inject: "false"}
+    spec:
+      priorityClassName: system-node-critical
+      serviceAccountName: ztunnel
+      terminationGracePeriodSeconds: 30
+      containers:
+      - name: istio-proxy
+        image: docker.io/istio/ztunnel:1.30.3-distroless
+        args: [proxy, ztunnel]
+        env:
+        - {name: INPOD_ENABLED, value: "true"}
+        securityContext:
+          capabilities:
+            add: [NET_ADMIN]
+`
+}
+
+func TestExtractAmbient(t *testing.T) {
+	f, err := Extract([]byte(ambientManifest()), ProfileAmbient, "an ambient test manifest", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Revision != "" || f.Mesh["rootNamespace"] != "istio-system" || f.InjectorConfigSHA256 == "" {
+		t.Errorf("the default control plane's facts are wrong: %q %v %q", f.Revision, f.Mesh, f.InjectorConfigSHA256)
+	}
+	if f.Ambient == nil {
+		t.Fatal("no ambient facts")
+	}
+	// POD_NAME is set from a field, not a value; PLATFORM has none.
+	if d := cmp.Diff(map[string]string{"REVISION": "default", "PILOT_ENABLE_AMBIENT": "true", "PLATFORM": "", "PILOT_CERT_PROVIDER": "istiod"}, f.Ambient.IstiodEnv); d != "" {
+		t.Errorf("istiod's env values (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"REVISION", "PILOT_ENABLE_AMBIENT", "PLATFORM", "POD_NAME", "PILOT_CERT_PROVIDER"}, f.IstiodEnv); d != "" {
+		t.Errorf("istiod's env names (-want +got):\n%s", d)
+	}
+	z := f.Ambient.Ztunnel
+	if z["image"] != "docker.io/istio/ztunnel:1.30.3-distroless" || z["serviceAccountName"] != "ztunnel" || z["terminationGracePeriodSeconds"] != json.Number("30") {
+		t.Errorf("ztunnel's facts are wrong: %v", z)
+	}
+	for _, key := range []string{"args", "env", "securityContext", "podLabels", "podAnnotations", "updateStrategy", "priorityClassName"} {
+		if z[key] == nil {
+			t.Errorf("ztunnel's facts lack %s: %v", key, z)
+		}
+	}
+	out, err := f.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(out); strings.Contains(s, "gateway") || !strings.Contains(s, `"ambient": {`) {
+		t.Errorf("the ambient profile's facts have gateways or no ambient part:\n%s", s)
+	}
+}
+
+func TestExtractAmbientNeedsZtunnel(t *testing.T) {
+	noZtunnel := strings.Replace(ambientManifest(), "name: ztunnel\n", "name: ztunnel-elsewhere\n", 1)
+	if _, err := Extract([]byte(noZtunnel), ProfileAmbient, "an ambient test manifest", ""); err == nil || !strings.Contains(err.Error(), "DaemonSet ztunnel") {
+		t.Errorf("no ztunnel: got %v, want an error naming DaemonSet ztunnel", err)
+	}
+	if _, err := Extract([]byte(ambientManifest()), ProfileReference, "an ambient test manifest", ""); err == nil || !strings.Contains(err.Error(), "istio-ingressgateway") {
+		t.Errorf("the ambient manifest read as the reference profile's: got %v, want an error naming the ingress gateway", err)
+	}
+	if _, err := Extract([]byte(ambientManifest()), "minimal", "an ambient test manifest", ""); err == nil || !strings.Contains(err.Error(), "unknown profile") {
+		t.Errorf("an unknown profile: got %v", err)
+	}
 }
 
 func TestExtractNeedsEveryObject(t *testing.T) {
-	if _, err := Extract([]byte(fullManifest()), "a test manifest", "r2"); err == nil || !strings.Contains(err.Error(), "Deployment istiod-r2") {
+	if _, err := Extract([]byte(fullManifest()), ProfileReference, "a test manifest", "r2"); err == nil || !strings.Contains(err.Error(), "Deployment istiod-r2") {
 		t.Errorf("another revision's manifest: got %v, want an error naming istiod-r2", err)
 	}
 	noHPA := strings.Replace(fullManifest(), "kind: HorizontalPodAutoscaler", "kind: PodDisruptionBudget", 1)
-	if _, err := Extract([]byte(noHPA), "a test manifest", "r1"); err == nil || !strings.Contains(err.Error(), "HorizontalPodAutoscaler istio-ingressgateway") {
+	if _, err := Extract([]byte(noHPA), ProfileReference, "a test manifest", "r1"); err == nil || !strings.Contains(err.Error(), "HorizontalPodAutoscaler istio-ingressgateway") {
 		t.Errorf("no ingress autoscaler: got %v", err)
 	}
-	if _, err := Extract([]byte("---\n---\n"), "nothing", "r1"); err == nil {
+	if _, err := Extract([]byte("---\n---\n"), ProfileReference, "nothing", "r1"); err == nil {
 		t.Error("an empty manifest has facts")
 	}
 }
@@ -232,7 +323,7 @@ func TestExtractNeedsEveryObject(t *testing.T) {
 // same for the spec printed otherwise and metadata changed, another for
 // another spec.
 func TestCRDSpecChecksums(t *testing.T) {
-	f, err := Extract([]byte(fullManifest()), "a test manifest", "r1")
+	f, err := Extract([]byte(fullManifest()), ProfileReference, "a test manifest", "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
