@@ -68,3 +68,71 @@ func TestAmbientObjects(t *testing.T) {
 		t.Errorf("the ambient namespace has an injection label:\n%s", ns.YAML)
 	}
 }
+
+// TestApplicationPoliciesInAmbient checks where an ambient application's
+// policies go: with the namespace's waypoint, the claims and the allowed
+// namespaces on its Services, for the waypoint, and ztunnel admitting the
+// waypoint; without one, one policy on its pods, which ztunnel enforces.
+func TestApplicationPoliciesInAmbient(t *testing.T) {
+	mesh := `apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: apps}
+spec:
+  ingress:
+    jwt: {rules: [{issuer: https://id.example.com, jwksUri: https://id.example.com/keys, forwardOriginalToken: true}]}
+  ambient: {enabled: true}
+  namespaces:
+  - {name: edge, dataPlaneMode: ambient, waypoints: [{name: wp, usedByNamespace: true, ingress: true}]}
+  - {name: shop, dataPlaneMode: ambient}
+`
+	docs := `apiVersion: meshrender.dev/v1alpha1
+kind: Application
+metadata: {name: web, namespace: edge}
+spec:
+  ingress:
+    hosts: [edge.example.com]
+    tls: {secretName: edge-tls}
+    claims: {sub: [a]}
+    routes: [{destination: {service: web, port: 80}}]
+  mesh: {allowedNamespaces: [shop]}
+---
+apiVersion: meshrender.dev/v1alpha1
+kind: Application
+metadata: {name: web, namespace: shop}
+spec:
+  ingress:
+    hosts: [shop.example.com]
+    tls: {secretName: shop-tls}
+    routes: [{destination: {service: web, port: 80}}]
+`
+	objs, err := renderApplications(t, mesh, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Object{}
+	for _, o := range objs {
+		got[objectKey(o)] = o
+	}
+	want := map[string][]string{
+		"AuthorizationPolicy edge/web":         {"targetRefs:\n  - kind: Service\n    name: web\n", "principals:\n        - cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account\n    when:\n    - key: request.auth.claims[sub]", "namespaces:\n        - shop"},
+		"AuthorizationPolicy edge/web-ztunnel": {"selector:\n    matchLabels:\n      app: web", "principals:\n        - cluster.local/ns/edge/sa/wp\n"},
+		"RequestAuthentication edge/web":       {"targetRefs:\n  - kind: Service\n    name: web\n"},
+		"AuthorizationPolicy shop/web":         {"selector:\n    matchLabels:\n      app: web", "principals:\n        - cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account\n"},
+	}
+	for key, parts := range want {
+		o, ok := got[key]
+		if !ok {
+			t.Errorf("missing %s", key)
+			continue
+		}
+		checkParts(t, o, parts)
+	}
+	for _, key := range []string{"AuthorizationPolicy shop/web-ztunnel", "RequestAuthentication shop/web"} {
+		if _, ok := got[key]; ok {
+			t.Errorf("%s is rendered for a namespace without a waypoint", key)
+		}
+	}
+	if p := got["AuthorizationPolicy edge/web"]; bytes.Contains(p.YAML, []byte("selector:")) {
+		t.Errorf("the waypoint's policy selects pods, which ztunnel would enforce:\n%s", p.YAML)
+	}
+}

@@ -67,6 +67,10 @@ func (t *topology) applicationValues(a *v1alpha1.Application) application.Values
 		GatewayObjectName: a.ObjectName(), Selector: s.Selector,
 		NetworkPolicy: t.spec.IsolatesNetwork(), Ambient: t.spec.InAmbient(a.Metadata.Namespace),
 	}
+	if w := t.spec.NamespaceWaypoint(a.Metadata.Namespace); w != nil && v.Ambient {
+		// istiod runs a waypoint under a ServiceAccount of its name.
+		v.Waypoint = &application.Waypoint{Principal: t.TrustDomain + "/ns/" + a.Metadata.Namespace + "/sa/" + w.Name, Ingress: w.Ingress}
+	}
 	if m := s.Mesh; m != nil {
 		v.AllowedNamespaces = m.AllowedNamespaces
 		if c := m.ConnectionPool; c != nil {

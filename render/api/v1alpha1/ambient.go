@@ -152,6 +152,18 @@ func (s *MeshSpec) Waypoints(namespace string) []Waypoint {
 	return nil
 }
 
+// NamespaceWaypoint is the waypoint the whole of an application
+// namespace's service traffic goes through, or nil: its waypoint with
+// usedByNamespace, if that handles traffic to Services.
+func (s *MeshSpec) NamespaceWaypoint(namespace string) *Waypoint {
+	for _, w := range s.Waypoints(namespace) {
+		if w.UsedByNamespace && (w.For == waypoint.ForService || w.For == waypoint.ForAll) {
+			return &w
+		}
+	}
+	return nil
+}
+
 // InAmbient reports whether an application namespace of the mesh is in the
 // ambient data plane.
 func (s *MeshSpec) InAmbient(namespace string) bool {

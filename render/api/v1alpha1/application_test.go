@@ -208,3 +208,39 @@ func TestApplicationCertificateCoversHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestApplicationInAmbient checks what an application in an ambient
+// namespace needs of its waypoint: claims, namespace checks on its
+// Services and routed egress are L7, which only a waypoint provides.
+func TestApplicationInAmbient(t *testing.T) {
+	mesh := strings.Replace(appMesh, "namespaces: [{name: shop, istioInjection: true}, {name: partners, istioInjection: true}]",
+		`ambient: {enabled: true}
+  egress: {enabled: true}
+  namespaces:
+  - {name: shop, dataPlaneMode: ambient}
+  - {name: partners, dataPlaneMode: ambient, waypoints: [{name: waypoint, usedByNamespace: true}]}
+  - {name: edge, dataPlaneMode: ambient, waypoints: [{name: waypoint, usedByNamespace: true, ingress: true}]}`, 1)
+	top := checkedMesh(t, mesh)
+	routed := "egress: [{host: api.example.org, ports: [{number: 443, protocol: TLS}], viaEgressGateway: true}]"
+	tests := []struct {
+		name string
+		docs []string
+		want []string
+	}{
+		{"L4 only", []string{app("shop/web", webIngress+"\nmesh: {allowedNamespaces: [partners]}")}, nil},
+		{"claims through a waypoint", []string{app("edge/web", webIngress+"\n  claims: {sub: [a]}\nmesh: {allowedNamespaces: [shop]}\n"+routed)}, nil},
+		{"claims without a waypoint", []string{app("shop/web", webIngress+"\n  claims: {sub: [a]}")},
+			[]string{`applications[shop/web].spec.ingress.claims: "shop" is an ambient namespace, where only a waypoint checks claims, and the gateways' requests reach its pods through none; give spec.namespaces[0] a waypoint with usedByNamespace and ingress`}},
+		{"claims bypassing the waypoint", []string{app("partners/web", webIngress+"\n  claims: {sub: [a]}")},
+			[]string{`applications[partners/web].spec.ingress.claims: "partners" is an ambient namespace, where only a waypoint checks claims, and the gateways' requests reach its pods through none; give spec.namespaces[1] a waypoint with usedByNamespace and ingress`}},
+		{"allowed namespaces without services", []string{app("partners/web", "mesh: {allowedNamespaces: [shop]}")},
+			[]string{`applications[partners/web].spec.mesh.allowedNamespaces: in "partners" callers come through the waypoint "waypoint", which checks them on the application's Services, and the application routes to none`}},
+		{"routed egress without a waypoint", []string{app("shop/web", routed)},
+			[]string{`applications[shop/web].spec.egress[0]: "shop" is an ambient namespace, where only a waypoint routes requests to the egress gateway, and its services use none; give spec.namespaces[0] a waypoint with usedByNamespace`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkApplications(t, top, tt.docs, tt.want)
+		})
+	}
+}

@@ -107,6 +107,38 @@ func (t *Topology) validateApplication(p *problems, f string, a *Application) {
 		validateApplicationMesh(p, f+".spec.mesh", m)
 	}
 	t.validateApplicationEgress(p, f+".spec.egress", a)
+	t.validateApplicationAmbient(p, f, a)
+}
+
+// validateApplicationAmbient checks what an application in an ambient
+// namespace needs of the namespace's waypoint: only a waypoint enforces L7
+// policy and routes, and ztunnel, which carries the rest, fails closed on
+// a policy it cannot check.
+func (t *Topology) validateApplicationAmbient(p *problems, f string, a *Application) {
+	ns := a.Metadata.Namespace
+	if !t.spec.InAmbient(ns) {
+		return
+	}
+	field := "spec.namespaces"
+	for i, n := range t.spec.Namespaces {
+		if n.Name == ns {
+			field = fmt.Sprintf("spec.namespaces[%d]", i)
+		}
+	}
+	w := t.spec.NamespaceWaypoint(ns)
+	if in := a.Spec.Ingress; in != nil && len(in.Claims) > 0 && (w == nil || !w.Ingress) {
+		p.add(f+".spec.ingress.claims", "%q is an ambient namespace, where only a waypoint checks claims, and the gateways' requests reach its pods through none; give %s a waypoint with usedByNamespace and ingress", ns, field)
+	}
+	if m := a.Spec.Mesh; m != nil && len(m.AllowedNamespaces) > 0 && w != nil {
+		if in := a.Spec.Ingress; in == nil || len(in.Routes) == 0 {
+			p.add(f+".spec.mesh.allowedNamespaces", "in %q callers come through the waypoint %q, which checks them on the application's Services, and the application routes to none", ns, w.Name)
+		}
+	}
+	for i := range a.Spec.Egress {
+		if a.Spec.Egress[i].Routed() && w == nil {
+			p.add(fmt.Sprintf("%s.spec.egress[%d]", f, i), "%q is an ambient namespace, where only a waypoint routes requests to the egress gateway, and its services use none; give %s a waypoint with usedByNamespace", ns, field)
+		}
+	}
 }
 
 // validateApplicationNamespace checks that an application lives in an

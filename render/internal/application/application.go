@@ -52,6 +52,11 @@ type Values struct {
 	// Ambient says the namespace is in the ambient data plane: callers
 	// reach its pods over HBONE, on netpol.HBONEPort.
 	Ambient bool
+	// Waypoint is the waypoint the whole ambient namespace's service
+	// traffic goes through, nil without one: the application's L7
+	// policy is enforced there, on its Services, and ztunnel admits the
+	// waypoint.
+	Waypoint *Waypoint
 	// Egress are the hosts outside the mesh it calls.
 	Egress []Destination
 	// EgressGateway is the mesh's egress gateway, nil without one.
@@ -75,6 +80,14 @@ type Ingress struct {
 	// JWTRules check that token there.
 	Claims   map[string][]string
 	JWTRules []*securityapi.JWTRule
+}
+
+// Waypoint is an ambient namespace's waypoint.
+type Waypoint struct {
+	// Principal is its workload identity.
+	Principal string
+	// Ingress says the ingress gateways' requests go through it too.
+	Ingress bool
 }
 
 // Gateway is one gateway of the application's set.
@@ -124,9 +137,7 @@ func Objects(v Values) []objects.Object {
 		}
 	}
 	out = append(out, destinationRules(v)...)
-	if p := authorizationPolicy(v); p != nil {
-		out = append(out, p)
-	}
+	out = append(out, authorizationPolicies(v)...)
 	if np := networkPolicy(v); np != nil {
 		out = append(out, np)
 	}
@@ -328,44 +339,126 @@ func requestAuthentication(v Values) *securityv1.RequestAuthentication {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "RequestAuthentication"},
 		ObjectMeta: v.objectMeta(v.Name, v.Namespace),
 		Spec: securityapi.RequestAuthentication{
-			Selector: &typev1beta1.WorkloadSelector{MatchLabels: v.Selector},
-			JwtRules: v.Ingress.JWTRules,
+			Selector:   v.workloadSelector(),
+			TargetRefs: v.serviceRefs(),
+			JwtRules:   v.Ingress.JWTRules,
 		},
 	}
 }
 
-// authorizationPolicy allows the workload to be called by its gateways,
-// with the claims it requires, and by the allowed namespaces; nil when
-// nothing may call it, which an empty ALLOW policy would say as deny
-// all.
-func authorizationPolicy(v Values) *securityv1.AuthorizationPolicy {
-	var rules []*securityapi.Rule
+// workloadSelector selects the application's pods for a policy their
+// own proxy enforces: a sidecar, or ztunnel without a waypoint; nil when
+// the waypoint enforces it.
+func (v Values) workloadSelector() *typev1beta1.WorkloadSelector {
+	if v.Waypoint != nil {
+		return nil
+	}
+	return &typev1beta1.WorkloadSelector{MatchLabels: v.Selector}
+}
+
+// serviceRefs attach a policy to the application's Services, which the
+// waypoint enforces it for; nil without a waypoint.
+func (v Values) serviceRefs() []*typev1beta1.PolicyTargetReference {
+	if v.Waypoint == nil {
+		return nil
+	}
+	var out []*typev1beta1.PolicyTargetReference
+	for _, svc := range v.services() {
+		out = append(out, &typev1beta1.PolicyTargetReference{Kind: "Service", Name: svc})
+	}
+	return out
+}
+
+// services are the Services the application's routes go to, sorted.
+func (v Values) services() []string {
+	if v.Ingress == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range v.Ingress.Routes {
+		if !slices.Contains(out, r.Service) {
+			out = append(out, r.Service)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// authorizationPolicies allow the workload to be called by its
+// gateways, with the claims it requires, and by the allowed namespaces:
+// one policy its own proxy enforces or, in an ambient namespace with a
+// waypoint, that policy on its Services for the waypoint and one for
+// ztunnel admitting the waypoint (and the gateways that bypass it).
+// None when nothing may call it, which an empty ALLOW policy would say as
+// deny all.
+func authorizationPolicies(v Values) []objects.Object {
+	var gateways *securityapi.Rule
 	if in := v.Ingress; in != nil {
 		var principals []string
 		for _, g := range in.Gateways {
 			principals = append(principals, g.Principal)
 		}
-		rule := &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{Principals: principals}}}}
+		gateways = &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{Principals: principals}}}}
 		for _, claim := range slices.Sorted(maps.Keys(in.Claims)) {
-			rule.When = append(rule.When, &securityapi.Condition{Key: "request.auth.claims[" + claim + "]", Values: in.Claims[claim]})
+			gateways.When = append(gateways.When, &securityapi.Condition{Key: "request.auth.claims[" + claim + "]", Values: in.Claims[claim]})
 		}
-		rules = append(rules, rule)
 	}
+	var namespaces *securityapi.Rule
 	if len(v.AllowedNamespaces) > 0 {
-		rules = append(rules, &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{Namespaces: v.AllowedNamespaces}}}})
+		namespaces = &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{Namespaces: v.AllowedNamespaces}}}}
 	}
-	if len(rules) == 0 {
+	w := v.Waypoint
+	if w == nil {
+		return nonNil(v.allow(v.Name, v.workloadSelector(), nil, gateways, namespaces))
+	}
+	// Through the waypoint: the gateways only when they use it.
+	viaWaypoint, direct := gateways, (*securityapi.Rule)(nil)
+	if !w.Ingress {
+		viaWaypoint, direct = nil, gateways
+	}
+	waypoint := &securityapi.Rule{From: []*securityapi.Rule_From{{Source: &securityapi.Source{Principals: []string{w.Principal}}}}}
+	l7 := v.allow(v.Name, nil, v.serviceRefs(), viaWaypoint, namespaces)
+	if l7 == nil {
+		// Nothing comes through the waypoint, which ztunnel then need
+		// not admit.
+		waypoint = nil
+	}
+	return nonNil(l7, v.allow(v.Name+"-ztunnel", &typev1beta1.WorkloadSelector{MatchLabels: v.Selector}, nil, waypoint, direct))
+}
+
+// allow is an ALLOW policy of the rules that are not nil, on the pods
+// selected or the targets; nil without rules.
+func (v Values) allow(name string, selector *typev1beta1.WorkloadSelector, targets []*typev1beta1.PolicyTargetReference, rules ...*securityapi.Rule) objects.Object {
+	var set []*securityapi.Rule
+	for _, r := range rules {
+		if r != nil {
+			set = append(set, r)
+		}
+	}
+	if len(set) == 0 {
 		return nil
 	}
 	return &securityv1.AuthorizationPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "security.istio.io/v1", Kind: "AuthorizationPolicy"},
-		ObjectMeta: v.objectMeta(v.Name, v.Namespace),
+		ObjectMeta: v.objectMeta(name, v.Namespace),
 		Spec: securityapi.AuthorizationPolicy{
-			Selector: &typev1beta1.WorkloadSelector{MatchLabels: v.Selector},
-			Action:   securityapi.AuthorizationPolicy_ALLOW,
-			Rules:    rules,
+			Selector:   selector,
+			TargetRefs: targets,
+			Action:     securityapi.AuthorizationPolicy_ALLOW,
+			Rules:      set,
 		},
 	}
+}
+
+// nonNil are the objects that are not nil.
+func nonNil(objs ...objects.Object) []objects.Object {
+	var out []objects.Object
+	for _, o := range objs {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // networkPolicy lets the gateways' namespaces and the allowed ones reach
