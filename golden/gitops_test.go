@@ -28,11 +28,6 @@ var gitopsOptions = map[gitops.Flavor]gitops.Options{
 	gitops.ArgoCD: {Flavor: gitops.ArgoCD, RepoURL: "https://git.example.com/platform/clusters.git", ArgoCDPlugin: true},
 }
 
-func gitopsMesh(t *testing.T) v1alpha1.Mesh {
-	t.Helper()
-	return exampleMesh(t, exampleNamed(t, gitopsExample))
-}
-
 // writeGitOps writes a flavor's tree for m into a fresh repository
 // checkout and returns the checkout.
 func writeGitOps(t *testing.T, m v1alpha1.Mesh, flavor gitops.Flavor, apps ...v1alpha1.Application) string {
