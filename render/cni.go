@@ -2,7 +2,6 @@ package render
 
 import (
 	"github.com/meshrender/meshrender/render/internal/cni"
-	"github.com/meshrender/meshrender/render/internal/objects"
 	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
 
@@ -27,7 +26,7 @@ func cniComponents(t *topology) []component {
 	if s.AmbientEnabled() {
 		z := ztunnel.Values{
 			Meta: values.Meta, Namespace: c.Namespace, Image: t.Image(agent, ztunnel.ImageName), PullSecrets: s.Registry.PullSecrets,
-			IstiodAddress: agent.DiscoveryAddress(), ClusterID: objects.ClusterID, Minor: agent.Minor(),
+			IstiodAddress: agent.DiscoveryAddress(), ClusterID: s.MultiCluster.ClusterName, Network: s.MultiCluster.Network, Minor: agent.Minor(),
 			Resources: *s.Ambient.Ztunnel.Resources, UpdateStrategy: s.Ambient.Ztunnel.UpdateStrategy,
 		}
 		build = func() ([]typedObject, error) { return append(cni.Objects(values), ztunnel.Objects(z)...), nil }

@@ -77,7 +77,7 @@ func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, er
 		return nil, err
 	}
 	objs := istiod.Objects(istiod.Values{
-		Meta: t.meta(cp.Version), Namespace: s.Istiod.Namespace, Revision: cp.Revision,
+		Meta: t.meta(cp.Version), Namespace: s.Istiod.Namespace, Revision: cp.Revision, ClusterID: s.MultiCluster.ClusterName,
 		Workload: objects.Workload{
 			Image: t.Image(cp, "pilot"), PullSecrets: s.Registry.PullSecrets,
 			MinReplicas: *s.Istiod.Replicas.Min, MaxReplicas: *s.Istiod.Replicas.Max,
@@ -144,9 +144,14 @@ func (t *topology) injectorValues(cp *v1alpha1.ControlPlane) injector.Values {
 		Meta: t.meta(cp.Version), Release: cp.Version, Namespace: s.Istiod.Namespace, Revision: cp.Revision,
 		Hub: s.Registry.Hub, Tag: t.ImageTag(cp), Variant: s.Registry.Variant, PullSecrets: s.Registry.PullSecrets,
 		CNI: s.CNIEnabled(), ProxyResources: s.Injection.Resources, Ambient: s.AmbientEnabled(), PilotEnv: t.pilotEnv(cp),
+		MeshID: s.MultiCluster.MeshID, Network: s.MultiCluster.Network,
 		// Injected containers get RuntimeDefault seccomp, which Pod
 		// Security "restricted" asks of every container.
 		SeccompRuntimeDefault: true,
+	}
+	if c := s.MultiCluster.ClusterName; c != objects.ClusterID {
+		// Istio's templates fall back to the single-cluster name.
+		v.ClusterName = c
 	}
 	if image := t.Image(cp, "proxyv2"); strings.Contains(image, "@") {
 		// A full reference is used as it is, for the sidecar and its init

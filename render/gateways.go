@@ -66,6 +66,9 @@ func (t *topology) gatewayValues(g *v1alpha1.Gateway) gateway.Values {
 		Ports:            gatewayPorts(g.Ports),
 		DiscoveryAddress: cp.DiscoveryAddress(),
 		TrustDomain:      t.TrustDomain,
+		MeshID:           t.MeshID,
+		ClusterID:        t.spec.MultiCluster.ClusterName,
+		Network:          t.spec.MultiCluster.Network,
 	}
 	return values
 }

@@ -19,7 +19,7 @@ func meshConfigBase(t *topology, cp *v1alpha1.ControlPlane) map[string]any {
 		// as upstream's ambient profile has them.
 		defaultConfig["proxyMetadata"] = map[string]any{"ISTIO_META_ENABLE_HBONE": "true"}
 	}
-	return map[string]any{
+	base := map[string]any{
 		"defaultConfig":         defaultConfig,
 		"defaultProviders":      map[string]any{"metrics": []any{"prometheus"}},
 		"enablePrometheusMerge": true,
@@ -27,6 +27,10 @@ func meshConfigBase(t *topology, cp *v1alpha1.ControlPlane) map[string]any {
 		"trustDomain":           objects.TrustDomain,
 		"outboundTrafficPolicy": map[string]any{"mode": v1alpha1.OutboundAllowAny},
 	}
+	if id := t.spec.MultiCluster.MeshID; id != "" {
+		defaultConfig["meshId"] = id
+	}
+	return base
 }
 
 // effectiveMeshConfig is the mesh config meshrender renders for a control

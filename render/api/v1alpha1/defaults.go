@@ -43,6 +43,7 @@ func (m *Mesh) Default() error {
 	s.Egress.setDefaults(s.Istiod.Namespace)
 	s.NetworkPolicy.setDefaults()
 	s.Certificates.setDefaults()
+	s.setMultiClusterDefaults()
 	return nil
 }
 

@@ -105,6 +105,8 @@ type MeshSpec struct {
 	// ztunnel on every node, for the namespaces whose dataPlaneMode is
 	// ambient.
 	Ambient Ambient `json:"ambient,omitzero"`
+	// MultiCluster places the cluster in a mesh of several clusters.
+	MultiCluster MultiCluster `json:"multiCluster,omitzero"`
 	// GatewayAPI says whether the Gateway API CRDs, which waypoints need,
 	// are rendered.
 	GatewayAPI GatewayAPI `json:"gatewayAPI,omitzero"`

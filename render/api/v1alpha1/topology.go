@@ -45,6 +45,9 @@ type Topology struct {
 	MeshConfig map[string]any
 	// TrustDomain is the mesh's trust domain.
 	TrustDomain string
+	// MeshID is what proxies report as their mesh: spec.multiCluster's
+	// meshID, or the trust domain.
+	MeshID string
 	// Gateways are the ingress gateways (the all-zone one, one per zone,
 	// then the same per exposure class, in spec order) and last the
 	// egress gateway.
@@ -163,6 +166,10 @@ func NewTopology(m *Mesh) *Topology {
 	t.TrustDomain = objects.TrustDomain
 	if td, ok := t.MeshConfig["trustDomain"].(string); ok && td != "" {
 		t.TrustDomain = td
+	}
+	t.MeshID = s.MultiCluster.MeshID
+	if t.MeshID == "" {
+		t.MeshID = t.TrustDomain
 	}
 	t.planControlPlanes()
 	t.deriveGateways()
@@ -340,7 +347,12 @@ func (t *Topology) Egress() *Gateway {
 // Pod Security level and the labels its owners give it.
 func (t *Topology) deriveNamespaces() {
 	s := t.spec
-	t.own("spec.istiod", &OwnedNamespace{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted})
+	istiodNamespace := &OwnedNamespace{Name: s.Istiod.Namespace, PodSecurity: PodSecurityRestricted}
+	if n := s.MultiCluster.Network; n != "" {
+		// istiod reads its cluster's network from its namespace.
+		istiodNamespace.Labels = map[string]string{LabelNetwork: n}
+	}
+	t.own("spec.istiod", istiodNamespace)
 	if *s.CNI.Enabled && s.CNI.Namespace != DefaultCNINamespace {
 		// kube-system is the cluster's; a namespace of its own is the
 		// agent's, privileged as a node agent needs.

@@ -84,6 +84,7 @@ func (t *Topology) validateFields(p *problems) {
 	s.Injection.validate(p)
 	s.validateCNI(p)
 	s.validateAmbient(p)
+	s.validateMultiCluster(p)
 	t.validateIngress(p)
 	t.validateExposureClasses(p)
 	t.validateEgress(p)

@@ -44,6 +44,12 @@ func TestValidation(t *testing.T) {
 		{"ambient without istio-cni", "ambient: {enabled: true}\ncni: {enabled: false}", []string{`spec.ambient.enabled: ambient needs istio-cni to redirect pods' traffic to ztunnel, and spec.cni.enabled is false`}},
 		{"ztunnel without ambient", "ambient: {ztunnel: {updateStrategy: OnDelete}}", []string{`spec.ambient.ztunnel: tunes ztunnel, which runs only with spec.ambient.enabled`}},
 		{"ztunnel update strategy", "ambient: {enabled: true, ztunnel: {updateStrategy: Recreate}}", []string{`spec.ambient.ztunnel.updateStrategy: must be RollingUpdate or OnDelete, got "Recreate"`}},
+		{"multi-cluster names", "multiCluster: {clusterName: 'eu 1', network: 'net/a', meshID: '-x'}\nmeshConfig: {defaultConfig: {meshId: other}}", []string{
+			`spec.multiCluster.clusterName: "eu 1" is not a valid label value`,
+			`spec.multiCluster.meshID: "-x" is not a valid label value`,
+			`spec.multiCluster.network: "net/a" is not a valid label value`,
+			`spec.meshConfig.defaultConfig.meshId: set spec.multiCluster.meshID instead, which the injector and gateways read too`,
+		}},
 		{"waypoint without a revision", "revision: blue\nambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints[0].revision: every control plane has a revision and none is tagged "default"; name the revision or tag whose istiod runs the waypoint`}},
 		{"waypoint of a sidecar namespace", "namespaces: [{name: shop, istioInjection: true, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: waypoints serve ambient namespaces, and "shop" is not one (dataPlaneMode: ambient)`}},
 		{"waypoints", "ambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: w, usedByNamespace: true}, {name: w, for: pods}, {name: 1x, usedByNamespace: true, revision: canary}, {name: x, ingress: true}]}]", []string{

@@ -87,6 +87,9 @@ type Values struct {
 	// TrustDomain is the mesh's trust domain, as the renderer resolves
 	// it (cluster.local unless the mesh config says otherwise).
 	TrustDomain string
+	// MeshID, ClusterID and Network place the gateway in a mesh of
+	// several clusters; Network is empty on a mesh of one network.
+	MeshID, ClusterID, Network string
 	// ProxyConfig is the mesh's default proxy config as JSON. A gateway
 	// gets it in PROXY_CONFIG, as istiod's gateway injection template
 	// gives it: the mesh ConfigMap is only in istiod's namespace, and a
@@ -366,11 +369,14 @@ func (b builder) env() []corev1.EnvVar {
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("ISTIO_META_WORKLOAD_NAME", v.Name),
 		objects.Env("ISTIO_META_OWNER", "kubernetes://apis/apps/v1/namespaces/"+v.Namespace+"/deployments/"+v.Name),
-		objects.Env("ISTIO_META_MESH_ID", v.TrustDomain),
+		objects.Env("ISTIO_META_MESH_ID", v.MeshID),
 		objects.Env("TRUST_DOMAIN", v.TrustDomain),
 		objects.Env("ISTIO_META_UNPRIVILEGED_POD", "true"),
-		objects.Env("ISTIO_META_CLUSTER_ID", objects.ClusterID),
+		objects.Env("ISTIO_META_CLUSTER_ID", v.ClusterID),
 		objects.FieldEnv("ISTIO_META_NODE_NAME", "spec.nodeName"),
+	}
+	if v.Network != "" {
+		env = append(env, objects.Env("ISTIO_META_NETWORK", v.Network))
 	}
 	return append(env, v.Env...)
 }

@@ -58,6 +58,10 @@ type Values struct {
 	// gateways istiod deploys (global.imagePullSecrets). Always applied:
 	// none means none.
 	PullSecrets []string
+	// MeshID, Network and ClusterName place the proxies in a mesh of
+	// several clusters (global.meshID, global.network,
+	// global.multiCluster.clusterName); empty for upstream's defaults.
+	MeshID, Network, ClusterName string
 	// CNI says the Istio CNI node agent sets up pod networking
 	// (pilot.cni.enabled). Injected pods then get the istio-validation
 	// init container, which runs as the proxy user without NET_ADMIN or
@@ -117,6 +121,9 @@ func (v Values) settings() []setting {
 			s = append(s, setting{path, value})
 		}
 	}
+	opt("global.meshID", v.MeshID)
+	opt("global.network", v.Network)
+	opt("global.multiCluster.clusterName", v.ClusterName)
 	opt("global.hub", v.Hub)
 	opt("global.tag", v.Tag)
 	opt("global.proxy.image", v.ProxyImage)

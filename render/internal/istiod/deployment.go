@@ -126,7 +126,7 @@ func (c builder) env() []corev1.EnvVar {
 	env = append(env,
 		objects.Env("PILOT_TRACE_SAMPLING", "1"),
 		objects.Env("PILOT_ENABLE_ANALYSIS", "false"),
-		objects.Env("CLUSTER_ID", objects.ClusterID),
+		objects.Env("CLUSTER_ID", c.v.ClusterID),
 		objects.ResourceEnv("GOMAXPROCS", "limits.cpu"),
 		objects.Env("PLATFORM", ""),
 	)

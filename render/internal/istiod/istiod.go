@@ -23,6 +23,8 @@ type Values struct {
 	Namespace string
 	// Revision is empty for the default control plane.
 	Revision string
+	// ClusterID is the cluster's name in the mesh.
+	ClusterID string
 	objects.Workload
 	// Zones istiod spreads over; fewer than two means hosts only.
 	Zones []string

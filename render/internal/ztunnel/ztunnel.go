@@ -77,6 +77,8 @@ type Values struct {
 	// ClusterID is the cluster's name as istiod knows it (upstream:
 	// Kubernetes).
 	ClusterID string
+	// Network is the cluster's network, or "" for a mesh of one.
+	Network string
 	// Minor is the Istio minor release, whose chart decides the env.
 	Minor string
 	// Resources are the container's; DefaultResources unless the mesh
@@ -221,6 +223,11 @@ func env(v Values) []corev1.EnvVar {
 	out := []corev1.EnvVar{
 		objects.Env("CA_ADDRESS", v.IstiodAddress),
 		objects.Env("XDS_ADDRESS", v.IstiodAddress),
+	}
+	if v.Network != "" {
+		out = append(out, objects.Env("NETWORK", v.Network))
+	}
+	out = append(out,
 		objects.Env("RUST_LOG", "info"),
 		objects.Env("RUST_BACKTRACE", "1"),
 		objects.Env("ISTIO_META_CLUSTER_ID", v.ClusterID),
@@ -235,7 +242,7 @@ func env(v Values) []corev1.EnvVar {
 		objects.FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		objects.Env("ISTIO_META_ENABLE_HBONE", "true"),
 		objects.ResourceEnv("ZTUNNEL_CPU_LIMIT", "limits.cpu"),
-	}
+	)
 	if v.Minor != "1.30" {
 		out = append(out, objects.ResourceEnv("ZTUNNEL_RESOURCE_CPU_REQUEST", "requests.cpu"))
 	}
