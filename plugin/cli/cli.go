@@ -180,49 +180,110 @@ func tuneGCForRendering() {
 // readMesh reads and decodes the Mesh named by path ("-" for stdin, ""
 // for the default mesh).
 func readMesh(cmd *cobra.Command, path string) (v1alpha1.Mesh, string, error) {
+	m, _, name, err := readConfig(cmd, path)
+	if err == nil && m == nil {
+		err = fmt.Errorf("is a %s; this command takes a %s", v1alpha1.FleetKind, v1alpha1.Kind)
+	}
+	if m == nil {
+		return v1alpha1.Mesh{}, name, err
+	}
+	return *m, name, err
+}
+
+// readConfig reads and decodes the Mesh or the Fleet named by path ("-"
+// for stdin, "" for the default mesh); one of the two is not nil unless
+// it fails.
+func readConfig(cmd *cobra.Command, path string) (*v1alpha1.Mesh, *v1alpha1.Fleet, string, error) {
 	if path == "" {
-		return v1alpha1.Mesh{}, "", nil
+		return &v1alpha1.Mesh{}, nil, "", nil
 	}
 	data, name, err := readInput(cmd, path)
 	if err != nil {
-		return v1alpha1.Mesh{}, name, err
+		return nil, nil, name, err
+	}
+	if v1alpha1.KindOf(data) == v1alpha1.FleetKind {
+		f, err := v1alpha1.DecodeFleet(data)
+		return nil, &f, name, err
 	}
 	m, err := v1alpha1.Decode(data)
-	return m, name, err
+	return &m, nil, name, err
 }
 
-// readInputs reads the Mesh, the first of files, and the Applications
-// of the rest, each a file or a folder of *.yaml, *.yml and *.json
-// files read in name order. name is the file a problem of the mesh is
-// reported by.
-func readInputs(cmd *cobra.Command, files []string) (m v1alpha1.Mesh, name string, apps []v1alpha1.Application, err error) {
-	var mesh string
-	if len(files) > 0 {
-		mesh = files[0]
+// inputs are what the commands render: a Mesh or a Fleet, and the
+// Applications rendered with it.
+type inputs struct {
+	// mesh is nil when fleet is not.
+	mesh  *v1alpha1.Mesh
+	fleet *v1alpha1.Fleet
+	// name is the file a problem of the mesh or fleet is reported by.
+	name string
+	apps []v1alpha1.Application
+}
+
+// clusterMesh is the Mesh to render: the input's, or the named cluster's
+// of its fleet. A fleet needs a cluster, and a Mesh none.
+func (in inputs) clusterMesh(cluster string) (v1alpha1.Mesh, error) {
+	switch {
+	case in.fleet == nil && cluster != "":
+		return v1alpha1.Mesh{}, usagef("--cluster picks a cluster of a Fleet, and %s is a Mesh", describeName(in.name))
+	case in.fleet == nil:
+		return *in.mesh, nil
+	case cluster == "":
+		var names []string
+		for _, c := range in.fleet.Spec.Clusters {
+			names = append(names, c.Name)
+		}
+		return v1alpha1.Mesh{}, usagef("%s is a Fleet: say which cluster to render with --cluster, one of %q", describeName(in.name), names)
 	}
-	if m, name, err = readMesh(cmd, mesh); err != nil || len(files) < 2 {
-		return m, name, nil, err
+	m, err := in.fleet.Mesh(cluster)
+	if err != nil {
+		return v1alpha1.Mesh{}, describeError(in.name, err)
+	}
+	return m, nil
+}
+
+// describeName names an input file in messages.
+func describeName(name string) string {
+	if name == "" {
+		return "the input"
+	}
+	return name
+}
+
+// readInputs reads the Mesh or Fleet, the first of files, and the
+// Applications of the rest, each a file or a folder of *.yaml, *.yml
+// and *.json files read in name order. On failure, in.name is the file
+// that failed.
+func readInputs(cmd *cobra.Command, files []string) (in inputs, err error) {
+	var config string
+	if len(files) > 0 {
+		config = files[0]
+	}
+	if in.mesh, in.fleet, in.name, err = readConfig(cmd, config); err != nil || len(files) < 2 {
+		return in, err
 	}
 	for _, path := range files[1:] {
 		paths := []string{path}
 		if info, err := os.Stat(path); err == nil && info.IsDir() {
 			if paths, err = applicationFiles(path); err != nil {
-				return m, path, nil, err
+				in.name = path
+				return in, err
 			}
 		}
 		for _, p := range paths {
 			data, name, err := readInput(cmd, p)
-			if err != nil {
-				return m, name, nil, err
+			if err == nil {
+				var more []v1alpha1.Application
+				more, err = v1alpha1.DecodeApplications(data)
+				in.apps = append(in.apps, more...)
 			}
-			more, err := v1alpha1.DecodeApplications(data)
 			if err != nil {
-				return m, name, nil, err
+				in.name = name
+				return in, err
 			}
-			apps = append(apps, more...)
 		}
 	}
-	return m, name, apps, nil
+	return in, nil
 }
 
 // applicationFiles are the YAML and JSON files of a folder, in name

@@ -24,6 +24,10 @@ one object per file, a kustomization.yaml in every folder, and
            layer in sync waves, server-side apply, and ignoreDifferences for what
            istiod changes at run time (the webhook's caBundle and failurePolicy).
 
+With a Fleet, every cluster is written into one tree at <base>, each in the
+folder of its name with its own entry point: a cluster removed from the
+fleet loses exactly its folder.
+
 The writer owns only what it wrote (listed in .meshrender-files): running it
 again with the same mesh changes no byte, a smaller mesh removes exactly the
 files no longer rendered, files you add are never touched, and a failure leaves
@@ -50,13 +54,17 @@ the previous tree as it was.`,
 				return usageError{err}
 			}
 			tuneGCForRendering()
-			m, name, apps, err := readInputs(cmd, files)
+			in, err := readInputs(cmd, files)
 			if err != nil {
-				return describeError(name, err)
+				return describeError(in.name, err)
 			}
-			opts.Applications = apps
-			if err := warnLeftovers(cmd, gitops.Write(repo, m, opts)); err != nil {
-				return describeError(name, err)
+			opts.Applications = in.apps
+			write := func() error { return gitops.Write(repo, *in.mesh, opts) }
+			if in.fleet != nil {
+				write = func() error { return gitops.WriteFleet(repo, *in.fleet, opts) }
+			}
+			if err := warnLeftovers(cmd, write()); err != nil {
+				return describeError(in.name, err)
 			}
 			return nil
 		},

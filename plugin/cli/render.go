@@ -10,14 +10,15 @@ import (
 
 func newRenderCommand() *cobra.Command {
 	var files []string
-	var outDir, split string
+	var outDir, split, cluster string
 	cmd := &cobra.Command{
-		Use:   "render [-f FILE|-] [-f APPLICATIONS]... [-o DIR [--split object|component]]",
+		Use:   "render [-f FILE|-] [--cluster NAME] [-f APPLICATIONS]... [-o DIR [--split object|component]]",
 		Short: "Render the mesh as YAML, to stdout or into a directory",
 		Long: `Render a Mesh config and print every object as one YAML stream, in install order.
 Without -f the default mesh is rendered. Every -f after the first names a
 file, or a folder of *.yaml, *.yml and *.json files, of Applications, which are
-rendered with the mesh and checked against it.
+rendered with the mesh and checked against it. The first file may be a Fleet
+instead: --cluster then names the cluster whose Mesh is rendered.
 
 With -o DIR the objects are written into DIR instead: one file per object
 (--split object, the default) or per component (--split component), named so
@@ -38,6 +39,9 @@ problem, with its field path, on stderr and exits 1.`,
   # A mesh with the applications its teams wrote
   meshrender render -f mesh.yaml -f apps/
 
+  # One cluster of a fleet
+  meshrender render -f fleet.yaml --cluster eu1
+
   # Apply it to an empty cluster: CRDs first
   meshrender render -f mesh.yaml -o istio/ --split component
   kubectl apply --server-side -f istio/01-crds.yaml
@@ -56,11 +60,16 @@ problem, with its field path, on stderr and exits 1.`,
 				return usagef("--split needs -o DIR")
 			}
 			tuneGCForRendering()
-			m, name, apps, err := readInputs(cmd, files)
+			in, err := readInputs(cmd, files)
 			if err != nil {
-				return describeError(name, err)
+				return describeError(in.name, err)
 			}
-			withApps := render.WithApplications(apps...)
+			m, err := in.clusterMesh(cluster)
+			if err != nil {
+				return err
+			}
+			name := in.name
+			withApps := render.WithApplications(in.apps...)
 			if outDir == "" {
 				// Write validates the whole config before it writes a byte.
 				if err := render.Write(cmd.OutOrStdout(), m, withApps); err != nil {
@@ -82,6 +91,7 @@ problem, with its field path, on stderr and exits 1.`,
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "Mesh config to render, - reads stdin; again for a file or folder of Applications")
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write files into this directory instead of printing")
 	cmd.Flags().StringVar(&split, "split", "object", "with -o: one file per object or per component")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "with a Fleet: the cluster to render")
 	return cmd
 }
 

@@ -10,8 +10,8 @@ import (
 func newSchemaCommand() *cobra.Command {
 	var kind string
 	cmd := &cobra.Command{
-		Use:   "schema [--kind Mesh|Application]",
-		Short: "Print the JSON Schema of the Mesh config or of an Application",
+		Use:   "schema [--kind Mesh|Application|Fleet]",
+		Short: "Print the JSON Schema of the Mesh config, an Application or a Fleet",
 		Long: `Print the JSON Schema (draft-07) of the Mesh config, or with --kind Application
 of an Application, for editors that validate and complete mesh.yaml and the
 teams' application files. With the YAML language server, start mesh.yaml with
@@ -26,13 +26,15 @@ teams' application files. With the YAML language server, start mesh.yaml with
 			case v1alpha1.Kind:
 			case v1alpha1.ApplicationKind:
 				out = schema.ApplicationJSON
+			case v1alpha1.FleetKind:
+				out = schema.FleetJSON
 			default:
-				return usagef("--kind must be %s or %s, got %q", v1alpha1.Kind, v1alpha1.ApplicationKind, kind)
+				return usagef("--kind must be %s, %s or %s, got %q", v1alpha1.Kind, v1alpha1.ApplicationKind, v1alpha1.FleetKind, kind)
 			}
 			_, err := cmd.OutOrStdout().Write(out)
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", v1alpha1.Kind, "the document kind: "+v1alpha1.Kind+" or "+v1alpha1.ApplicationKind)
+	cmd.Flags().StringVar(&kind, "kind", v1alpha1.Kind, "the document kind: "+v1alpha1.Kind+", "+v1alpha1.ApplicationKind+" or "+v1alpha1.FleetKind)
 	return cmd
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestSchemaOfEachKind(t *testing.T) {
-	for kind, title := range map[string]string{"Mesh": "meshrender Mesh", "Application": "meshrender Application"} {
+	for kind, title := range map[string]string{"Mesh": "meshrender Mesh", "Application": "meshrender Application", "Fleet": "meshrender Fleet"} {
 		code, out, _ := run(t, "", "schema", "--kind", kind)
 		var v map[string]any
 		if code != ExitOK || json.Unmarshal([]byte(out), &v) != nil || v["title"] != title {
@@ -15,7 +15,7 @@ func TestSchemaOfEachKind(t *testing.T) {
 		}
 	}
 	code, _, errOut := run(t, "", "schema", "--kind", "Gateway")
-	if code != ExitUsage || !strings.Contains(errOut, "--kind must be Mesh or Application") {
+	if code != ExitUsage || !strings.Contains(errOut, "--kind must be Mesh, Application or Fleet") {
 		t.Errorf("--kind Gateway: exit %d, stderr %q", code, errOut)
 	}
 }

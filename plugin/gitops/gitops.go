@@ -139,6 +139,46 @@ func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
+	tf, name, err := meshFiles(m, opts)
+	if err != nil {
+		return err
+	}
+	// Rooted at the checkout: no folder of the base path may be a link.
+	return tree.Options{Root: repo}.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), name), tf)
+}
+
+// WriteFleet renders every cluster of a fleet and writes the clusters'
+// trees into the repository checkout at repo, each under
+// <base>/<cluster name>/ as Write writes a Mesh, as one tree at <base>:
+// a cluster removed from the fleet loses exactly its folder. Nothing is
+// written unless every cluster is valid. opts.Applications are rendered
+// with every cluster.
+func WriteFleet(repo string, f v1alpha1.Fleet, opts Options) error {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	meshes, err := f.Meshes()
+	if err != nil {
+		return err
+	}
+	var all []tree.File
+	for _, m := range meshes {
+		tf, name, err := meshFiles(m, opts)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", m.Metadata.Name, err)
+		}
+		for _, file := range tf {
+			file.Path = name + "/" + file.Path
+			all = append(all, file)
+		}
+	}
+	return tree.Options{Root: repo}.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath)), all)
+}
+
+// meshFiles renders m and returns its tree's files, relative to its
+// folder, and its name.
+func meshFiles(m v1alpha1.Mesh, opts Options) ([]tree.File, string, error) {
 	var mesh v1alpha1.Mesh
 	renderOpts := []render.Option{render.Defaulted(&mesh), render.WithApplications(opts.Applications...)}
 	if opts.Flavor == Flux {
@@ -146,17 +186,13 @@ func Write(repo string, m v1alpha1.Mesh, opts Options) error {
 	}
 	objs, err := render.Render(m, renderOpts...)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := checkName(mesh.Metadata.Name); err != nil {
-		return err
+		return nil, "", err
 	}
 	tf, err := files(mesh.Metadata.Name, objs, opts)
-	if err != nil {
-		return err
-	}
-	// Rooted at the checkout: no folder of the base path may be a link.
-	return tree.Options{Root: repo}.Write(filepath.Join(repo, filepath.FromSlash(opts.BasePath), mesh.Metadata.Name), tf)
+	return tf, mesh.Metadata.Name, err
 }
 
 // longestSuffix is the longest suffix a mesh name gets in a GitOps object

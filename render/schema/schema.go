@@ -1,11 +1,11 @@
-// Package schema holds the JSON Schemas of the Mesh config and of an
-// Application, so editors can validate and complete mesh.yaml and the
+// Package schema holds the JSON Schemas of the Mesh config, of an
+// Application and of a Fleet, so editors can validate and complete mesh.yaml and the
 // teams' application files: point yaml-language-server at one with
 //
 //	# yaml-language-server: $schema=<path or URL of mesh.schema.json>
 //
 // or print them with `meshrender schema` and
-// `meshrender schema --kind Application`. The files are generated from the
+// `meshrender schema --kind Application` (or Fleet). The files are generated from the
 // render package's types and doc comments by `go generate`.
 package schema
 
@@ -23,3 +23,8 @@ var JSON []byte
 //
 //go:embed application.schema.json
 var ApplicationJSON []byte
+
+// FleetJSON is the JSON Schema (draft-07) of a Fleet document.
+//
+//go:embed fleet.schema.json
+var FleetJSON []byte

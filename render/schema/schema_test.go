@@ -36,6 +36,13 @@ func TestSchemaIsCurrent(t *testing.T) {
 	if !bytes.Equal(ApplicationJSON, want) {
 		t.Error("application.schema.json is stale; run go generate ./render/schema")
 	}
+	want, err = gen.FleetSchema("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(FleetJSON, want) {
+		t.Error("fleet.schema.json is stale; run go generate ./render/schema")
+	}
 }
 
 func validator(t *testing.T) *validate.SchemaValidator {

@@ -1,5 +1,6 @@
-// Command generate writes mesh.schema.json and application.schema.json,
-// the JSON Schemas of the Mesh config and of an Application, from the Go
+// Command generate writes mesh.schema.json, application.schema.json and
+// fleet.schema.json, the JSON Schemas of the Mesh config, of an
+// Application and of a Fleet, from the Go
 // types in package render and the doc comments on their fields. Run it
 // with go generate.
 package main
@@ -15,6 +16,7 @@ func main() {
 	for file, schema := range map[string]func(string) ([]byte, error){
 		"mesh.schema.json":        gen.Schema,
 		"application.schema.json": gen.ApplicationSchema,
+		"fleet.schema.json":       gen.FleetSchema,
 	} {
 		out, err := schema("../..")
 		if err == nil {

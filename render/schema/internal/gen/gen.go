@@ -41,6 +41,12 @@ func ApplicationSchema(root string) ([]byte, error) {
 		"One application's place in a mesh rendered by meshrender, written by the team that owns it.")
 }
 
+// FleetSchema returns the JSON Schema of a Fleet document.
+func FleetSchema(root string) ([]byte, error) {
+	return document(root, reflect.TypeFor[v1alpha1.Fleet](), v1alpha1.FleetKind, "fleet.schema.json", "meshrender Fleet",
+		"Many clusters in one mesh, rendered by meshrender: what they share, and each cluster's own.")
+}
+
 // document is the schema of a top-level document of type t and kind.
 func document(root string, t reflect.Type, kind, file, title, description string) ([]byte, error) {
 	docs, err := fieldDocs(root)

@@ -1,0 +1,50 @@
+package golden
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/meshrender/meshrender/render"
+	"github.com/meshrender/meshrender/render/api/v1alpha1"
+)
+
+// fleetExample is the fleet of examples/fleet.
+const fleetExample = "../examples/fleet/fleet.yaml"
+
+// TestFleetGolden compares each cluster of the fleet example, rendered
+// from its Mesh, with golden/fleet/<cluster>.yaml, and checks that there
+// is no golden file of a cluster the fleet does not have.
+func TestFleetGolden(t *testing.T) {
+	data, err := os.ReadFile(fleetExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := v1alpha1.DecodeFleet(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meshes, err := f.Meshes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, m := range meshes {
+		path := filepath.Join("fleet", m.Metadata.Name+".yaml")
+		known[path] = true
+		t.Run(m.Metadata.Name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := render.Write(&out, m); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, path, out.Bytes())
+		})
+	}
+	files, _ := filepath.Glob(filepath.Join("fleet", "*.yaml"))
+	for _, file := range files {
+		if !known[file] {
+			t.Errorf("golden file %s is of no cluster of %s", file, fleetExample)
+		}
+	}
+}
