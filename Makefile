@@ -101,7 +101,7 @@ fuzzcheck:
 
 ## bench: rendering benchmarks, library and whole process
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/cmd/meshrender
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/gitops ./plugin/cmd/meshrender
 
 ## tools: build kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok, kustomize,
 ## kpt, and istiod and pilot-agent of every Istio minor (ISTIO_MINORS) from pinned modules (each only

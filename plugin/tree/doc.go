@@ -20,7 +20,8 @@
 // kernels, some file systems) the swap is two renames, between which dir
 // is missing for a moment; a run killed then leaves the previous tree
 // beside dir, and the next run puts it back. Files and directories are
-// synced to disk before the swap, and the parent after it.
+// synced to disk before the swap (on Linux by one syncfs(2) of the file
+// system, not file by file), and the parent after it.
 //
 // A failure before the swap (a full disk, a read-only file system, a
 // conflict with a person's file) leaves dir exactly as it was, but for

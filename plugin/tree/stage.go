@@ -26,9 +26,17 @@ func stage(parent *dirfd.Dir, name string, live *dirfd.Dir, root *node) (dirfd.I
 		return dirfd.Info{}, nil, err
 	}
 	defer d.Close()
-	s := stager{linked: map[string]dirfd.Info{}}
+	// Where one syncfs(2) commits the whole staged tree, files and
+	// directories are not synced one by one: a tree of thousands of
+	// files is written in one flush instead of thousands.
+	s := stager{linked: map[string]dirfd.Info{}, syncEach: !dirfd.SyncFSCommitsAll}
 	if err := s.dir(d, live, root, ""); err != nil {
 		return dirfd.Info{}, nil, err
+	}
+	if !s.syncEach {
+		if err := d.SyncFS(); err != nil {
+			return dirfd.Info{}, nil, err
+		}
 	}
 	info, err := d.Stat()
 	return info, s.linked, err
@@ -36,6 +44,9 @@ func stage(parent *dirfd.Dir, name string, live *dirfd.Dir, root *node) (dirfd.I
 
 type stager struct {
 	linked map[string]dirfd.Info
+	// syncEach syncs every file and directory as it is made; otherwise
+	// stage syncs the file system once, at the end.
+	syncEach bool
 }
 
 // dir fills d, just made for n, from from (n's old directory, or nil),
@@ -62,8 +73,10 @@ func (s *stager) dir(d, from *dirfd.Dir, n *node, rel string) error {
 			return err
 		}
 	}
-	if err := d.Sync(); err != nil {
-		return err
+	if s.syncEach {
+		if err := d.Sync(); err != nil {
+			return err
+		}
 	}
 	if final != 0o700 {
 		return d.Chmod(final)
@@ -78,7 +91,7 @@ func (s *stager) entry(d, from *dirfd.Dir, c *node, p string) error {
 		if err := at("write " + p); err != nil {
 			return err
 		}
-		return writeFile(d, c.name, c.data)
+		return writeFile(d, c.name, c.data, s.syncEach)
 	case linkNode:
 		if err := from.Link(c.name, d, c.name); err != nil {
 			if now, lerr := from.Lstat(c.name); lerr != nil || !now.SameFile(*c.old) {
@@ -124,14 +137,14 @@ func keepOwner(d *dirfd.Dir, have, old dirfd.Info) error {
 	return nil
 }
 
-// writeFile writes a new file, durably.
-func writeFile(d *dirfd.Dir, name string, data []byte) error {
+// writeFile writes a new file, synced to stable storage with sync.
+func writeFile(d *dirfd.Dir, name string, data []byte, sync bool) error {
 	f, err := d.Create(name, 0o644)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())
