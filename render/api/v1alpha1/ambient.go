@@ -181,6 +181,12 @@ func (t *Topology) validateWaypoints(p *problems, f string, ns MeshNamespace) {
 		p.add(f+".waypoints", "waypoints serve ambient namespaces, and %q is not one (dataPlaneMode: ambient)", ns.Name)
 		return
 	}
+	if len(ns.Waypoints) > 0 && !t.spec.Injecting() {
+		// istiod deploys waypoints from the injector's templates, and
+		// without injection its deployment controller is off.
+		p.add(f+".waypoints", "istiod deploys waypoints from the injector's templates, and spec.injection.enabled is false")
+		return
+	}
 	names := map[string]int{}
 	namespaceWide := -1
 	for i, w := range ns.Waypoints {

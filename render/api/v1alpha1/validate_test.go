@@ -51,6 +51,7 @@ func TestValidation(t *testing.T) {
 			`spec.meshConfig.defaultConfig.meshId: set spec.multiCluster.meshID instead, which the injector and gateways read too`,
 		}},
 		{"waypoint without a revision", "revision: blue\nambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints[0].revision: every control plane has a revision and none is tagged "default"; name the revision or tag whose istiod runs the waypoint`}},
+		{"waypoint without injection", "ambient: {enabled: true}\ninjection: {enabled: false}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: istiod deploys waypoints from the injector's templates, and spec.injection.enabled is false`}},
 		{"waypoint of a sidecar namespace", "namespaces: [{name: shop, istioInjection: true, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: waypoints serve ambient namespaces, and "shop" is not one (dataPlaneMode: ambient)`}},
 		{"waypoints", "ambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: w, usedByNamespace: true}, {name: w, for: pods}, {name: 1x, usedByNamespace: true, revision: canary}, {name: x, ingress: true}]}]", []string{
 			`spec.namespaces[0].waypoints[1].name: duplicate waypoint "w" (also spec.namespaces[0].waypoints[0])`,
