@@ -421,6 +421,8 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T, 
 	t.Helper()
 	ca := newTestCA(t)
 	var docs [][]byte
+	// provided are the Secrets provided, by namespace/name.
+	provided := map[string]bool{}
 	for _, c := range m.rendered.all("Certificate") {
 		var spec struct {
 			SecretName string
@@ -430,6 +432,7 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T, 
 			t.Fatal(err)
 		}
 		cert, key := ca.issue(t, spec.DNSNames)
+		provided[c.GetNamespace()+"/"+spec.SecretName] = true
 		docs = append(docs, jsonDocs(t, &corev1.Secret{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 			ObjectMeta: metav1.ObjectMeta{Name: spec.SecretName, Namespace: c.GetNamespace()},
@@ -443,6 +446,18 @@ func (m *runningMesh) provideForApplications(ctx context.Context, t *testing.T, 
 			t.Fatal(err)
 		}
 		for _, s := range servers {
+			// A certificate the team keeps itself (tls.secretName), in
+			// every namespace of the gateways that serve its hosts.
+			if s.TLS != nil && s.TLS.CredentialName != "" && !provided[gw.GetNamespace()+"/"+s.TLS.CredentialName] {
+				provided[gw.GetNamespace()+"/"+s.TLS.CredentialName] = true
+				cert, key := ca.issue(t, s.Hosts)
+				docs = append(docs, jsonDocs(t, &corev1.Secret{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+					ObjectMeta: metav1.ObjectMeta{Name: s.TLS.CredentialName, Namespace: gw.GetNamespace()},
+					Type:       corev1.SecretTypeTLS,
+					Data:       map[string][]byte{"tls.crt": cert, "tls.key": key, "ca.crt": ca.pem},
+				})...)
+			}
 			if s.TLS == nil || s.TLS.Mode != "MUTUAL" {
 				continue
 			}
