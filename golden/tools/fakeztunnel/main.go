@@ -8,10 +8,11 @@
 //     and verifying istiod's certificate for the address's host name,
 //     with the gRPC metadata "authorization: Bearer <token>" (the
 //     projected istio-ca token, ./var/run/secrets/tokens/istio-token) and
-//     "clusterid" (ISTIO_META_CLUSTER_ID); the node is ztunnel's:
+//     "clusterid" (ISTIO_META_CLUSTER_ID or CLUSTER_ID); the node is ztunnel's:
 //     ztunnel~<INSTANCE_IP>~<POD_NAME>.<POD_NAMESPACE>~<POD_NAMESPACE>.svc.cluster.local,
 //     metadata NAME, NAMESPACE, INSTANCE_IPS, NODE_NAME and every
-//     ISTIO_META_* variable without its prefix. It subscribes to every
+//     ISTIO_META_* variable without its prefix (ztunnel's image sets
+//     ISTIO_META_ISTIO_VERSION). It subscribes to every
 //     istio.workload.Address and istio.security.Authorization (wildcard,
 //     ztunnel's default), acknowledges each response and keeps the names
 //     of the resources it has. A broken stream is reopened, as ztunnel
@@ -150,7 +151,15 @@ type ztunnel struct {
 }
 
 func newZtunnel() (*ztunnel, error) {
-	z := &ztunnel{xdsAddress: os.Getenv("XDS_ADDRESS"), caAddress: os.Getenv("CA_ADDRESS"), clusterID: os.Getenv("ISTIO_META_CLUSTER_ID")}
+	z := &ztunnel{xdsAddress: os.Getenv("XDS_ADDRESS"), caAddress: os.Getenv("CA_ADDRESS")}
+	// ztunnel's cluster ID: ISTIO_META_CLUSTER_ID, else CLUSTER_ID, else
+	// Kubernetes.
+	for _, v := range []string{os.Getenv("ISTIO_META_CLUSTER_ID"), os.Getenv("CLUSTER_ID"), "Kubernetes"} {
+		if v != "" {
+			z.clusterID = v
+			break
+		}
+	}
 	if z.xdsAddress == "" || z.caAddress == "" {
 		return nil, errors.New("XDS_ADDRESS or CA_ADDRESS is not set")
 	}
