@@ -81,41 +81,39 @@ func TestAmbientRunsZtunnelAndWaypoints(t *testing.T) {
 
 // expectedAmbientLogs are what istiod logs here beside a healthy run's
 // warnings: refusing the certificates checkZtunnel asks for and must not
-// get (for a pod on another node, and with another ServiceAccount's
-// token), and its GatewayClass controller finding the class
-// istio-waypoint already created, by istiod itself as nothing else here
-// creates one, which it retries once.
+// get, for a pod on another node, and with another ServiceAccount's
+// token.
 var expectedAmbientLogs = regexp.MustCompile(`impersonation failed for identity spiffe://cluster\.local/ns/[a-z0-9-]+/sa/` +
 	`(remote, error: no instances of "[a-z0-9-]+/remote" found on node "` + ztunnelNode + `"` +
-	`|app, error: caller \(Pod\{Name: client-0, Namespace: [a-z0-9-]+, UID: [-0-9a-f]+, ServiceAccount: default\}\) is not allowed to impersonate)\tclient=` +
-	`|error handling istio, retrying \(retry count: 1\): gatewayclasses.gateway.networking.k8s.io "istio-waypoint" already exists\tcontroller=gateway class$`)
+	`|app, error: caller \(Pod\{Name: client-0, Namespace: [a-z0-9-]+, UID: [-0-9a-f]+, ServiceAccount: default\}\) is not allowed to impersonate)\tclient=`)
 
 // TestAmbientChecksCatchBrokenRenders breaks the rendered ambient control
 // plane as a bug in meshrender would, in the rendered stream, and
 // requires the checks to fail: istiod trusting ztunnel's ServiceAccount
 // where ztunnel does not run (upstream's default, istio-system/ztunnel),
 // which refuses its certificate requests; istiod without ambient, which
-// serves ztunnel nothing; and waypoints of a class no istiod runs.
+// serves ztunnel nothing and runs no waypoint (its waypoint controllers
+// run only with ambient); and waypoints of a class no istiod runs.
 func TestAmbientChecksCatchBrokenRenders(t *testing.T) {
 	stream := renderExample(t, exampleNamed(t, "ambient"))
+	const noDeployment = "istiod creating the waypoint's Deployment"
 	tests := []struct {
 		name string
 		// edit breaks a rendered object, reporting whether it did.
 		edit func(u *unstructured.Unstructured) bool
-		// checks selects the checks that must fail; want is part of what
-		// each reports.
-		checks func(appCheck) bool
-		want   string
-		// log, if set, must be in istiod's log: the check fails for that
+		// want is, by the kind of check ("ztunnel", "waypoint"), part of
+		// what each check of that kind must report; those checks run.
+		want map[string]string
+		// log, if set, must be in istiod's log: the checks fail for that
 		// reason, not another.
 		log string
 	}{
 		{"ztunnel's namespace not trusted", istiodEnv("CA_TRUSTED_NODE_ACCOUNTS", "istio-system/ztunnel"),
-			isZtunnelCheck, "request impersonation authentication failure", "is not allowed to impersonate"},
+			map[string]string{"ztunnel": "request impersonation authentication failure"}, "is not allowed to impersonate"},
 		{"ambient off in istiod", istiodEnv("PILOT_ENABLE_AMBIENT", "false"),
-			isZtunnelCheck, "ztunnel requires PILOT_ENABLE_AMBIENT=true", ""},
+			map[string]string{"ztunnel": "ztunnel requires PILOT_ENABLE_AMBIENT=true", "waypoint": noDeployment}, ""},
 		{"waypoints of a class no istiod runs", waypointClass("istio-waypoints"),
-			func(c appCheck) bool { return !isZtunnelCheck(c) }, "istiod creating the waypoint's Deployment", ""},
+			map[string]string{"waypoint": noDeployment}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,9 +121,13 @@ func TestAmbientChecksCatchBrokenRenders(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			mesh := startMesh(ctx, t, editRendered(t, stream, tt.edit))
-			checks := slices.DeleteFunc(mesh.ambientChecks(t), func(c appCheck) bool { return !tt.checks(c) })
-			if len(checks) == 0 {
-				t.Fatal("no check runs on what the broken render breaks")
+			checks := slices.DeleteFunc(mesh.ambientChecks(t), func(c appCheck) bool { return tt.want[checkKind(c.name)] == "" })
+			kinds := map[string]bool{}
+			for _, c := range checks {
+				kinds[checkKind(c.name)] = true
+			}
+			if len(kinds) < len(tt.want) {
+				t.Fatalf("checks of the kinds %v run, want all of %v", kinds, tt.want)
 			}
 			// ztunnel gets its workloads and certificates, and istiod makes a
 			// waypoint's Deployment, within seconds; what is missing then is
@@ -137,8 +139,8 @@ func TestAmbientChecksCatchBrokenRenders(t *testing.T) {
 				t.Errorf("%d of %d checks passed on a broken render", len(checks)-len(errs), len(checks))
 			}
 			for _, err := range errs {
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("the check on a broken render reported %v, want a failure saying %q", err, tt.want)
+				if want := tt.want[checkKind(err.Error())]; !strings.Contains(err.Error(), want) {
+					t.Errorf("the check on a broken render reported %v, want a failure saying %q", err, want)
 					continue
 				}
 				first, _, _ := strings.Cut(err.Error(), "\n")
@@ -151,7 +153,12 @@ func TestAmbientChecksCatchBrokenRenders(t *testing.T) {
 	}
 }
 
-func isZtunnelCheck(c appCheck) bool { return strings.HasPrefix(c.name, "ztunnel ") }
+// checkKind is the kind of an ambient check, the first word of its name
+// (and of its failure): "ztunnel" or "waypoint".
+func checkKind(name string) string {
+	kind, _, _ := strings.Cut(name, " ")
+	return kind
+}
 
 // editRendered is the rendered stream with edit applied to every object;
 // it must change one at least.
