@@ -44,6 +44,7 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck -tags e2e ./golden/...
 	cd $(TOOLS_DIR) && $(GO) vet ./etcd ./withhosts
 	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) vet .
+	cd $(TOOLS_DIR)/fakeztunnel && GONOSUMDB=istio.io,github.com/envoyproxy $(GO) vet .
 	cd render/internal/istioapi/gen1.30 && $(GO) vet ./...
 
 $(BIN)/staticcheck:
@@ -108,7 +109,7 @@ bench: build
 ## when missing) and the tests' own helpers
 tools: $(BIN)/kube-apiserver $(BIN)/kube-scheduler $(BIN)/kube-controller-manager $(BIN)/etcd \
 	$(BIN)/kwok $(BIN)/kwok-stages.yaml $(BIN)/kustomize $(BIN)/kpt \
-	$(ISTIO_BINS) $(BIN)/fake-envoy $(BIN)/withhosts
+	$(ISTIO_BINS) $(BIN)/fake-envoy $(BIN)/fake-ztunnel $(BIN)/withhosts
 
 $(BIN)/kube-apiserver:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
@@ -164,6 +165,12 @@ $(BIN)/istio-%/envoy_bootstrap.json:
 # go-control-plane for itself.
 $(BIN)/fake-envoy: $(TOOLS_DIR)/fakeenvoy/main.go
 	cd $(TOOLS_DIR)/fakeenvoy && GONOSUMDB=github.com/envoyproxy $(GO) build -o $(BIN)/fake-envoy .
+
+# fake-ztunnel stands in for ztunnel, a Rust program: it speaks
+# ztunnel's delta xDS and CA protocols to istiod, with istio.io/api's CA
+# service; its module pins them for itself.
+$(BIN)/fake-ztunnel: $(TOOLS_DIR)/fakeztunnel/main.go
+	cd $(TOOLS_DIR)/fakeztunnel && GONOSUMDB=istio.io,github.com/envoyproxy $(GO) build -o $(BIN)/fake-ztunnel .
 
 $(BIN)/withhosts: $(TOOLS_DIR)/withhosts/main.go
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/withhosts ./withhosts

@@ -31,6 +31,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -47,6 +48,10 @@ type Pod struct {
 	// limits the container does not set.
 	CPUs        int
 	MemoryBytes int64
+	// UID, if set, is that of the pod object in the API server, to which
+	// projected tokens are then bound, as the kubelet binds them: the
+	// token names the pod, and the API server its node.
+	UID types.UID
 }
 
 // Container returns the container of the template with the given name,
@@ -189,6 +194,10 @@ func (p Pod) fill(ctx context.Context, kube kubernetes.Interface, dir string, sr
 	switch {
 	case src.EmptyDir != nil:
 		return nil
+	case src.HostPath != nil:
+		// A directory of the node, such as ztunnel's socket directory,
+		// which istio-cni fills: empty on a new node.
+		return nil
 	case src.ConfigMap != nil:
 		return p.configMap(ctx, kube, dir, *src.ConfigMap)
 	case src.Secret != nil:
@@ -295,10 +304,13 @@ func (p Pod) downward(dir string, item corev1.DownwardAPIVolumeFile) error {
 }
 
 // token asks the API server for a token of the pod's service account, as
-// the kubelet does for a projected volume (not bound to a pod object,
-// which a local process does not have).
+// the kubelet does for a projected volume: bound to the pod object when
+// the pod has one (UID), else to nothing.
 func (p Pod) token(ctx context.Context, kube kubernetes.Interface, src *corev1.ServiceAccountTokenProjection) (string, error) {
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: src.ExpirationSeconds}}
+	if p.UID != "" {
+		req.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: p.Name, UID: p.UID}
+	}
 	if src.Audience != "" {
 		req.Spec.Audiences = []string{src.Audience}
 	}

@@ -71,6 +71,20 @@ func (p *Process) Stop() {
 	}
 }
 
+// Wait waits until the process ends on its own, or ctx ends, and
+// returns how it ended.
+func (p *Process) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		if !p.cmd.ProcessState.Success() {
+			return fmt.Errorf("%s ended: %v", p.cmd.Path, p.cmd.ProcessState)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s still runs: %w", p.cmd.Path, ctx.Err())
+	}
+}
+
 // Logs returns what the process has written so far.
 func (p *Process) Logs() string {
 	data, _ := os.ReadFile(p.log)
