@@ -31,7 +31,11 @@ func gatewayComponents(t *topology) []component {
 				if values.ProxyConfig, err = proxyConfig(); err != nil {
 					return nil, err
 				}
-				return gateway.Objects(values), nil
+				objs := gateway.Objects(values)
+				if g.Set == v1alpha1.GatewaySetEastWest {
+					objs = append(objs, gateway.CrossNetworkGateway(values, v1alpha1.EastWestPort))
+				}
+				return objs, nil
 			},
 		})
 		if policies := t.gatewayPolicies(g); policies != nil {

@@ -39,3 +39,38 @@ spec:
 		checkParts(t, o, parts)
 	}
 }
+
+// TestEastWestGateway checks the east-west gateway: the ingress
+// gateway's pods in sni-dnat mode on the cluster's network, upstream's
+// ports, a Service labelled with the network (istiod finds a network's
+// gateways by it) and the cross-network Gateway passing mutual TLS
+// through on 15443.
+func TestEastWestGateway(t *testing.T) {
+	objs, err := renderApplications(t, `apiVersion: meshrender.dev/v1alpha1
+kind: Mesh
+metadata: {name: eu1}
+spec:
+  multiCluster: {clusterName: eu1, network: net-a, eastWestGateway: {enabled: true}}
+`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Deployment istio-eastwest/istio-eastwestgateway": {"name: ISTIO_META_ROUTER_MODE\n          value: sni-dnat\n", "name: ISTIO_META_REQUESTED_NETWORK_VIEW\n          value: net-a\n", "topology.istio.io/network: net-a"},
+		"Service istio-eastwest/istio-eastwestgateway":    {"topology.istio.io/network: net-a", "name: tls\n    port: 15443", "name: tls-istiod\n    port: 15012", "name: tls-webhook\n    port: 15017", "type: LoadBalancer"},
+		"Gateway istio-eastwest/cross-network-gateway":    {"mode: AUTO_PASSTHROUGH", "number: 15443", "- '*.local'", "istio: eastwestgateway"},
+		"Namespace /istio-eastwest":                       {"pod-security.kubernetes.io/enforce: restricted"},
+	}
+	got := map[string]Object{}
+	for _, o := range objs {
+		got[objectKey(o)] = o
+	}
+	for key, parts := range want {
+		o, ok := got[key]
+		if !ok {
+			t.Errorf("missing %s", key)
+			continue
+		}
+		checkParts(t, o, parts)
+	}
+}

@@ -138,6 +138,8 @@ const (
 	// spec.ingress and spec.egress; an exposure class's set is its name.
 	GatewaySetIngress = "ingress"
 	GatewaySetEgress  = "egress"
+	// GatewaySetEastWest is the set of the east-west gateway.
+	GatewaySetEastWest = "eastwest"
 	// GatewayConfigRole is the ClusterRole teams are bound to.
 	GatewayConfigRole = "istio-gateway-config"
 )

@@ -40,7 +40,8 @@ type FleetSpec struct {
 	// name); every cluster's spec.multiCluster.meshID.
 	MeshID string `json:"meshID,omitempty"`
 	// Mesh is the spec every cluster's Mesh starts from: any field of a
-	// Mesh's spec but multiCluster, which the fleet sets.
+	// Mesh's spec; of multiCluster only eastWestGateway, as the fleet
+	// sets the rest.
 	Mesh MeshSpec `json:"mesh,omitzero"`
 	// Clusters are the fleet's clusters, at least one.
 	Clusters []FleetCluster `json:"clusters"`
@@ -54,8 +55,9 @@ type FleetCluster struct {
 	// Name is the cluster's name in the mesh (its CLUSTER_ID), the name
 	// of its Mesh and of its folder in a GitOps repository.
 	Name string `json:"name"`
-	// Network is the network its pods are on; every cluster of a fleet
-	// is on one network (meshrender renders no east-west gateways).
+	// Network is the network its pods are on. When the fleet's clusters
+	// are on more than one, each runs an east-west gateway unless its
+	// mesh override says otherwise.
 	Network string `json:"network,omitempty"`
 	// Zones, when set, replace the fleet's spec.mesh.zones.
 	Zones []string `json:"zones,omitempty"`
@@ -113,8 +115,8 @@ func (f *Fleet) Validate() error {
 	for _, msg := range validation.IsValidLabelValue(id) {
 		p.add("spec.meshID", "%q is not a valid label value: %s", id, msg)
 	}
-	if f.Spec.Mesh.MultiCluster != (MultiCluster{}) {
-		p.add("spec.mesh.multiCluster", "is set for each cluster by the fleet: spec.meshID and each cluster's name and network")
+	if setsIdentity(f.Spec.Mesh.MultiCluster) {
+		p.add("spec.mesh.multiCluster", "meshID, clusterName and network are set for each cluster by the fleet: spec.meshID and each cluster's name and network")
 	}
 	switch n := len(f.Spec.Clusters); {
 	case n == 0:
@@ -142,8 +144,8 @@ func (f *Fleet) Validate() error {
 			networks[c.Network] = i
 		}
 		if o := c.Mesh; o != nil {
-			if o.MultiCluster != (MultiCluster{}) {
-				p.add(field+".mesh.multiCluster", "is the fleet's: set spec.meshID, and the cluster's name and network")
+			if setsIdentity(o.MultiCluster) {
+				p.add(field+".mesh.multiCluster", "meshID, clusterName and network are the fleet's: set spec.meshID, and the cluster's name and network")
 			}
 			if _, ok := o.MeshConfig.fields()["trustDomain"]; ok {
 				p.add(field+".mesh.meshConfig.trustDomain", "the trust domain is the fleet's: set it in spec.mesh.meshConfig")
@@ -159,9 +161,53 @@ func (f *Fleet) Validate() error {
 		}
 	}
 	if len(networks) > 1 {
-		p.add("spec.clusters", "the clusters are on %d networks; meshrender renders no east-west gateways, so a fleet's clusters share one network", len(networks))
+		// Pods reach another network's only through its east-west
+		// gateways, which a fleet of several networks turns on.
+		withGateway := map[string]bool{}
+		for i := range f.Spec.Clusters {
+			c := &f.Spec.Clusters[i]
+			if f.eastWest(c) {
+				withGateway[c.Network] = true
+			}
+		}
+		for _, n := range sortedKeys(networks) {
+			if !withGateway[n] {
+				p.add(fmt.Sprintf("spec.clusters[%d].network", networks[n]), "no cluster of network %q has an east-west gateway, through which the other networks reach it", n)
+			}
+		}
 	}
 	return p.err()
+}
+
+// setsIdentity reports whether a multiCluster sets what the fleet sets
+// for each cluster.
+func setsIdentity(mc MultiCluster) bool {
+	return mc.MeshID != "" || mc.ClusterName != "" || mc.Network != ""
+}
+
+// multiNetwork reports whether the fleet's clusters are on more than one
+// network.
+func (f *Fleet) multiNetwork() bool {
+	for _, c := range f.Spec.Clusters[min(1, len(f.Spec.Clusters)):] {
+		if c.Network != f.Spec.Clusters[0].Network {
+			return true
+		}
+	}
+	return false
+}
+
+// eastWest reports whether a cluster runs an east-west gateway: as its
+// override or the fleet's spec.mesh says, and by default when the fleet
+// spans networks.
+func (f *Fleet) eastWest(c *FleetCluster) bool {
+	enabled := f.Spec.Mesh.MultiCluster.EastWestGateway.Enabled
+	if c.Mesh != nil && c.Mesh.MultiCluster.EastWestGateway.Enabled != nil {
+		enabled = c.Mesh.MultiCluster.EastWestGateway.Enabled
+	}
+	if enabled == nil {
+		return f.multiNetwork()
+	}
+	return *enabled
 }
 
 // meshID is the fleet's mesh ID: spec.meshID, or its name.
@@ -277,6 +323,8 @@ func (f *Fleet) clusterMesh(c *FleetCluster) (Mesh, error) {
 		spec.ExposureClasses = c.ExposureClasses
 	}
 	spec.Overlays = append(spec.Overlays, c.Overlays...)
-	spec.MultiCluster = MultiCluster{MeshID: f.meshID(), ClusterName: c.Name, Network: c.Network}
+	mc := &spec.MultiCluster
+	mc.MeshID, mc.ClusterName, mc.Network = f.meshID(), c.Name, c.Network
+	mc.EastWestGateway.Enabled = ptr(f.eastWest(c))
 	return Mesh{APIVersion: APIVersion, Kind: Kind, Metadata: ObjectMeta{Name: c.Name}, Spec: spec}, nil
 }

@@ -41,8 +41,8 @@ func TestFleetMeshes(t *testing.T) {
 	if eu1.Metadata.Name != "eu1" || len(eu1.Spec.Zones) != 3 || len(eu2.Spec.Zones) != 0 {
 		t.Errorf("cluster names or zones: %s %v, %s %v", eu1.Metadata.Name, eu1.Spec.Zones, eu2.Metadata.Name, eu2.Spec.Zones)
 	}
-	if want := (v1alpha1.MultiCluster{MeshID: "fleet-eu", ClusterName: "eu2", Network: "eu"}); eu2.Spec.MultiCluster != want {
-		t.Errorf("eu2's multiCluster is %+v, want %+v", eu2.Spec.MultiCluster, want)
+	if mc := eu2.Spec.MultiCluster; mc.MeshID != "fleet-eu" || mc.ClusterName != "eu2" || mc.Network != "eu" || eu2.Spec.EastWestEnabled() {
+		t.Errorf("eu2's multiCluster is %+v, want fleet-eu, eu2, eu and no east-west gateway on one network", mc)
 	}
 	if r := eu2.Spec.Istiod.Replicas.Min; r == nil || *r != 3 {
 		t.Errorf("eu2's override of istiod's replicas is lost: %v", r)
@@ -54,7 +54,7 @@ func TestFleetMeshes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if one.Metadata.Name != "eu2" || one.Spec.MultiCluster != eu2.Spec.MultiCluster {
+	if one.Metadata.Name != "eu2" || one.Spec.MultiCluster.ClusterName != eu2.Spec.MultiCluster.ClusterName {
 		t.Errorf("Mesh(eu2) is not Meshes()'s eu2")
 	}
 }
@@ -74,15 +74,15 @@ spec:
   clusters:
   - {name: eu1, network: a}
   - {name: eu1, network: b, mesh: {zones: [a], multiCluster: {clusterName: other}, meshConfig: {trustDomain: other}}}
-  - {name: Eu_3}
+  - {name: Eu_3, network: c, mesh: {multiCluster: {eastWestGateway: {enabled: false}}}}
 `, []string{
-			`spec.mesh.multiCluster: is set for each cluster by the fleet`,
+			`spec.mesh.multiCluster: meshID, clusterName and network are set for each cluster by the fleet`,
 			`spec.clusters[1].name: duplicate cluster "eu1" (also spec.clusters[0])`,
-			`spec.clusters[1].mesh.multiCluster: is the fleet's`,
+			`spec.clusters[1].mesh.multiCluster: meshID, clusterName and network are the fleet's`,
 			`spec.clusters[1].mesh.meshConfig.trustDomain: the trust domain is the fleet's`,
 			`spec.clusters[1].mesh.zones: set the cluster's own zones: spec.clusters[1].zones`,
 			`spec.clusters[2].name: "Eu_3" is not a DNS label`,
-			`spec.clusters: the clusters are on 3 networks; meshrender renders no east-west gateways`,
+			`spec.clusters[2].network: no cluster of network "c" has an east-west gateway, through which the other networks reach it`,
 		}},
 		{"no clusters", "apiVersion: meshrender.dev/v1alpha1\nkind: Fleet\nmetadata: {name: f}\nspec: {clusters: []}\n", []string{`spec.clusters: must list at least one cluster`}},
 		{"the clusters' own problems", `apiVersion: meshrender.dev/v1alpha1

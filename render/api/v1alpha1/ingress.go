@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -303,6 +304,10 @@ func (t *Topology) validateExposureClasses(p *problems) {
 		}
 		if j, ok := seen[c.Name]; ok && c.Name != "" {
 			p.add(f+".name", "duplicate exposure class %q (also spec.exposureClasses[%d])", c.Name, j)
+		}
+		if slices.Contains([]string{GatewaySetIngress, GatewaySetEgress, GatewaySetEastWest}, c.Name) {
+			// A class's gateways are the set of its name.
+			p.add(f+".name", "%q names the gateway set of spec.%s; choose another name", c.Name, map[string]string{GatewaySetIngress: "ingress", GatewaySetEgress: "egress", GatewaySetEastWest: "multiCluster.eastWestGateway"}[c.Name])
 		}
 		seen[c.Name] = i
 		validateLabels(p, f+".labels", c.Labels)

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/meshrender/meshrender/render/internal/objects"
@@ -26,6 +27,38 @@ type MultiCluster struct {
 	// other networks' only through their east-west gateways. Left empty,
 	// the mesh has one network.
 	Network string `json:"network,omitempty"`
+	// EastWestGateway is the gateway through which the other networks'
+	// clusters reach this cluster's pods (and, later, its istiod).
+	EastWestGateway EastWestGateway `json:"eastWestGateway,omitzero"`
+}
+
+// EastWestGateway is the gateway of a cluster's network that pods of
+// other networks reach its pods through: Istio's east-west gateway, with
+// mutual TLS passed through by SNI on 15443 (AUTO_PASSTHROUGH).
+//
+// +k8s:deepcopy-gen=true
+type EastWestGateway struct {
+	// Enabled renders it (default false; a Fleet whose clusters are on
+	// more than one network turns it on for each). It needs a network.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Namespace it runs in (default istio-eastwest), a namespace of its
+	// own like every gateway's.
+	Namespace string `json:"namespace,omitempty"`
+	// Service is its Service, which the other networks reach: type
+	// (default LoadBalancer) and annotations for the load balancer.
+	Service GatewayService `json:"service,omitzero"`
+	// Replicas bound its autoscaler (default 2 to 5).
+	Replicas Replicas `json:"replicas,omitzero"`
+}
+
+// DefaultEastWestNamespace is where the east-west gateway runs unless
+// spec.multiCluster.eastWestGateway.namespace says otherwise.
+const DefaultEastWestNamespace = "istio-eastwest"
+
+// EastWestEnabled reports whether the mesh renders an east-west gateway.
+func (s *MeshSpec) EastWestEnabled() bool {
+	e := s.MultiCluster.EastWestGateway.Enabled
+	return e != nil && *e
 }
 
 // LabelNetwork is the label that tells Istio the network of the pods of a
@@ -33,9 +66,24 @@ type MultiCluster struct {
 const LabelNetwork = "topology.istio.io/network"
 
 func (s *MeshSpec) setMultiClusterDefaults() {
-	if s.MultiCluster.ClusterName == "" {
-		s.MultiCluster.ClusterName = objects.ClusterID
+	mc := &s.MultiCluster
+	if mc.ClusterName == "" {
+		mc.ClusterName = objects.ClusterID
 	}
+	e := &mc.EastWestGateway
+	if e.Enabled == nil {
+		e.Enabled = ptr(false)
+	}
+	if !*e.Enabled {
+		return
+	}
+	if e.Namespace == "" {
+		e.Namespace = DefaultEastWestNamespace
+	}
+	if e.Service.Type == "" {
+		e.Service.Type = corev1.ServiceTypeLoadBalancer
+	}
+	defaultReplicas(&e.Replicas, 2, 5)
 }
 
 func (s *MeshSpec) validateMultiCluster(p *problems) {
@@ -49,6 +97,16 @@ func (s *MeshSpec) validateMultiCluster(p *problems) {
 		for _, msg := range validation.IsValidLabelValue(f.value) {
 			p.add(f.field, "%q is not a valid label value: %s", f.value, msg)
 		}
+	}
+	if s.EastWestEnabled() {
+		e := &mc.EastWestGateway
+		if mc.Network == "" {
+			p.add("spec.multiCluster.eastWestGateway.enabled", "an east-west gateway joins the cluster's network to others; set spec.multiCluster.network")
+		}
+		validateNamespaceName(p, "spec.multiCluster.eastWestGateway.namespace", e.Namespace)
+		validateReplicas(p, "spec.multiCluster.eastWestGateway.replicas", e.Replicas, 1)
+		validateAnnotations(p, "spec.multiCluster.eastWestGateway.service.annotations", e.Service.Annotations)
+		p.checkEnum("spec.multiCluster.eastWestGateway.service.type", "GatewayService.Type", string(e.Service.Type))
 	}
 	if dc, ok := s.MeshConfig.fields()["defaultConfig"].(map[string]any); ok {
 		if id, ok := dc["meshId"]; ok && id != mc.MeshID {

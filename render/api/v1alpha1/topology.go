@@ -247,6 +247,9 @@ func (t *Topology) deriveGateways() {
 	if *in.Enabled {
 		t.deriveIngress()
 	}
+	if s.EastWestEnabled() {
+		t.deriveEastWest()
+	}
 	if e := &s.Egress; *e.Enabled {
 		t.Gateways = append(t.Gateways, &Gateway{
 			Field: "spec.egress", Name: gateway.EgressName, Namespace: e.Namespace,
@@ -327,12 +330,60 @@ func (t *Topology) deriveIngress() {
 	}
 }
 
+// deriveEastWest adds the east-west gateway, after the ingress gateways:
+// the ingress gateway's pods in sni-dnat router mode, on the cluster's
+// network, with upstream's ports.
+func (t *Topology) deriveEastWest() {
+	s := t.spec
+	e := &s.MultiCluster.EastWestGateway
+	in := &s.Ingress
+	t.Gateways = append(t.Gateways, &Gateway{
+		Field: "spec.multiCluster.eastWestGateway", Name: gateway.EastWestName, Namespace: e.Namespace,
+		Selector: map[string]string{naming.LabelApp: gateway.EastWestName, naming.LabelIstio: "eastwestgateway", LabelNetwork: s.MultiCluster.Network},
+		Service:  e.Service, Ports: eastWestPorts(),
+		Min: *e.Replicas.Min, Max: *e.Replicas.Max, Ref: in.Revision, Plane: t.Resolve(in.Revision), Set: GatewaySetEastWest,
+		Workload: GatewayWorkload{e.Replicas.TargetCPUUtilization, in.Resources, in.RollingUpdate, []corev1.EnvVar{
+			// Traffic is routed by SNI to the cluster's services.
+			{Name: "ISTIO_META_ROUTER_MODE", Value: "sni-dnat"},
+			{Name: "ISTIO_META_REQUESTED_NETWORK_VIEW", Value: s.MultiCluster.Network},
+		}},
+	})
+}
+
+// eastWestPorts are upstream's east-west gateway ports beside the status
+// port: mutual TLS passed through to the services, and istiod's xDS and
+// webhook ports for remote clusters.
+func eastWestPorts() []GatewayPort {
+	return []GatewayPort{
+		{Name: "tls", Port: EastWestPort, TargetPort: EastWestPort},
+		{Name: "tls-istiod", Port: 15012, TargetPort: 15012},
+		{Name: "tls-webhook", Port: 15017, TargetPort: 15017},
+	}
+}
+
+// EastWestPort is where the east-west gateway passes mutual TLS through
+// to the services of its cluster, by SNI.
+const EastWestPort = 15443
+
 // Ingress are the ingress gateways.
 func (t *Topology) Ingress() []*Gateway {
-	if n := len(t.Gateways); n > 0 && t.Gateways[n-1].Egress() {
-		return t.Gateways[:n-1]
+	var out []*Gateway
+	for _, g := range t.Gateways {
+		if g.Set != GatewaySetEgress && g.Set != GatewaySetEastWest {
+			out = append(out, g)
+		}
 	}
-	return t.Gateways
+	return out
+}
+
+// EastWest is the east-west gateway, or nil.
+func (t *Topology) EastWest() *Gateway {
+	for _, g := range t.Gateways {
+		if g.Set == GatewaySetEastWest {
+			return g
+		}
+	}
+	return nil
 }
 
 // Egress is the egress gateway, or nil.

@@ -50,6 +50,12 @@ func TestValidation(t *testing.T) {
 			`spec.multiCluster.network: "net/a" is not a valid label value`,
 			`spec.meshConfig.defaultConfig.meshId: set spec.multiCluster.meshID instead, which the injector and gateways read too`,
 		}},
+		{"east-west gateway", "multiCluster: {eastWestGateway: {enabled: true, namespace: A, service: {type: ExternalName}}}\nexposureClasses: [{name: eastwest}]", []string{
+			`spec.multiCluster.eastWestGateway.enabled: an east-west gateway joins the cluster's network to others; set spec.multiCluster.network`,
+			`spec.multiCluster.eastWestGateway.namespace: "A" is not`,
+			`spec.multiCluster.eastWestGateway.service.type: must be LoadBalancer, NodePort or ClusterIP, got "ExternalName"`,
+			`spec.exposureClasses[0].name: "eastwest" names the gateway set of spec.multiCluster.eastWestGateway; choose another name`,
+		}},
 		{"waypoint without a revision", "revision: blue\nambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints[0].revision: every control plane has a revision and none is tagged "default"; name the revision or tag whose istiod runs the waypoint`}},
 		{"waypoint without injection", "ambient: {enabled: true}\ninjection: {enabled: false}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: istiod deploys waypoints from the injector's templates, and spec.injection.enabled is false`}},
 		{"waypoint of a sidecar namespace", "namespaces: [{name: shop, istioInjection: true, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: waypoints serve ambient namespaces, and "shop" is not one (dataPlaneMode: ambient)`}},

@@ -21,6 +21,8 @@ import (
 const (
 	IngressName = "istio-ingressgateway"
 	EgressName  = "istio-egressgateway"
+	// EastWestName names the east-west gateway of a network.
+	EastWestName = "istio-eastwestgateway"
 )
 
 // Ports every gateway has.
