@@ -55,159 +55,28 @@ import (
 //     changes nothing in the cluster, and its Kustomization is not Ready
 //     with the API server's message.
 func TestFluxReconciles(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	e := exampleNamed(t, gitopsExample)
-	mesh := exampleMesh(t, e)
-	rendered := parseRendered(t, renderExample(t, e))
-
-	server, client := newServer(t)
-	started := time.Now()
-	nodes := simcluster.NodesInZones(mesh.Spec.Zones, nodesPerZone)
-	sim, err := simcluster.Start(ctx, simcluster.Options{
-		BinDir: binDir, Dir: t.TempDir(), Server: server.Config, Nodes: nodes,
-		// A pruned zone's namespaces go away only with their contents.
-		MoreControllers: []string{"namespace-controller"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sim.Stop()
-		if t.Failed() {
-			t.Logf("the cluster's logs:\n%s", sim.Logs())
-		}
-	})
-	t.Logf("simulated cluster ready after %v", time.Since(started).Round(10*time.Millisecond))
-	installCRDs(t, client, append([]thirdparty.CRD{thirdparty.FluxGitRepository, thirdparty.FluxKustomization}, thirdparty.FluxSourceKinds...)...)
-	if _, err := client.Apply(ctx, [][]byte{namespaceDoc(fluxNamespace)}); err != nil {
-		t.Fatal(err)
-	}
-	flux := startFlux(ctx, t, server)
-
-	gitRoot := t.TempDir()
-	git, err := gitserver.Start(filepath.Join(gitRoot, "repos"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(git.Stop)
-	url, err := git.NewRepository("clusters", gitops.DefaultBranch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkout, err := gitserver.Clone(url, gitops.DefaultBranch, filepath.Join(gitRoot, "checkout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := gitops.Options{Flavor: gitops.Flux, RepoURL: url}
-	commit := func(m v1alpha1.Mesh, message string, edit func(cluster string)) string {
-		t.Helper()
-		if err := gitops.Write(checkout.Dir, m, opts); err != nil {
-			t.Fatal(err)
-		}
-		if edit != nil {
-			edit(filepath.Join(checkout.Dir, gitops.DefaultBasePath, m.Metadata.Name))
-		}
-		rev, err := checkout.CommitAll(message)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return gitops.DefaultBranch + "@sha1:" + rev
-	}
-	rev := commit(mesh, "Istio for "+mesh.Metadata.Name, nil)
-	cluster := filepath.Join(checkout.Dir, gitops.DefaultBasePath, mesh.Metadata.Name)
-	layers := toolLayerOrder(t, gitops.Flux, cluster)
-	kustomizations := make([]string, len(layers))
-	for i, l := range layers {
-		kustomizations[i] = mesh.Metadata.Name + "-istio-" + l
-	}
-	f := &fluxState{client: client, flux: flux, source: "meshrender-" + mesh.Metadata.Name, kustomizations: kustomizations, firstApplied: map[string]int{}, firstReady: map[string]int{}}
-
-	// The entry point, as `kubectl apply -k clusters/<mesh>/flux`.
-	started = time.Now()
-	if _, err := client.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "kubectl"}, splitDocs(kustomizeBuild(t, filepath.Join(cluster, "flux")))); err != nil {
-		t.Fatalf("applying the tree's Flux objects: %v", err)
-	}
-
-	// istiod runs once Flux has applied what its Deployment needs, as the
-	// kubelet would start it only then.
-	istiodDeployments := rendered.deployments("istiod")
-	if len(istiodDeployments) != 1 {
-		t.Fatalf("%d istiod Deployments rendered, want 1", len(istiodDeployments))
-	}
-	d := istiodDeployments[0]
-	objs, err := render.Render(mesh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.waitFor(ctx, "Flux applying the control plane", func() error {
-		for _, o := range objs {
-			if o.Layer != render.LayerControlPlane {
-				continue
-			}
-			if _, err := client.Get(ctx, o.APIVersion, o.Kind, o.Namespace, o.Name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	running := startIstiodFor(ctx, t, server, client, rendered, d)
-	t.Logf("istiod started %v after the entry point was applied", time.Since(started).Round(10*time.Millisecond))
-
-	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("every layer Ready %v after the entry point was applied", time.Since(started).Round(10*time.Millisecond))
-	if err := f.checkOrder(); err != nil {
+	fm := startFluxMesh(ctx, t, nil)
+	f, client := fm.flux, fm.client
+	if err := f.checkOrder(ctx); err != nil {
 		t.Error(err)
 	}
-	if err := running.istiod.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	running.checkControlPlane(ctx, t)
-	// The autoscalers scale their Deployments up after Flux found them
-	// healthy at one replica; the cluster is compared once they are done.
-	settled := func(m *renderedMesh) {
-		t.Helper()
-		sc := &scheduledMesh{rendered: m, kube: client.Kube, cluster: sim, zoneOf: map[string]string{}, zones: mesh.Spec.Zones}
-		for _, n := range nodes {
-			sc.zoneOf[n.Name] = n.Zone
-		}
-		wait, cancel := context.WithTimeout(ctx, 3*time.Minute)
-		defer cancel()
-		if err := sim.WaitFor(wait, "every Deployment Available at its autoscaler's minimum", func() error {
-			return sc.workloadsAvailable(wait)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	settled(rendered)
+	fm.running.checkControlPlane(ctx, t)
+	fm.settled(ctx, t, fm.rendered)
 
 	// A further reconciliation of the same revision changes nothing.
-	before, err := f.snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.reconcile(ctx, t, "again")
-	if err := f.waitFor(ctx, "every Kustomization reconciled again", func() error { return f.handled("again", rev) }); err != nil {
-		t.Fatal(err)
-	}
-	after, err := f.snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := snapshotDiff(before, after); diff != "" {
+	if diff := fm.reconcileAgain(ctx, t); diff != "" {
 		t.Errorf("reconciling the same revision again changed the cluster:\n%s", diff)
 	}
-	running.checkControlPlane(ctx, t) // nothing istiod did was reverted
+	fm.running.checkControlPlane(ctx, t) // nothing istiod did was reverted
 
 	// One zone fewer: exactly its objects are pruned.
-	fewer := mesh.DeepCopy()
+	fewer := fm.mesh.DeepCopy()
 	gone := fewer.Spec.Zones[0]
 	fewer.Spec.Zones = fewer.Spec.Zones[1:]
-	removed, kept := zoneObjects(t, mesh, *fewer)
+	removed, kept := zoneObjects(t, fm.mesh, *fewer)
 	for _, o := range removed {
 		if !strings.Contains(o.Namespace+"/"+o.Name, "--"+gone) {
 			t.Errorf("removing zone %s removes %s %s/%s, which is not of that zone", gone, o.Kind, o.Namespace, o.Name)
@@ -220,7 +89,7 @@ func TestFluxReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev = commit(*fewer, "Zone "+gone+" goes", nil)
+	rev := fm.commit(t, *fewer, "Zone "+gone+" goes", nil)
 	f.reconcile(ctx, t, "zone "+gone+" goes")
 	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
 		t.Fatal(err)
@@ -254,18 +123,18 @@ func TestFluxReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settled(parseRendered(t, out))
+	fm.settled(ctx, t, parseRendered(t, out))
 
 	// A commit the API server rejects leaves the cluster as it was.
-	before, err = f.snapshot(ctx)
+	before, err := f.snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gateways := kustomizations[len(kustomizations)-1]
+	gateways := f.kustomizations[len(f.kustomizations)-1]
 	bad := filepath.Join("istio", "gateways", "istio-ingress", "service-istio-ingressgateway.yaml")
 	good := filepath.Join("istio", "gateways", "istio-ingress", "horizontalpodautoscaler-istio-ingressgateway.yaml")
 	var rejected string
-	rev = commit(*fewer, "A port out of range", func(cluster string) {
+	rev = fm.commit(t, *fewer, "A port out of range", func(cluster string) {
 		// The API server's own word on the broken Service, applied as
 		// kustomize-controller applies it, in a dry run.
 		svc := editFile(t, filepath.Join(cluster, bad), "\n    port: 80\n", "\n    port: 70000\n")
@@ -288,7 +157,7 @@ func TestFluxReconciles(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if got := k.lastAttempted(); got != rev {
+		if got := k.Status.LastAttemptedRevision; got != rev {
 			return fmt.Errorf("%s last attempted %s", gateways, got)
 		}
 		ready := k.condition("Ready")
@@ -303,16 +172,211 @@ func TestFluxReconciles(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	after, err = f.snapshot(ctx)
+	after, err := f.snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := snapshotDiff(before, after); diff != "" {
 		t.Errorf("a commit the API server rejects changed the cluster:\n%s", diff)
 	}
-	for _, w := range client.Warnings() {
-		t.Logf("server warning: %s", w)
+}
+
+// TestFluxChecksCatchBrokenTrees breaks the seed example's Flux tree on
+// purpose, as a bug in meshrender's tree writer would, and requires
+// TestFluxReconciles's checks to fail: a validating webhook without
+// kustomize.toolkit.fluxcd.io/ssa: IfNotPresent, whose failurePolicy Flux
+// sets back on every reconciliation after istiod switched it to Fail.
+func TestFluxChecksCatchBrokenTrees(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	webhook := filepath.Join("istio", "control-plane", "validatingwebhookconfiguration-istio-validator-istio-system.yaml")
+	fm := startFluxMesh(ctx, t, func(cluster string) {
+		editFile(t, filepath.Join(cluster, webhook), "\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n", "\n")
+	})
+	fm.running.checkControlPlane(ctx, t)
+	fm.settled(ctx, t, fm.rendered)
+	diff := fm.reconcileAgain(ctx, t)
+	if !strings.Contains(diff, "admissionregistration.k8s.io/ValidatingWebhookConfiguration") {
+		t.Errorf("reconciling a tree without the webhook's IfNotPresent again changed no webhook; the changes: %q", diff)
+	} else {
+		t.Logf("the check failed, as it must:\n%s", diff)
 	}
+}
+
+// fluxMesh is a mesh's Flux tree committed to a Git server and
+// reconciled by Flux into a simulated cluster, beside the real istiod.
+type fluxMesh struct {
+	mesh     v1alpha1.Mesh
+	rendered *renderedMesh
+	client   *apiserver.Client
+	sim      *simcluster.Cluster
+	nodes    []simcluster.Node
+	flux     *fluxState
+	running  *runningMesh
+	checkout *gitserver.Checkout
+	opts     gitops.Options
+	// rev is the revision every Kustomization applied last.
+	rev string
+}
+
+// startFluxMesh starts the cluster, Flux and a Git server, commits the
+// seed example's tree (changed by edit, if not nil, given the cluster's
+// folder), applies its flux/ folder as `kubectl apply -k` would, starts
+// istiod once Flux has applied the control plane, and waits for every
+// Kustomization to be Ready at the commit.
+func startFluxMesh(ctx context.Context, t *testing.T, edit func(cluster string)) *fluxMesh {
+	t.Helper()
+	e := exampleNamed(t, gitopsExample)
+	fm := &fluxMesh{mesh: exampleMesh(t, e), rendered: parseRendered(t, renderExample(t, e))}
+	server, client := newServer(t)
+	fm.client = client
+	started := time.Now()
+	fm.nodes = simcluster.NodesInZones(fm.mesh.Spec.Zones, nodesPerZone)
+	sim, err := simcluster.Start(ctx, simcluster.Options{
+		BinDir: binDir, Dir: t.TempDir(), Server: server.Config, Nodes: fm.nodes,
+		// A pruned zone's namespaces go away only with their contents.
+		MoreControllers: []string{"namespace-controller"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm.sim = sim
+	t.Cleanup(func() {
+		sim.Stop()
+		if t.Failed() {
+			t.Logf("the cluster's logs:\n%s", sim.Logs())
+		}
+	})
+	t.Logf("simulated cluster ready after %v", time.Since(started).Round(10*time.Millisecond))
+	installCRDs(t, client, append([]thirdparty.CRD{thirdparty.FluxGitRepository, thirdparty.FluxKustomization}, thirdparty.FluxSourceKinds...)...)
+	if _, err := client.Apply(ctx, [][]byte{namespaceDoc(fluxNamespace)}); err != nil {
+		t.Fatal(err)
+	}
+	flux := startFlux(ctx, t, server)
+
+	gitRoot := t.TempDir()
+	git, err := gitserver.Start(filepath.Join(gitRoot, "repos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(git.Stop)
+	url, err := git.NewRepository("clusters", gitops.DefaultBranch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fm.checkout, err = gitserver.Clone(url, gitops.DefaultBranch, filepath.Join(gitRoot, "checkout")); err != nil {
+		t.Fatal(err)
+	}
+	fm.opts = gitops.Options{Flavor: gitops.Flux, RepoURL: url}
+	rev := fm.commit(t, fm.mesh, "Istio for "+fm.mesh.Metadata.Name, edit)
+	cluster := filepath.Join(fm.checkout.Dir, gitops.DefaultBasePath, fm.mesh.Metadata.Name)
+	layers := toolLayerOrder(t, gitops.Flux, cluster)
+	kustomizations := make([]string, len(layers))
+	for i, l := range layers {
+		kustomizations[i] = fm.mesh.Metadata.Name + "-istio-" + l
+	}
+	f := &fluxState{client: client, flux: flux, source: "meshrender-" + fm.mesh.Metadata.Name, kustomizations: kustomizations, firstApplied: map[string]int{}, firstReady: map[string]int{}}
+	fm.flux = f
+
+	// The entry point, as `kubectl apply -k clusters/<mesh>/flux`.
+	started = time.Now()
+	if _, err := client.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "kubectl"}, splitDocs(kustomizeBuild(t, filepath.Join(cluster, "flux")))); err != nil {
+		t.Fatalf("applying the tree's Flux objects: %v", err)
+	}
+
+	// istiod runs once Flux has applied what its Deployment needs, as the
+	// kubelet would start it only then.
+	istiodDeployments := fm.rendered.deployments("istiod")
+	if len(istiodDeployments) != 1 {
+		t.Fatalf("%d istiod Deployments rendered, want 1", len(istiodDeployments))
+	}
+	d := istiodDeployments[0]
+	objs, err := render.Render(fm.mesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.waitFor(ctx, "Flux applying the control plane", func() error {
+		for _, o := range objs {
+			if o.Layer != render.LayerControlPlane {
+				continue
+			}
+			if _, err := client.Get(ctx, o.APIVersion, o.Kind, o.Namespace, o.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fm.running = startIstiodFor(ctx, t, server, client, fm.rendered, d)
+	t.Logf("istiod started %v after the entry point was applied", time.Since(started).Round(10*time.Millisecond))
+	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("every layer Ready %v after the entry point was applied", time.Since(started).Round(10*time.Millisecond))
+	if err := fm.running.istiod.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fm.rev = rev
+	return fm
+}
+
+// commit writes m's tree into the checkout, changes it with edit (if not
+// nil, given the cluster's folder), commits and pushes it, and returns
+// the revision as Flux names it.
+func (fm *fluxMesh) commit(t *testing.T, m v1alpha1.Mesh, message string, edit func(cluster string)) string {
+	t.Helper()
+	if err := gitops.Write(fm.checkout.Dir, m, fm.opts); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(filepath.Join(fm.checkout.Dir, gitops.DefaultBasePath, m.Metadata.Name))
+	}
+	rev, err := fm.checkout.CommitAll(message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gitops.DefaultBranch + "@sha1:" + rev
+}
+
+// settled waits until every Deployment of m is Available at its
+// autoscaler's minimum: the autoscalers scale their Deployments up after
+// Flux found them healthy at one replica, and the cluster is compared
+// once they are done.
+func (fm *fluxMesh) settled(ctx context.Context, t *testing.T, m *renderedMesh) {
+	t.Helper()
+	sc := &scheduledMesh{rendered: m, kube: fm.client.Kube, cluster: fm.sim, zoneOf: map[string]string{}, zones: fm.mesh.Spec.Zones}
+	for _, n := range fm.nodes {
+		sc.zoneOf[n.Name] = n.Zone
+	}
+	wait, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if err := fm.sim.WaitFor(wait, "every Deployment Available at its autoscaler's minimum", func() error {
+		return sc.workloadsAvailable(wait)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reconcileAgain has Flux reconcile every layer of the revision it
+// applied last once more and returns what changed in the objects it
+// applied ("" for nothing).
+func (fm *fluxMesh) reconcileAgain(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	before, err := fm.flux.snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm.flux.reconcile(ctx, t, "again")
+	if err := fm.flux.waitFor(ctx, "every Kustomization reconciled again", func() error { return fm.flux.handled("again", fm.rev) }); err != nil {
+		t.Fatal(err)
+	}
+	after, err := fm.flux.snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snapshotDiff(before, after)
 }
 
 const fluxNamespace = "flux-system"
@@ -487,8 +551,6 @@ func (k *kustomization) condition(typ string) *fluxCondition {
 	return nil
 }
 
-func (k *kustomization) lastAttempted() string { return k.Status.LastAttemptedRevision }
-
 func (f *fluxState) get(ctx context.Context, name string) (*kustomization, error) {
 	u, err := f.client.Get(ctx, "kustomize.toolkit.fluxcd.io/v1", "Kustomization", fluxNamespace, name)
 	if err != nil {
@@ -606,9 +668,11 @@ func (f *fluxState) allReady(rev string) error {
 	return nil
 }
 
-// checkOrder reports the dependsOn violations poll saw, and that every
-// Kustomization was seen applied and Ready in the tree's layer order.
-func (f *fluxState) checkOrder() error {
+// checkOrder reports the dependsOn violations poll saw, and checks that
+// every Kustomization was seen applied and Ready in the tree's layer
+// order, and that the API server created every object of a layer no
+// earlier than the second the layer before it became Ready.
+func (f *fluxState) checkOrder(ctx context.Context) error {
 	errs := slices.Clone(f.orderErrs)
 	for i := 1; i < len(f.kustomizations); i++ {
 		prev, name := f.kustomizations[i-1], f.kustomizations[i]
@@ -617,6 +681,28 @@ func (f *fluxState) checkOrder() error {
 		}
 		if f.firstApplied[name] < f.firstReady[prev] {
 			errs = append(errs, fmt.Errorf("%s was applied before %s was Ready", name, prev))
+		}
+		p, err := f.get(ctx, prev)
+		if err != nil {
+			return err
+		}
+		ready := p.condition("Ready")
+		if ready == nil || ready.Status != "True" {
+			errs = append(errs, fmt.Errorf("%s is not Ready", prev))
+			continue
+		}
+		objs, err := f.inventoryOf(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			u, err := f.client.Get(ctx, o[0], o[1], o[2], o[3])
+			if err != nil {
+				return err
+			}
+			if created := u.GetCreationTimestamp().Time; created.Before(ready.LastTransitionTime) {
+				errs = append(errs, fmt.Errorf("%s %s/%s of %s was created at %v, before %s became Ready at %v", o[1], o[2], o[3], name, created, prev, ready.LastTransitionTime))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -669,22 +755,33 @@ func (f *fluxState) handled(token, rev string) error {
 func (f *fluxState) inventory(ctx context.Context) ([][4]string, error) {
 	var out [][4]string
 	for _, name := range f.kustomizations {
-		k, err := f.get(ctx, name)
+		objs, err := f.inventoryOf(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		if k.Status.Inventory == nil {
-			return nil, fmt.Errorf("%s has no inventory", name)
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// inventoryOf lists the objects in one Kustomization's inventory.
+func (f *fluxState) inventoryOf(ctx context.Context, name string) ([][4]string, error) {
+	k, err := f.get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if k.Status.Inventory == nil {
+		return nil, fmt.Errorf("%s has no inventory", name)
+	}
+	var out [][4]string
+	for _, e := range k.Status.Inventory.Entries {
+		// namespace_name_group_kind
+		parts := strings.Split(e.ID, "_")
+		if len(parts) != 4 {
+			return nil, fmt.Errorf("%s: inventory entry %q", name, e.ID)
 		}
-		for _, e := range k.Status.Inventory.Entries {
-			// namespace_name_group_kind
-			parts := strings.Split(e.ID, "_")
-			if len(parts) != 4 {
-				return nil, fmt.Errorf("%s: inventory entry %q", name, e.ID)
-			}
-			gv := schema.GroupVersion{Group: parts[2], Version: e.V}
-			out = append(out, [4]string{gv.String(), parts[3], parts[0], parts[1]})
-		}
+		gv := schema.GroupVersion{Group: parts[2], Version: e.V}
+		out = append(out, [4]string{gv.String(), parts[3], parts[0], parts[1]})
 	}
 	return out, nil
 }
