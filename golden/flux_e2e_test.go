@@ -4,6 +4,7 @@ package golden
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -431,7 +433,13 @@ func startFlux(ctx context.Context, t *testing.T, server *apiserver.Server) *flu
 		{"kustomize-controller", []string{"--requeue-dependency=2s", "--no-remote-bases=true"}},
 	} {
 		health[c.name] = free()
-		cmd := exec.Command(binary(t, "flux-"+c.name), append([]string{
+		bin := binary(t, "flux-"+c.name)
+		version, err := fluxBuiltFrom(bin, "github.com/fluxcd/"+c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s %s", c.name, version)
+		cmd := exec.Command(bin, append([]string{
 			"--watch-all-namespaces=true", "--enable-leader-election=false",
 			"--metrics-addr=" + free(), "--health-addr=" + health[c.name],
 			"--log-level=info", "--log-encoding=console",
@@ -462,6 +470,37 @@ func startFlux(ctx context.Context, t *testing.T, server *apiserver.Server) *flu
 		}
 	}
 	return fc
+}
+
+// fluxBuiltFrom checks that the binary at path was built from the release
+// of module that golden/tools/flux pins, and returns the release: make
+// tools builds a binary only when it is missing, so one built before the
+// pin changed would run the wrong release.
+func fluxBuiltFrom(path, module string) (string, error) {
+	gomod, err := os.ReadFile(filepath.Join("tools", "flux", "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` (v\S+)$`).FindSubmatch(gomod)
+	if m == nil {
+		return "", fmt.Errorf("golden/tools/flux/go.mod does not require %s", module)
+	}
+	want := string(m[1])
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	// Built as a dependency's main package, the binary records that
+	// module as its main one.
+	for _, d := range append([]*debug.Module{&info.Main}, info.Deps...) {
+		if d.Path == module {
+			if d.Version != want {
+				return "", fmt.Errorf("%s was built from %s %s, but golden/tools/flux pins %s: remove it, and make tools builds it again", path, module, d.Version, want)
+			}
+			return want, nil
+		}
+	}
+	return "", fmt.Errorf("%s was not built from %s", path, module)
 }
 
 // startIstiodFor starts the real istiod of the rendered Deployment d
