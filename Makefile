@@ -105,11 +105,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./render ./render/api/v1alpha1 ./plugin/fn ./plugin/gitops ./plugin/cmd/meshrender
 
 ## tools: build kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok, kustomize,
-## kpt, and istiod and pilot-agent of every Istio minor (ISTIO_MINORS) from pinned modules (each only
-## when missing) and the tests' own helpers
+## kpt, istiod and pilot-agent of every Istio minor (ISTIO_MINORS), and Flux's source-controller
+## and kustomize-controller from pinned modules (each only when missing) and the tests' own helpers
 tools: $(BIN)/kube-apiserver $(BIN)/kube-scheduler $(BIN)/kube-controller-manager $(BIN)/etcd \
 	$(BIN)/kwok $(BIN)/kwok-stages.yaml $(BIN)/kustomize $(BIN)/kpt \
-	$(ISTIO_BINS) $(BIN)/fake-envoy $(BIN)/fake-ztunnel $(BIN)/withhosts
+	$(ISTIO_BINS) $(BIN)/flux-source-controller $(BIN)/flux-kustomize-controller \
+	$(BIN)/fake-envoy $(BIN)/fake-ztunnel $(BIN)/withhosts
 
 $(BIN)/kube-apiserver:
 	cd $(TOOLS_DIR) && $(GO) build -o $(BIN)/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
@@ -144,6 +145,18 @@ $(BIN)/kustomize:
 # The checksum database does not list kpt's module path; go.sum pins it.
 $(BIN)/kpt:
 	cd $(TOOLS_DIR)/kpt && GONOSUMDB=github.com/GoogleContainerTools $(GO) build -o $(BIN)/kpt github.com/GoogleContainerTools/kpt
+
+# Flux's source-controller and kustomize-controller, the releases whose
+# CRDs golden/tools/crds pins, reconcile the GitOps tree in the Flux test.
+# The checksum database does not list fluxcd/kustomize-controller; go.sum
+# in golden/tools/flux pins it.
+FLUX_NOSUMDB := github.com/fluxcd/kustomize-controller
+
+$(BIN)/flux-source-controller:
+	cd $(TOOLS_DIR)/flux && GONOSUMDB=$(FLUX_NOSUMDB) $(GO) build -o $@ github.com/fluxcd/source-controller
+
+$(BIN)/flux-kustomize-controller:
+	cd $(TOOLS_DIR)/flux && GONOSUMDB=$(FLUX_NOSUMDB) $(GO) build -o $@ github.com/fluxcd/kustomize-controller
 
 # Each Istio minor's istiod (pilot-discovery), proxy agent (pilot-agent)
 # and the proxyv2 image's bootstrap template, which pilot-agent fills in:

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -185,6 +186,33 @@ func Start(binDir string, etcd *Etcd) (*Server, error) {
 		return nil, fmt.Errorf("kube-apiserver did not become ready: %w", err)
 	}
 	return s, nil
+}
+
+// WriteKubeconfig writes a kubeconfig at path for cfg's host and bearer
+// token, such as a Server's Config, for the programs the tests run
+// against it. The server's certificate is self-signed, so it is not
+// verified.
+func WriteKubeconfig(path string, cfg *rest.Config) error {
+	if cfg.BearerToken == "" {
+		return errors.New("the server's config has no bearer token")
+	}
+	data := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: %s
+    insecure-skip-tls-verify: true
+users:
+- name: admin
+  user:
+    token: %s
+contexts:
+- name: test
+  context: {cluster: test, user: admin}
+current-context: test
+`, cfg.Host, cfg.BearerToken)
+	return os.WriteFile(path, []byte(data), 0o600)
 }
 
 func freePort() int {

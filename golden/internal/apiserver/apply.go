@@ -99,6 +99,9 @@ type ApplyOptions struct {
 	// Prepare changes an object before it is applied, as Argo CD drops
 	// the fields its ignoreDifferences name.
 	Prepare func(*unstructured.Unstructured)
+	// DryRun has the server check and answer every apply without
+	// storing anything, as a tool does before it applies.
+	DryRun bool
 }
 
 // Apply server-side applies every document in order, waiting for
@@ -189,7 +192,11 @@ func (c *Client) applyOne(ctx context.Context, u *unstructured.Unstructured, opt
 	if err != nil {
 		return Result{}, err
 	}
-	out, err := res.Patch(ctx, u.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: opts.FieldManager, Force: new(true)})
+	patch := metav1.PatchOptions{FieldManager: opts.FieldManager, Force: new(true)}
+	if opts.DryRun {
+		patch.DryRun = []string{metav1.DryRunAll}
+	}
+	out, err := res.Patch(ctx, u.GetName(), types.ApplyPatchType, body, patch)
 	if err != nil {
 		return Result{}, err
 	}

@@ -9,12 +9,12 @@ package simcluster
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/golden/internal/ports"
 	"github.com/meshrender/meshrender/golden/internal/proc"
 )
@@ -84,6 +85,10 @@ type Options struct {
 	Server *rest.Config
 	// Nodes are created and run by kwok.
 	Nodes []Node
+	// MoreControllers are kube-controller-manager controllers to run
+	// beside Controllers, such as namespace-controller for a test that
+	// deletes namespaces.
+	MoreControllers []string
 }
 
 // Cluster is the processes that run an API server's pods.
@@ -106,7 +111,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	kubeconfig := filepath.Join(opts.Dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, opts.Server); err != nil {
+	if err := apiserver.WriteKubeconfig(kubeconfig, opts.Server); err != nil {
 		return nil, err
 	}
 	c := &Cluster{procs: map[string]*proc.Process{}}
@@ -127,7 +132,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		"--kubeconfig", kubeconfig,
 		"--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(kcmPort),
 		"--leader-elect=false",
-		"--controllers", strings.Join(Controllers, ","),
+		"--controllers", strings.Join(append(slices.Clone(Controllers), opts.MoreControllers...), ","),
 		"--use-service-account-credentials=false",
 		// The autoscalers act at once on their minimum, not 15s later.
 		"--horizontal-pod-autoscaler-sync-period", "2s",
@@ -292,29 +297,4 @@ func tail(s string) string {
 		lines = lines[len(lines)-40:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// writeKubeconfig writes a kubeconfig for the administrator's token; the
-// server's certificate is self-signed, so it is not verified.
-func writeKubeconfig(path string, cfg *rest.Config) error {
-	if cfg.BearerToken == "" {
-		return errors.New("the server's config has no bearer token")
-	}
-	data := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: %s
-    insecure-skip-tls-verify: true
-users:
-- name: admin
-  user:
-    token: %s
-contexts:
-- name: test
-  context: {cluster: test, user: admin}
-current-context: test
-`, cfg.Host, cfg.BearerToken)
-	return os.WriteFile(path, []byte(data), 0o600)
 }

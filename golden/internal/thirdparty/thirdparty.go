@@ -27,6 +27,16 @@ type CRD struct {
 var (
 	FluxGitRepository = CRD{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"}
 	FluxKustomization = CRD{"github.com/fluxcd/kustomize-controller", "config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"}
+	// FluxSourceKinds are the CRDs of every other kind source-controller
+	// reconciles and kustomize-controller watches: the controllers do not
+	// start without them.
+	FluxSourceKinds = []CRD{
+		{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_buckets.yaml"},
+		{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_externalartifacts.yaml"},
+		{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_helmcharts.yaml"},
+		{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml"},
+		{"github.com/fluxcd/source-controller", "config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"},
+	}
 	ArgoCDApplication = CRD{"github.com/argoproj/argo-cd/v3", "manifests/crds/application-crd.yaml"}
 	ArgoCDAppProject  = CRD{"github.com/argoproj/argo-cd/v3", "manifests/crds/appproject-crd.yaml"}
 	CertManagerIssuer = CRD{"github.com/cert-manager/cert-manager", "deploy/crds/cert-manager.io_issuers.yaml"}
