@@ -495,27 +495,30 @@ func (h layerHealth) add(o render.Object) error {
 	if o.Kind != "Deployment" && o.Kind != "DaemonSet" {
 		return nil
 	}
-	var w struct {
-		APIVersion string `json:"apiVersion"`
-		Spec       struct {
-			UpdateStrategy struct {
-				Type string `json:"type"`
-			} `json:"updateStrategy"`
-		} `json:"spec"`
-	}
-	if err := yaml.Unmarshal(o.YAML, &w); err != nil {
-		return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
-	}
 	l := h[o.Layer]
 	if l == nil {
 		l = &workloads{}
 		h[o.Layer] = l
 	}
-	if w.Spec.UpdateStrategy.Type == "OnDelete" {
-		l.onDelete = true
-		return nil
+	// Only a DaemonSet can be OnDelete; a Deployment's YAML, the largest
+	// of a mesh, is not parsed.
+	if o.Kind == "DaemonSet" {
+		var w struct {
+			Spec struct {
+				UpdateStrategy struct {
+					Type string `json:"type"`
+				} `json:"updateStrategy"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(o.YAML, &w); err != nil {
+			return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+		}
+		if w.Spec.UpdateStrategy.Type == "OnDelete" {
+			l.onDelete = true
+			return nil
+		}
 	}
-	l.refs = append(l.refs, HealthCheck{APIVersion: w.APIVersion, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace})
+	l.refs = append(l.refs, HealthCheck{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, Namespace: o.Namespace})
 	return nil
 }
 
