@@ -167,7 +167,7 @@ func TestApplicationChecksCatchBrokenRenders(t *testing.T) {
 			"the applications' Gateways' listeners: listeners 0.0.0.0_8443"},
 		{"origination credential typo", origination, `{"op": "replace", "path": "/spec/trafficPolicy/portLevelSettings/0/tls/credentialName", "value": "client-cert"}`,
 			func(c appCheck) bool { return strings.HasPrefix(c.name, "egress gateway ") },
-			"takes the SDS secrets [kubernetes://client-cert "},
+			"takes the SDS secrets [kubernetes://client-cert kubernetes://client-cert-cacert]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1168,6 +1168,9 @@ func (m *runningMesh) checkOrigination(ctx context.Context, t *testing.T, d *app
 							sds = append(sds, n)
 						}
 					})
+					// Sorted: the walk follows the cluster's map keys, in no
+					// fixed order.
+					slices.Sort(sds)
 					if o.mode == "MUTUAL" && !slices.Contains(sds, want) || !slices.ContainsFunc(sds, func(n string) bool { return strings.HasPrefix(n, want) }) {
 						return fmt.Errorf("cluster %s takes the SDS secrets %v, want %s", name, sds, want)
 					}
