@@ -510,29 +510,7 @@ func startIstiodFor(ctx context.Context, t *testing.T, server *apiserver.Server,
 	t.Helper()
 	m := &runningMesh{rendered: rendered, server: server, client: client, dir: t.TempDir(),
 		istiods: map[string]*istioproc.Istiod{}, releases: map[string]string{}}
-	release := podRelease(d.Spec.Template, "discovery")
-	bins := istioBinaries(t, release)
-	ip, err := istioproc.NewLoopbackIP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	istiod, err := istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
-		Binary: bins.discovery, Dir: filepath.Join(m.dir, d.Name), Deployment: d,
-		Server: server.Config, Kube: client.Kube, IP: ip,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		istiod.Stop()
-		if t.Failed() {
-			t.Logf("%s's log:\n%s", d.Name, lastLines(istiod.Logs(), 60))
-		}
-	})
-	m.istiod = istiod
-	m.istiods[d.Labels["istio.io/rev"]] = istiod
-	m.releases[d.Labels["istio.io/rev"]] = release
-	t.Logf("%s runs Istio %s with %s", d.Name, release, bins.discovery)
+	m.istiod = m.startIstiod(ctx, t, d)
 	return m
 }
 

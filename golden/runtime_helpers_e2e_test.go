@@ -117,31 +117,7 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 		t.Fatal("no istiod Deployment rendered")
 	}
 	for _, d := range deployments {
-		release := podRelease(d.Spec.Template, "discovery")
-		if release == "" {
-			t.Fatalf("the rendered Deployment %s/%s names no Istio release: no %s label and no release as its image's tag", d.Namespace, d.Name, versionLabel)
-		}
-		bins := istioBinaries(t, release)
-		ip, err := istioproc.NewLoopbackIP()
-		if err != nil {
-			t.Fatal(err)
-		}
-		istiod, err := istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
-			Binary: bins.discovery, Dir: filepath.Join(m.dir, d.Name), Deployment: d,
-			Server: server.Config, Kube: client.Kube, IP: ip,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			istiod.Stop()
-			if t.Failed() {
-				t.Logf("%s's log:\n%s", d.Name, lastLines(istiod.Logs(), 60))
-			}
-		})
-		m.istiods[d.Labels["istio.io/rev"]] = istiod
-		m.releases[d.Labels["istio.io/rev"]] = release
-		t.Logf("%s runs Istio %s with %s", d.Name, release, bins.discovery)
+		istiod := m.startIstiod(ctx, t, d)
 		if m.istiod == nil {
 			// The others start once the first has made the mesh's CA, as a
 			// new revision starts beside a running one.
@@ -159,6 +135,39 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	}
 	t.Logf("%d istiod ready after %v", len(m.istiods), time.Since(started).Round(10*time.Millisecond))
 	return m
+}
+
+// startIstiod starts the real istiod of the rendered Deployment d, of its
+// release's minor, on a loopback address of its own, stopped when the
+// test ends; the first one started is m.istiod.
+func (m *runningMesh) startIstiod(ctx context.Context, t *testing.T, d *appsv1.Deployment) *istioproc.Istiod {
+	t.Helper()
+	release := podRelease(d.Spec.Template, "discovery")
+	if release == "" {
+		t.Fatalf("the rendered Deployment %s/%s names no Istio release: no %s label and no release as its image's tag", d.Namespace, d.Name, versionLabel)
+	}
+	bins := istioBinaries(t, release)
+	ip, err := istioproc.NewLoopbackIP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	istiod, err := istioproc.StartIstiod(ctx, istioproc.IstiodOptions{
+		Binary: bins.discovery, Dir: filepath.Join(m.dir, d.Name), Deployment: d,
+		Server: m.server.Config, Kube: m.client.Kube, IP: ip,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		istiod.Stop()
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", d.Name, lastLines(istiod.Logs(), 60))
+		}
+	})
+	m.istiods[d.Labels["istio.io/rev"]] = istiod
+	m.releases[d.Labels["istio.io/rev"]] = release
+	t.Logf("%s runs Istio %s with %s", d.Name, release, bins.discovery)
+	return istiod
 }
 
 func lastLines(s string, n int) string {

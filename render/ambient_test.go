@@ -47,18 +47,8 @@ func TestAmbientObjects(t *testing.T) {
 		"Gateway shop/search":                                          {"istio.io/waypoint-for: all"},
 		"CustomResourceDefinition /gateways.gateway.networking.k8s.io": {"gateway.networking.k8s.io/bundle-version: v1.6.0"},
 	}
-	got := map[string]Object{}
-	for _, o := range objs {
-		got[objectKey(o)] = o
-	}
-	for key, parts := range want {
-		o, ok := got[key]
-		if !ok {
-			t.Errorf("missing %s", key)
-			continue
-		}
-		checkParts(t, o, parts)
-	}
+	got := byKey(objs)
+	checkObjects(t, got, want)
 	// The sidecar namespace admits no probes from the SNAT address, and
 	// the ambient one is labelled for nothing else.
 	if _, ok := got["NetworkPolicy pay/allow-ambient-probes"]; ok {
@@ -109,24 +99,14 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]Object{}
-	for _, o := range objs {
-		got[objectKey(o)] = o
-	}
+	got := byKey(objs)
 	want := map[string][]string{
 		"AuthorizationPolicy edge/web":         {"targetRefs:\n  - kind: Service\n    name: web\n", "principals:\n        - cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account\n    when:\n    - key: request.auth.claims[sub]", "namespaces:\n        - shop"},
 		"AuthorizationPolicy edge/web-ztunnel": {"selector:\n    matchLabels:\n      app: web", "principals:\n        - cluster.local/ns/edge/sa/wp\n"},
 		"RequestAuthentication edge/web":       {"targetRefs:\n  - kind: Service\n    name: web\n"},
 		"AuthorizationPolicy shop/web":         {"selector:\n    matchLabels:\n      app: web", "principals:\n        - cluster.local/ns/istio-ingress/sa/istio-ingressgateway-service-account\n"},
 	}
-	for key, parts := range want {
-		o, ok := got[key]
-		if !ok {
-			t.Errorf("missing %s", key)
-			continue
-		}
-		checkParts(t, o, parts)
-	}
+	checkObjects(t, got, want)
 	for _, key := range []string{"AuthorizationPolicy shop/web-ztunnel", "RequestAuthentication shop/web"} {
 		if _, ok := got[key]; ok {
 			t.Errorf("%s is rendered for a namespace without a waypoint", key)

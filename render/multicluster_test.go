@@ -26,18 +26,8 @@ spec:
 		"Deployment istio-ingress/istio-ingressgateway": {"name: ISTIO_META_MESH_ID\n          value: fleet-eu\n", "name: ISTIO_META_CLUSTER_ID\n          value: seed-eu1\n", "name: ISTIO_META_NETWORK\n          value: net-a\n"},
 		"DaemonSet kube-system/ztunnel":                 {"name: NETWORK\n          value: net-a\n", "name: ISTIO_META_CLUSTER_ID\n          value: seed-eu1\n"},
 	}
-	got := map[string]Object{}
-	for _, o := range objs {
-		got[objectKey(o)] = o
-	}
-	for key, parts := range want {
-		o, ok := got[key]
-		if !ok {
-			t.Errorf("missing %s", key)
-			continue
-		}
-		checkParts(t, o, parts)
-	}
+	got := byKey(objs)
+	checkObjects(t, got, want)
 }
 
 // TestEastWestGateway checks the east-west gateway: the ingress
@@ -61,16 +51,6 @@ spec:
 		"Gateway istio-eastwest/cross-network-gateway":    {"mode: AUTO_PASSTHROUGH", "number: 15443", "- '*.local'", "istio: eastwestgateway"},
 		"Namespace /istio-eastwest":                       {"pod-security.kubernetes.io/enforce: restricted"},
 	}
-	got := map[string]Object{}
-	for _, o := range objs {
-		got[objectKey(o)] = o
-	}
-	for key, parts := range want {
-		o, ok := got[key]
-		if !ok {
-			t.Errorf("missing %s", key)
-			continue
-		}
-		checkParts(t, o, parts)
-	}
+	got := byKey(objs)
+	checkObjects(t, got, want)
 }
