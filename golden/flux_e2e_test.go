@@ -807,16 +807,7 @@ func (f *fluxState) inventoryOf(ctx context.Context, name string) ([][4]string, 
 // without what changes on every write and what controllers report
 // (status, and the managed fields of the status subresource).
 func (f *fluxState) snapshot(ctx context.Context) (map[string]string, error) {
-	inv, err := f.inventory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, o := range inv {
-		u, err := f.client.Get(ctx, o[0], o[1], o[2], o[3])
-		if err != nil {
-			return nil, err
-		}
+	return f.eachApplied(ctx, func(u *unstructured.Unstructured) (string, error) {
 		c := u.DeepCopy()
 		unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
 		unstructured.RemoveNestedField(c.Object, "status")
@@ -832,16 +823,18 @@ func (f *fluxState) snapshot(ctx context.Context) (map[string]string, error) {
 		unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
 		c.Object["managedFields"] = managed
 		data, err := json.MarshalIndent(c.Object, "", " ")
-		if err != nil {
-			return nil, err
-		}
-		out[objectKey(o[0], o[1], o[2], o[3])] = string(data)
-	}
-	return out, nil
+		return string(data), err
+	})
 }
 
 // uids are the UIDs of every object Flux applied.
 func (f *fluxState) uids(ctx context.Context) (map[string]string, error) {
+	return f.eachApplied(ctx, func(u *unstructured.Unstructured) (string, error) { return string(u.GetUID()), nil })
+}
+
+// eachApplied reads every object of the Kustomizations' inventories from
+// the API server and returns what read makes of each, by object key.
+func (f *fluxState) eachApplied(ctx context.Context, read func(*unstructured.Unstructured) (string, error)) (map[string]string, error) {
 	inv, err := f.inventory(ctx)
 	if err != nil {
 		return nil, err
@@ -852,7 +845,9 @@ func (f *fluxState) uids(ctx context.Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[objectKey(o[0], o[1], o[2], o[3])] = string(u.GetUID())
+		if out[objectKey(o[0], o[1], o[2], o[3])], err = read(u); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
