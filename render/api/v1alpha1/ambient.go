@@ -144,9 +144,18 @@ func (s *MeshSpec) validateAmbient(p *problems) {
 
 // Waypoints are the waypoints of an application namespace of the mesh.
 func (s *MeshSpec) Waypoints(namespace string) []Waypoint {
-	for _, ns := range s.Namespaces {
-		if ns.Name == namespace {
-			return ns.Waypoints
+	if ns := s.namespace(namespace); ns != nil {
+		return ns.Waypoints
+	}
+	return nil
+}
+
+// namespace is the application namespace of the mesh of that name, or
+// nil.
+func (s *MeshSpec) namespace(name string) *MeshNamespace {
+	for i := range s.Namespaces {
+		if s.Namespaces[i].Name == name {
+			return &s.Namespaces[i]
 		}
 	}
 	return nil
@@ -167,12 +176,8 @@ func (s *MeshSpec) NamespaceWaypoint(namespace string) *Waypoint {
 // InAmbient reports whether an application namespace of the mesh is in the
 // ambient data plane.
 func (s *MeshSpec) InAmbient(namespace string) bool {
-	for _, ns := range s.Namespaces {
-		if ns.Name == namespace {
-			return ns.DataPlaneMode == DataPlaneAmbient
-		}
-	}
-	return false
+	ns := s.namespace(namespace)
+	return ns != nil && ns.DataPlaneMode == DataPlaneAmbient
 }
 
 // validateWaypoints checks the waypoints of spec.namespaces[i], at f.
