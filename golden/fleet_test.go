@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/meshrender/meshrender/golden/internal/strictdecode"
 	"github.com/meshrender/meshrender/render"
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
 )
@@ -39,6 +40,17 @@ func TestFleetGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareGolden(t, path, out.Bytes())
+			// Strictly decoded, as TestStrictDecoding decodes every
+			// example: the remote secrets and the CA against the External
+			// Secrets Operator's own CRD.
+			if err := registerThirdPartyCRDs(); err != nil {
+				t.Fatal(err)
+			}
+			for i, doc := range splitDocs(out.Bytes()) {
+				if _, err := strictdecode.Decode(doc); err != nil {
+					t.Errorf("document %d: %v\n%s", i, err, head(doc))
+				}
+			}
 		})
 	}
 	files, _ := filepath.Glob(filepath.Join("fleet", "*.yaml"))

@@ -180,11 +180,11 @@ func TestNoStrayGoldenFiles(t *testing.T) {
 // projects' modules, pinned in tools/crds.
 var thirdPartyCRDs = &thirdparty.Reader{Dir: filepath.Join("tools", "crds")}
 
-// registerThirdPartyCRDs lets strict decoding check cert-manager's kinds
-// and the Gateway API's against their own CRDs, from their pinned
-// modules.
+// registerThirdPartyCRDs lets strict decoding check cert-manager's kinds,
+// the External Secrets Operator's and the Gateway API's against their own
+// CRDs, from their pinned modules.
 var registerThirdPartyCRDs = sync.OnceValue(func() error {
-	crds, err := thirdPartyCRDs.Read(thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate, thirdparty.GatewayAPIGateway)
+	crds, err := thirdPartyCRDs.Read(thirdparty.CertManagerIssuer, thirdparty.CertManagerClusterIssuer, thirdparty.CertManagerCertificate, thirdparty.ExternalSecret, thirdparty.GatewayAPIGateway)
 	if err != nil {
 		return err
 	}

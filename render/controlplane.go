@@ -38,7 +38,9 @@ func controlPlaneComponents(t *topology) []component {
 		objs := istiod.Shared(istiod.Values{
 			Meta: t.meta(t.ClusterWide.Version), Namespace: s.Istiod.Namespace,
 			Workload: objects.Workload{PullSecrets: s.Registry.PullSecrets}, MTLSMode: s.MTLS.Mode,
+			ReaderToken: s.RendersReaderToken(),
 		})
+		objs = append(objs, t.externalSecrets()...)
 		return append(objs, t.tagObjects()...)
 	}
 	var out []component
@@ -84,7 +86,7 @@ func (t *topology) revisionObjects(cp *v1alpha1.ControlPlane) ([]typedObject, er
 			TargetCPU: derefOr(s.Istiod.Replicas.TargetCPUUtilization, 0), Resources: *s.Istiod.Resources,
 		},
 		Zones: s.Zones, MeshConfig: mc, MTLSMode: s.MTLS.Mode, Injection: s.Injecting(),
-		Env: t.pilotEnv(cp), TrustedNodeAccount: t.trustedNodeAccount(),
+		Env: t.pilotEnv(cp), TrustedNodeAccount: t.trustedNodeAccount(), PluggedCA: s.PluggedCA(),
 	})
 	if s.Injecting() {
 		objs = append(objs, injector.Objects(t.injectorValues(cp))...)

@@ -32,6 +32,7 @@ var kubeTypes = map[schema.GroupVersionKind]func() any{
 	{Version: "v1", Kind: "Namespace"}:                                                             func() any { return &corev1.Namespace{} },
 	{Version: "v1", Kind: "ServiceAccount"}:                                                        func() any { return &corev1.ServiceAccount{} },
 	{Version: "v1", Kind: "ConfigMap"}:                                                             func() any { return &corev1.ConfigMap{} },
+	{Version: "v1", Kind: "Secret"}:                                                                func() any { return &corev1.Secret{} },
 	{Version: "v1", Kind: "Service"}:                                                               func() any { return &corev1.Service{} },
 	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}:                       func() any { return &rbacv1.ClusterRole{} },
 	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}:                func() any { return &rbacv1.ClusterRoleBinding{} },

@@ -1,5 +1,6 @@
 // Package thirdparty reads the CustomResourceDefinitions of the tools
-// meshrender's output is used with (Flux, Argo CD, cert-manager) from
+// meshrender's output is used with (Flux, Argo CD, cert-manager, the
+// External Secrets Operator) from
 // those projects' own Go modules: golden/tools/crds pins their versions
 // and checksums, and `go mod download` brings them into the module cache.
 // Nothing is copied into this repository.
@@ -44,6 +45,9 @@ var (
 	CertManagerClusterIssuer = CRD{"github.com/cert-manager/cert-manager", "deploy/crds/cert-manager.io_clusterissuers.yaml"}
 	// CertManagerCertificate is cert-manager's Certificate.
 	CertManagerCertificate = CRD{"github.com/cert-manager/cert-manager", "deploy/crds/cert-manager.io_certificates.yaml"}
+	// ExternalSecret is the External Secrets Operator's ExternalSecret, of
+	// which remote secrets and a plugged-in CA are.
+	ExternalSecret = CRD{"github.com/external-secrets/external-secrets", "config/crds/bases/external-secrets.io_externalsecrets.yaml"}
 	// GatewayAPIGateway is the Gateway API's Gateway, of which waypoints
 	// are.
 	GatewayAPIGateway = CRD{"sigs.k8s.io/gateway-api", "config/crd/standard/gateway.networking.k8s.io_gateways.yaml"}

@@ -12,6 +12,7 @@ go 1.26.3
 require (
 	github.com/argoproj/argo-cd/v3 v3.5.0
 	github.com/cert-manager/cert-manager v1.21.2
+	github.com/external-secrets/external-secrets v0.16.2
 	github.com/fluxcd/kustomize-controller v1.9.6
 	github.com/fluxcd/source-controller v1.9.0
 	sigs.k8s.io/gateway-api v1.6.0

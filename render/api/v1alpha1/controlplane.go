@@ -23,6 +23,9 @@ type Istiod struct {
 	Replicas Replicas `json:"replicas,omitzero"`
 	// Resources of the discovery container.
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// CA is where istiod's certificate authority comes from: its own
+	// root, or an intermediate of a root the clusters of a mesh share.
+	CA CA `json:"ca,omitzero"`
 }
 
 // DefaultIstiodNamespace is where istiod runs unless

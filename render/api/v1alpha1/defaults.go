@@ -44,6 +44,7 @@ func (m *Mesh) Default() error {
 	s.NetworkPolicy.setDefaults()
 	s.Certificates.setDefaults()
 	s.setMultiClusterDefaults()
+	s.setTrustDefaults()
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshrender/meshrender/profiles"
 	"github.com/meshrender/meshrender/render/internal/certmanager"
+	"github.com/meshrender/meshrender/render/internal/externalsecrets"
 	"github.com/meshrender/meshrender/render/internal/waypoint"
 	"github.com/meshrender/meshrender/render/internal/ztunnel"
 )
@@ -30,6 +31,8 @@ var enums = map[string][]string{
 	"Revision.CompatibilityVersion":             compatibilityVersions(),
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
 	"MeshSpec.PodSecurity":                      {string(PodSecurityRestricted), string(PodSecurityBaseline), string(PodSecurityPrivileged)},
+	"CA.Source":                                 {CASelfSigned, CASecret, CAExternalSecret},
+	"SecretStore.Kind":                          {externalsecrets.KindClusterSecretStore, externalsecrets.KindSecretStore},
 	"CertificateIssuer.Kind":                    {certmanager.KindClusterIssuer, certmanager.KindIssuer},
 	"GatewayCertificate.PrivateKeyAlgorithm":    {"ECDSA", "RSA", "Ed25519"},
 	"GatewayService.Type":                       {string(corev1.ServiceTypeLoadBalancer), string(corev1.ServiceTypeNodePort), string(corev1.ServiceTypeClusterIP)},

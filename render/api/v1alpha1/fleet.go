@@ -116,7 +116,7 @@ func (f *Fleet) Validate() error {
 		p.add("spec.meshID", "%q is not a valid label value: %s", id, msg)
 	}
 	if setsIdentity(f.Spec.Mesh.MultiCluster) {
-		p.add("spec.mesh.multiCluster", "meshID, clusterName and network are set for each cluster by the fleet: spec.meshID and each cluster's name and network")
+		p.add("spec.mesh.multiCluster", "meshID, clusterName, network, remoteClusters and readerToken are set for each cluster by the fleet: spec.meshID, each cluster's name and network, and every other cluster read through spec.mesh.secretStore")
 	}
 	switch n := len(f.Spec.Clusters); {
 	case n == 0:
@@ -145,7 +145,10 @@ func (f *Fleet) Validate() error {
 		}
 		if o := c.Mesh; o != nil {
 			if setsIdentity(o.MultiCluster) {
-				p.add(field+".mesh.multiCluster", "meshID, clusterName and network are the fleet's: set spec.meshID, and the cluster's name and network")
+				p.add(field+".mesh.multiCluster", "meshID, clusterName, network, remoteClusters and readerToken are the fleet's: set spec.meshID, and the cluster's name and network")
+			}
+			if o.SecretStore != (SecretStore{}) {
+				p.add(field+".mesh.secretStore", "the secret store is the fleet's, which every cluster's remote secrets come from: set it in spec.mesh.secretStore")
 			}
 			if _, ok := o.MeshConfig.fields()["trustDomain"]; ok {
 				p.add(field+".mesh.meshConfig.trustDomain", "the trust domain is the fleet's: set it in spec.mesh.meshConfig")
@@ -182,7 +185,7 @@ func (f *Fleet) Validate() error {
 // setsIdentity reports whether a multiCluster sets what the fleet sets
 // for each cluster.
 func setsIdentity(mc MultiCluster) bool {
-	return mc.MeshID != "" || mc.ClusterName != "" || mc.Network != ""
+	return mc.MeshID != "" || mc.ClusterName != "" || mc.Network != "" || mc.RemoteClusters != nil || mc.ReaderToken != nil
 }
 
 // multiNetwork reports whether the fleet's clusters are on more than one
@@ -326,5 +329,18 @@ func (f *Fleet) clusterMesh(c *FleetCluster) (Mesh, error) {
 	mc := &spec.MultiCluster
 	mc.MeshID, mc.ClusterName, mc.Network = f.meshID(), c.Name, c.Network
 	mc.EastWestGateway.Enabled = ptr(f.eastWest(c))
+	if len(f.Spec.Clusters) > 1 {
+		// Every cluster is a primary: its istiod reads every other
+		// cluster, through a remote secret from the fleet's store, and
+		// is read by them with its reader's token.
+		mc.ReaderToken = ptr(true)
+		if spec.SecretStore.Name != "" {
+			for _, other := range f.Spec.Clusters {
+				if other.Name != c.Name {
+					mc.RemoteClusters = append(mc.RemoteClusters, other.Name)
+				}
+			}
+		}
+	}
 	return Mesh{APIVersion: APIVersion, Kind: Kind, Metadata: ObjectMeta{Name: c.Name}, Spec: spec}, nil
 }

@@ -50,6 +50,19 @@ func TestFleetMeshes(t *testing.T) {
 	if len(eu2.Spec.Namespaces) != 1 || eu2.Spec.Namespaces[0].Name != "shop" {
 		t.Errorf("eu2 lost the shared namespaces: %+v", eu2.Spec.Namespaces)
 	}
+	// Every cluster is read by the others with its reader's token; the
+	// fleet names no store, so no remote secret is rendered.
+	if !eu2.Spec.RendersReaderToken() || eu2.Spec.MultiCluster.RemoteClusters != nil {
+		t.Errorf("eu2's readerToken %v and remoteClusters %v, want true and none without a store", eu2.Spec.MultiCluster.ReaderToken, eu2.Spec.MultiCluster.RemoteClusters)
+	}
+	withStore := decodeFleet(t, strings.Replace(fleetDoc, "  mesh:\n", "  mesh:\n    secretStore: {name: vault}\n", 1))
+	stored, err := withStore.Meshes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored[1].Spec.MultiCluster.RemoteClusters; len(got) != 1 || got[0] != "eu1" {
+		t.Errorf("eu2 reads %v, want [eu1]", got)
+	}
 	one, err := f.Mesh("eu2")
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +88,17 @@ spec:
   - {name: eu1, network: a}
   - {name: eu1, network: b, mesh: {zones: [a], multiCluster: {clusterName: other}, meshConfig: {trustDomain: other}}}
   - {name: Eu_3, network: c, mesh: {multiCluster: {eastWestGateway: {enabled: false}}}}
+  - {name: eu4, network: a, mesh: {secretStore: {name: own}, multiCluster: {remoteClusters: [eu1]}}}
 `, []string{
-			`spec.mesh.multiCluster: meshID, clusterName and network are set for each cluster by the fleet`,
+			`spec.mesh.multiCluster: meshID, clusterName, network, remoteClusters and readerToken are set for each cluster by the fleet`,
 			`spec.clusters[1].name: duplicate cluster "eu1" (also spec.clusters[0])`,
-			`spec.clusters[1].mesh.multiCluster: meshID, clusterName and network are the fleet's`,
+			`spec.clusters[1].mesh.multiCluster: meshID, clusterName, network, remoteClusters and readerToken are the fleet's`,
 			`spec.clusters[1].mesh.meshConfig.trustDomain: the trust domain is the fleet's`,
 			`spec.clusters[1].mesh.zones: set the cluster's own zones: spec.clusters[1].zones`,
 			`spec.clusters[2].name: "Eu_3" is not a DNS label`,
 			`spec.clusters[2].network: no cluster of network "c" has an east-west gateway, through which the other networks reach it`,
+			`spec.clusters[3].mesh.multiCluster: meshID, clusterName, network, remoteClusters and readerToken are the fleet's`,
+			`spec.clusters[3].mesh.secretStore: the secret store is the fleet's, which every cluster's remote secrets come from: set it in spec.mesh.secretStore`,
 		}},
 		{"no clusters", "apiVersion: meshrender.dev/v1alpha1\nkind: Fleet\nmetadata: {name: f}\nspec: {clusters: []}\n", []string{`spec.clusters: must list at least one cluster`}},
 		{"the clusters' own problems", `apiVersion: meshrender.dev/v1alpha1

@@ -107,6 +107,9 @@ type MeshSpec struct {
 	Ambient Ambient `json:"ambient,omitzero"`
 	// MultiCluster places the cluster in a mesh of several clusters.
 	MultiCluster MultiCluster `json:"multiCluster,omitzero"`
+	// SecretStore is the External Secrets Operator's store the remote
+	// secrets and a plugged-in CA come from.
+	SecretStore SecretStore `json:"secretStore,omitzero"`
 	// GatewayAPI says whether the Gateway API CRDs, which waypoints need,
 	// are rendered.
 	GatewayAPI GatewayAPI `json:"gatewayAPI,omitzero"`

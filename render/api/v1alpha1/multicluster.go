@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -30,6 +32,36 @@ type MultiCluster struct {
 	// EastWestGateway is the gateway through which the other networks'
 	// clusters reach this cluster's pods (and, later, its istiod).
 	EastWestGateway EastWestGateway `json:"eastWestGateway,omitzero"`
+	// RemoteClusters are the other clusters whose API servers this
+	// cluster's istiod reads, finding their services and endpoints: a
+	// remote secret each (a kubeconfig with a token of that cluster's
+	// reader ServiceAccount), labelled istio/multiCluster so istiod
+	// watches it. Only the other cluster can issue that token, so the
+	// secrets come from spec.secretStore through the External Secrets
+	// Operator (key istio-remote-secret-<name>, a Secret of that name
+	// holding the kubeconfig under the cluster's name), or, without a
+	// store, from `meshrender remote-secret`. A Fleet sets them.
+	RemoteClusters []string `json:"remoteClusters,omitempty"`
+	// ReaderToken renders a token Secret of istio-reader-service-account
+	// (istio-reader-service-account-token), which kube-controller-manager
+	// fills in: the credential other clusters' istiods read this one with,
+	// and what `meshrender remote-secret` puts into their remote secret.
+	// Deleting the Secret revokes the token; the GitOps tool creates it
+	// again with a new one. A Fleet of more than one cluster sets it.
+	ReaderToken *bool `json:"readerToken,omitempty"`
+}
+
+// RemoteSecretPrefix starts the name of a remote secret, and its key in a
+// secret store: istio-remote-secret-<cluster>, as istioctl names them.
+const RemoteSecretPrefix = "istio-remote-secret-"
+
+// ReaderTokenSecret is the token Secret of the reader ServiceAccount.
+const ReaderTokenSecret = "istio-reader-service-account-token"
+
+// RendersReaderToken reports whether the mesh renders the reader's token
+// Secret.
+func (s *MeshSpec) RendersReaderToken() bool {
+	return s.MultiCluster.ReaderToken != nil && *s.MultiCluster.ReaderToken
 }
 
 // EastWestGateway is the gateway of a cluster's network that pods of
@@ -107,6 +139,21 @@ func (s *MeshSpec) validateMultiCluster(p *problems) {
 		validateReplicas(p, "spec.multiCluster.eastWestGateway.replicas", e.Replicas, 1)
 		validateAnnotations(p, "spec.multiCluster.eastWestGateway.service.annotations", e.Service.Annotations)
 		p.checkEnum("spec.multiCluster.eastWestGateway.service.type", "GatewayService.Type", string(e.Service.Type))
+	}
+	seen := map[string]bool{}
+	for i, name := range mc.RemoteClusters {
+		f := fmt.Sprintf("spec.multiCluster.remoteClusters[%d]", i)
+		// The name is a Secret's name suffix and its data key.
+		for _, msg := range validation.IsDNS1123Label(name) {
+			p.add(f, "%q is not a DNS label: %s", name, msg)
+		}
+		switch {
+		case name == mc.ClusterName:
+			p.add(f, "%q is this cluster (spec.multiCluster.clusterName); istiod reads its own cluster without a remote secret", name)
+		case seen[name]:
+			p.add(f, "duplicate cluster %q", name)
+		}
+		seen[name] = true
 	}
 	if dc, ok := s.MeshConfig.fields()["defaultConfig"].(map[string]any); ok {
 		if id, ok := dc["meshId"]; ok && id != mc.MeshID {

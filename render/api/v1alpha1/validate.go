@@ -85,6 +85,7 @@ func (t *Topology) validateFields(p *problems) {
 	s.validateCNI(p)
 	s.validateAmbient(p)
 	s.validateMultiCluster(p)
+	s.validateTrust(p)
 	t.validateIngress(p)
 	t.validateExposureClasses(p)
 	t.validateEgress(p)

@@ -155,7 +155,7 @@ func (c builder) volumes() []corev1.Volume {
 		{Name: "local-certs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
 		objects.IstioTokenVolume(),
 		// A CA the user plugs in; without it istiod makes its own.
-		{Name: "cacerts", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "cacerts", Optional: optional}}},
+		{Name: "cacerts", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "cacerts", Optional: new(!c.v.PluggedCA)}}},
 		{Name: "istio-kubeconfig", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "istio-kubeconfig", Optional: optional}}},
 		// Serving certificate and CA when cert-manager's istio-csr signs.
 		{Name: "istio-csr-dns-cert", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "istiod-tls", Optional: optional}}},

@@ -44,6 +44,12 @@ type Values struct {
 	// node: ztunnel's (CA_TRUSTED_NODE_ACCOUNTS). Empty, upstream's
 	// <Namespace>/ztunnel.
 	TrustedNodeAccount string
+	// PluggedCA makes cacerts required: istiod waits for the CA it is
+	// given rather than starting with a root of its own.
+	PluggedCA bool
+	// ReaderToken adds a token Secret of the reader ServiceAccount, which
+	// other clusters' istiods read this cluster with.
+	ReaderToken bool
 }
 
 // Names derives every control plane name from a revision.
@@ -85,14 +91,36 @@ func (n Names) DiscoveryAddress() string {
 }
 
 // Shared returns what every control plane of the mesh shares, once: the
-// reader service account the reader cluster roles bind, and the
-// mesh-wide mTLS policy in the root namespace. Only the Meta, Namespace,
-// PullSecrets and MTLSMode of v are read.
+// reader service account the reader cluster roles bind (and its token
+// Secret when other clusters read this one), and the mesh-wide mTLS
+// policy in the root namespace. Only the Meta, Namespace, PullSecrets,
+// MTLSMode and ReaderToken of v are read.
 func Shared(v Values) []objects.Object {
 	c := builder{v: v, n: Names{NS: v.Namespace}}
-	return []objects.Object{
-		c.serviceAccount("istio-reader-service-account", "istio-reader", map[string]string{"app": "istio-reader"}),
-		c.peerAuthentication(),
+	out := []objects.Object{c.serviceAccount(ReaderServiceAccount, "istio-reader", map[string]string{"app": "istio-reader"})}
+	if v.ReaderToken {
+		out = append(out, c.readerToken())
+	}
+	return append(out, c.peerAuthentication())
+}
+
+// ReaderServiceAccount is the ServiceAccount other clusters' istiods read
+// this cluster as, bound to the reader cluster role.
+const ReaderServiceAccount = "istio-reader-service-account"
+
+// ReaderTokenSecret is the reader's token Secret.
+const ReaderTokenSecret = ReaderServiceAccount + "-token"
+
+// readerToken is a token Secret of the reader ServiceAccount, which
+// kube-controller-manager's token controller fills in with a token (and
+// the cluster's CA) that never expires but goes with the Secret.
+func (c builder) readerToken() *corev1.Secret {
+	meta := c.meta(ReaderTokenSecret, "istio-reader", map[string]string{"app": "istio-reader"})
+	meta.Annotations = objects.Merge(meta.Annotations, map[string]string{corev1.ServiceAccountNameKey: ReaderServiceAccount})
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: meta,
+		Type:       corev1.SecretTypeServiceAccountToken,
 	}
 }
 
@@ -107,7 +135,7 @@ func Objects(v Values) []objects.Object {
 		c.clusterRole(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", readerClusterRules()),
 		c.clusterRoleBinding(n.ClusterScoped("istiod-clusterrole"), "istiod", n.Istiod()),
 		c.clusterRoleBinding(n.ClusterScoped("istiod-gateway-controller"), "istiod", n.Istiod()),
-		c.clusterRoleBinding(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", "istio-reader-service-account"),
+		c.clusterRoleBinding(n.ClusterScoped("istio-reader-clusterrole"), "istio-reader", ReaderServiceAccount),
 		c.role(),
 		c.roleBinding(),
 		c.meshConfigMap(),
