@@ -101,21 +101,26 @@ func TestExamplesApplyToAPIServer(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			docs, objs := decodeObjects(t, renderExample(t, e))
 			c := newCluster(t)
-			installCertManagerFor(t, c, objs)
+			installPrerequisitesFor(t, c, objs)
 			applyTwice(t, c, docs)
 			t.Logf("%d objects applied twice", len(docs))
 		})
 	}
 }
 
-// installCertManagerFor installs cert-manager into a cluster if any of
-// the objects is one of its kinds.
-func installCertManagerFor(t *testing.T, c *apiserver.Client, objs []*unstructured.Unstructured) {
+// installPrerequisitesFor installs what the objects need beside the
+// mesh: cert-manager if any is one of its kinds, the External Secrets
+// Operator's CRD if any is an ExternalSecret.
+func installPrerequisitesFor(t *testing.T, c *apiserver.Client, objs []*unstructured.Unstructured) {
 	t.Helper()
-	if slices.ContainsFunc(objs, func(u *unstructured.Unstructured) bool {
-		return u.GroupVersionKind().Group == "cert-manager.io"
-	}) {
+	ofGroup := func(group string) bool {
+		return slices.ContainsFunc(objs, func(u *unstructured.Unstructured) bool { return u.GroupVersionKind().Group == group })
+	}
+	if ofGroup("cert-manager.io") {
 		installCertManager(t, c)
+	}
+	if ofGroup("external-secrets.io") {
+		installCRDs(t, c, thirdparty.ExternalSecret)
 	}
 }
 

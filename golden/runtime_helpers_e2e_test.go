@@ -107,7 +107,7 @@ func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	server, client := newServer(t)
 	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(),
 		istiods: map[string]*istioproc.Istiod{}, releases: map[string]string{}}
-	installCertManagerFor(t, client, m.rendered.objs)
+	installPrerequisitesFor(t, client, m.rendered.objs)
 	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}

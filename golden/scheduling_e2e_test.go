@@ -157,7 +157,7 @@ func startScheduledMesh(ctx context.Context, t *testing.T, zones []string, strea
 	for _, n := range nodes {
 		sc.zoneOf[n.Name] = n.Zone
 	}
-	installCertManagerFor(t, client, sc.rendered.objs)
+	installPrerequisitesFor(t, client, sc.rendered.objs)
 	if _, err := client.Apply(ctx, sc.rendered.docs); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}

@@ -7,15 +7,6 @@ import (
 	"github.com/meshrender/meshrender/render/internal/externalsecrets"
 )
 
-// Labels and annotations istiod finds remote secrets by: it watches the
-// Secrets of its namespace labelled istio/multiCluster, and reads each
-// data key as a cluster's name and its value as that cluster's
-// kubeconfig.
-const (
-	labelMultiCluster      = "istio/multiCluster"
-	annotationClusterOfKey = "networking.istio.io/cluster"
-)
-
 // externalSecrets are what istiod's namespace gets from the secret store:
 // a remote secret for every cluster istiod reads, and the plugged-in CA.
 func (t *topology) externalSecrets() []typedObject {
@@ -42,11 +33,10 @@ func (t *topology) externalSecrets() []typedObject {
 		name := v1alpha1.RemoteSecretPrefix + c
 		out = append(out, externalsecrets.New(v, name,
 			&externalsecrets.Template{Metadata: externalsecrets.TemplateMetadata{
-				Labels:      map[string]string{labelMultiCluster: "true"},
-				Annotations: map[string]string{annotationClusterOfKey: c},
+				Labels:      map[string]string{v1alpha1.LabelMultiCluster: "true"},
+				Annotations: map[string]string{v1alpha1.AnnotationRemoteCluster: c},
 			}},
 			[]externalsecrets.Data{{SecretKey: c, RemoteRef: externalsecrets.RemoteRef{Key: name, Property: c}}}))
 	}
 	return out
 }
-

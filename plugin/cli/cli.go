@@ -1,6 +1,6 @@
 // Package cli is the meshrender command line: render, diff, fn,
-// profiles, images, schema, gitops and version, in the style of kubectl
-// and kustomize.
+// profiles, images, schema, gitops, remote-secret and version, in the
+// style of kubectl and kustomize.
 package cli
 
 import (
@@ -155,6 +155,7 @@ plain Kubernetes YAML, identical for identical input.`,
 		newImagesCommand(),
 		newGitOpsCommand(),
 		newSchemaCommand(),
+		newRemoteSecretCommand(),
 		newProfilesCommand(),
 		newVersionCommand(),
 	)

@@ -112,7 +112,19 @@ type Server struct {
 // certificate: its cluster CA, as kube-controller-manager publishes it in
 // every namespace's ConfigMap kube-root-ca.crt.
 func (s *Server) ServingCertificate() ([]byte, error) {
-	return os.ReadFile(filepath.Join(s.dir, "certs", "apiserver.crt"))
+	return os.ReadFile(s.ServingCertificateFile())
+}
+
+// ServiceAccountKeyFile is the private key the server signs and checks
+// ServiceAccount tokens with, which kube-controller-manager's token
+// controller signs token Secrets with too.
+func (s *Server) ServiceAccountKeyFile() string {
+	return filepath.Join(s.dir, "sa.key")
+}
+
+// ServingCertificateFile is the file ServingCertificate reads.
+func (s *Server) ServingCertificateFile() string {
+	return filepath.Join(s.dir, "certs", "apiserver.crt")
 }
 
 var prefixes struct {

@@ -89,6 +89,11 @@ type Options struct {
 	// beside Controllers, such as namespace-controller for a test that
 	// deletes namespaces.
 	MoreControllers []string
+	// TokenSigningKey and RootCA, when set, are the API server's
+	// ServiceAccount key and serving certificate, with which the
+	// serviceaccount-token-controller (in MoreControllers) fills in
+	// ServiceAccount token Secrets.
+	TokenSigningKey, RootCA string
 }
 
 // Cluster is the processes that run an API server's pods.
@@ -124,11 +129,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tokenFlags []string
+	if opts.TokenSigningKey != "" {
+		tokenFlags = []string{"--service-account-private-key-file", opts.TokenSigningKey, "--root-ca-file", opts.RootCA}
+	}
 	// Leader election is off: each process is the only one of its kind
 	// for its API server, and electing one would cost seconds. Without an
 	// authentication kubeconfig their servers answer only /healthz and
 	// the like, which is all the wait below asks.
-	if err = c.start("kube-controller-manager", opts.Dir, bin("kube-controller-manager"),
+	if err = c.start("kube-controller-manager", opts.Dir, bin("kube-controller-manager"), append([]string{
 		"--kubeconfig", kubeconfig,
 		"--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(kcmPort),
 		"--leader-elect=false",
@@ -137,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		// The autoscalers act at once on their minimum, not 15s later.
 		"--horizontal-pod-autoscaler-sync-period", "2s",
 		"--v", "1",
-	); err != nil {
+	}, tokenFlags...)...); err != nil {
 		c.Stop()
 		return nil, err
 	}

@@ -55,6 +55,14 @@ type MultiCluster struct {
 // secret store: istio-remote-secret-<cluster>, as istioctl names them.
 const RemoteSecretPrefix = "istio-remote-secret-"
 
+// Istiod finds remote secrets by this label, among the Secrets of its
+// namespace, and reads each data key as a cluster's name and its value as
+// that cluster's kubeconfig; the annotation names the cluster too.
+const (
+	LabelMultiCluster       = "istio/multiCluster"
+	AnnotationRemoteCluster = "networking.istio.io/cluster"
+)
+
 // ReaderTokenSecret is the token Secret of the reader ServiceAccount.
 const ReaderTokenSecret = "istio-reader-service-account-token"
 
