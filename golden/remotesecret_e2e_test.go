@@ -3,12 +3,10 @@
 package golden
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
-	"github.com/meshrender/meshrender/golden/internal/apiserver"
 	"github.com/meshrender/meshrender/golden/internal/simcluster"
-	"github.com/meshrender/meshrender/plugin/cli"
 	"github.com/meshrender/meshrender/render/api/v1alpha1"
 )
 
@@ -107,36 +102,15 @@ func checkRemoteSecret(t *testing.T, m v1alpha1.Mesh) error {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}
 	client.Warnings()
-	// The example keeps istiod in its default namespace.
-	ns := v1alpha1.DefaultIstiodNamespace
-	if err := c.WaitFor(ctx, "the reader's token", func() error {
-		s, err := client.Kube.CoreV1().Secrets(ns).Get(ctx, v1alpha1.ReaderTokenSecret, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		if len(s.Data[corev1.ServiceAccountTokenKey]) == 0 {
-			return errors.New("no token yet")
-		}
-		return nil
-	}); err != nil {
+	secret, err := remoteSecretOf(ctx, t, c, server, client, m.Metadata.Name)
+	if err != nil {
 		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := apiserver.WriteKubeconfig(kubeconfig, server.Config); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if code := cli.Main([]string{"remote-secret", "--kubeconfig", kubeconfig, "--cluster", m.Metadata.Name}, nil, &stdout, &stderr); code != 0 {
-		t.Fatalf("meshrender remote-secret exited %d: %s", code, stderr.String())
-	}
-	var secret corev1.Secret
-	if err := yaml.UnmarshalStrict(stdout.Bytes(), &secret); err != nil {
-		t.Fatalf("the remote secret: %v\n%s", err, stdout.String())
 	}
 	if secret.Name != v1alpha1.RemoteSecretPrefix+m.Metadata.Name || secret.Labels[v1alpha1.LabelMultiCluster] != "true" {
 		t.Errorf("remote secret %s labelled %v, want %s labelled %s", secret.Name, secret.Labels, v1alpha1.RemoteSecretPrefix+m.Metadata.Name, v1alpha1.LabelMultiCluster)
 	}
-	return checkReader(ctx, []byte(secret.StringData[m.Metadata.Name]), ns)
+	// The example keeps istiod in its default namespace.
+	return checkReader(ctx, []byte(secret.StringData[m.Metadata.Name]), v1alpha1.DefaultIstiodNamespace)
 }
 
 // checkReader checks that a remote secret's kubeconfig verifies the API

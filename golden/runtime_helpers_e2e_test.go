@@ -105,10 +105,18 @@ type runningMesh struct {
 func startMesh(ctx context.Context, t *testing.T, stream []byte) *runningMesh {
 	t.Helper()
 	server, client := newServer(t)
+	return startMeshOn(ctx, t, server, client, stream, nil)
+}
+
+// startMeshOn is startMesh on a given API server, with more objects
+// applied beside the rendered ones before istiod starts, such as the
+// Secrets a secret store would provide.
+func startMeshOn(ctx context.Context, t *testing.T, server *apiserver.Server, client *apiserver.Client, stream []byte, more [][]byte) *runningMesh {
+	t.Helper()
 	m := &runningMesh{rendered: parseRendered(t, stream), server: server, client: client, dir: t.TempDir(),
 		istiods: map[string]*istioproc.Istiod{}, releases: map[string]string{}}
 	installPrerequisitesFor(t, client, m.rendered.objs)
-	if _, err := client.Apply(ctx, m.rendered.docs); err != nil {
+	if _, err := client.Apply(ctx, append(slices.Clone(m.rendered.docs), more...)); err != nil {
 		t.Fatalf("applying the rendered mesh: %v", err)
 	}
 	client.Warnings()
@@ -219,10 +227,20 @@ func (m *runningMesh) checkControlPlane(ctx context.Context, t *testing.T) {
 	}
 }
 
-// caRoot is istiod's self-signed root, from the secret it keeps it in.
+// caRoot is istiod's root: a plugged-in CA's, or the self-signed one
+// from the secret istiod keeps it in.
 func (m *runningMesh) caRoot(ctx context.Context) ([]byte, error) {
 	var root []byte
 	err := m.istiod.WaitFor(ctx, "istiod's CA secret", func() error {
+		// A plugged-in CA's root is in cacerts, which istiod never
+		// replaces; without it istiod makes istio-ca-secret.
+		if s, err := m.client.Kube.CoreV1().Secrets(m.istiod.Namespace).Get(ctx, "cacerts", metav1.GetOptions{}); err == nil {
+			root = s.Data["root-cert.pem"]
+			if len(root) == 0 {
+				return errors.New("cacerts has no root-cert.pem")
+			}
+			return nil
+		}
 		s, err := m.client.Kube.CoreV1().Secrets(m.istiod.Namespace).Get(ctx, "istio-ca-secret", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -717,7 +735,7 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 	if err != nil {
 		return fail(err)
 	}
-	sa := "spiffe://cluster.local/ns/" + run.namespace + "/sa/" + run.template.Spec.ServiceAccountName
+	sa := "spiffe://" + m.trustDomain() + "/ns/" + run.namespace + "/sa/" + run.template.Spec.ServiceAccountName
 	if len(cert.URIs) != 1 || cert.URIs[0].String() != sa {
 		return fail(fmt.Errorf("the workload certificate is for %v, want %s", cert.URIs, sa))
 	}
@@ -732,6 +750,21 @@ func (m *runningMesh) checkProxy(ctx context.Context, t *testing.T, run proxyRun
 		}
 	}
 	return nil
+}
+
+// trustDomain is the rendered mesh config's trust domain, which workload
+// certificates are of.
+func (m *runningMesh) trustDomain() string {
+	for _, cm := range m.rendered.all("ConfigMap") {
+		data, _, _ := unstructured.NestedString(cm.Object, "data", "mesh")
+		var mc struct {
+			TrustDomain string `json:"trustDomain"`
+		}
+		if data != "" && yaml.Unmarshal([]byte(data), &mc) == nil && mc.TrustDomain != "" {
+			return mc.TrustDomain
+		}
+	}
+	return "cluster.local"
 }
 
 // proxyRelease is the Istio release a pod's proxy runs, whose agent

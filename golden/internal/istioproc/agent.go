@@ -219,7 +219,8 @@ func (a *Agent) Listeners(ctx context.Context, want ...string) ([]string, error)
 
 // XDS waits until check accepts the resources of one type that the
 // stand-in Envoy has from istiod, each decoded from Envoy's JSON: kind
-// is "clusters", "listeners", "routes" (the route configurations the
+// is "clusters", "endpoints" (the EDS clusters' load assignments),
+// "listeners", "routes" (the route configurations the
 // listeners name) or "secrets" (the Kubernetes credentials they name).
 // istiod may send them in more than one push, so a set check refuses is
 // waited past; what check last said is part of the error when ctx ends.

@@ -3,15 +3,16 @@
 // bootstrap pilot-agent wrote, then does what Envoy does first: it asks
 // the agent's xDS proxy (the bootstrap's xds-grpc pipe, which the agent
 // forwards to istiod over mTLS with its workload certificate) for
-// clusters and then listeners, then for the route configurations the
+// clusters, then for the endpoints of its EDS clusters and for
+// listeners, then for the route configurations the
 // listeners' HTTP connection managers name (RDS) and the Kubernetes
 // credentials the TLS contexts of listeners and clusters name (SDS over
 // ADS), as Envoy does to warm them; it acknowledges each response and
 // records what it gets. It runs until it is told to stop.
 //
 // Everything goes into the directory named by FAKE_ENVOY_OUT: args.json,
-// bootstrap.json, and clusters.json, listeners.json, routes.json and
-// secrets.json: each the last response's version, resource names and
+// bootstrap.json, and clusters.json, endpoints.json, listeners.json,
+// routes.json and secrets.json: each the last response's version, resource names and
 // resources as Envoy's JSON, with the field names of Envoy's config
 // dump (rewritten as responses come). A config of a type this build does
 // not know, such as an Istio filter's, is written as its "@type" alone.
@@ -36,6 +37,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -59,6 +61,7 @@ import (
 
 const (
 	clusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+	endpointType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 	listenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
 	routeType    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 	secretType   = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
@@ -66,7 +69,7 @@ const (
 
 // files are where the responses of each type are recorded.
 var files = map[string]string{
-	clusterType: "clusters.json", listenerType: "listeners.json",
+	clusterType: "clusters.json", endpointType: "endpoints.json", listenerType: "listeners.json",
 	routeType: "routes.json", secretType: "secrets.json",
 }
 
@@ -202,7 +205,12 @@ func discover(ctx context.Context, pipe string, node *corev3.Node, out string) e
 			}
 			// Envoy asks for the credentials of clusters at once; here they
 			// join those of the listeners, which come next.
-			secrets[clusterType] = clusterReferences(resp)
+			var eds []string
+			eds, secrets[clusterType] = clusterReferences(resp)
+			if len(eds) > 0 && !slices.Equal(eds, subscribed[endpointType]) {
+				subscribed[endpointType] = eds
+				next = append(next, &discoveryv3.DiscoveryRequest{TypeUrl: endpointType, ResourceNames: eds})
+			}
 		case listenerType:
 			var routes []string
 			routes, secrets[listenerType] = listenerReferences(resp)
@@ -253,15 +261,22 @@ func listenerReferences(resp *discoveryv3.DiscoveryResponse) (routes, secrets []
 	return slices.Compact(routes), slices.Compact(secrets)
 }
 
-// clusterReferences returns the credentials the clusters' upstream TLS
-// contexts take from SDS over ADS, such as a client certificate an
-// egress gateway originates TLS with, sorted.
-func clusterReferences(resp *discoveryv3.DiscoveryResponse) []string {
-	var secrets []string
+// clusterReferences returns the endpoints the EDS clusters take from EDS
+// over ADS, and the credentials the clusters' upstream TLS contexts take
+// from SDS over ADS, such as a client certificate an egress gateway
+// originates TLS with, each sorted.
+func clusterReferences(resp *discoveryv3.DiscoveryResponse) (eds, secrets []string) {
 	for _, r := range resp.Resources {
 		c := &clusterv3.Cluster{}
 		if proto.Unmarshal(r.Value, c) != nil {
 			continue
+		}
+		if c.GetType() == clusterv3.Cluster_EDS {
+			name := c.GetEdsClusterConfig().GetServiceName()
+			if name == "" {
+				name = c.Name
+			}
+			eds = append(eds, name)
 		}
 		sockets := []*corev3.TransportSocket{c.TransportSocket}
 		for _, m := range c.TransportSocketMatches {
@@ -274,8 +289,9 @@ func clusterReferences(resp *discoveryv3.DiscoveryResponse) []string {
 			}
 		}
 	}
+	slices.Sort(eds)
 	slices.Sort(secrets)
-	return slices.Compact(secrets)
+	return slices.Compact(eds), slices.Compact(secrets)
 }
 
 // adsSecrets are the secrets a TLS context takes from SDS over ADS:
@@ -310,6 +326,8 @@ func record(out string, resp *discoveryv3.DiscoveryResponse) error {
 		switch resp.TypeUrl {
 		case clusterType:
 			m = &clusterv3.Cluster{}
+		case endpointType:
+			m = namedLoadAssignment{&endpointv3.ClusterLoadAssignment{}}
 		case listenerType:
 			m = &listenerv3.Listener{}
 		case routeType:
@@ -330,6 +348,14 @@ func record(out string, resp *discoveryv3.DiscoveryResponse) error {
 	slices.Sort(names)
 	return writeJSON(filepath.Join(out, file), map[string]any{"version": resp.VersionInfo, "resources": names, "configs": configs})
 }
+
+// namedLoadAssignment names a ClusterLoadAssignment by its cluster, as
+// Envoy's config dump does.
+type namedLoadAssignment struct {
+	*endpointv3.ClusterLoadAssignment
+}
+
+func (n namedLoadAssignment) GetName() string { return n.GetClusterName() }
 
 // knownTypes resolves the types linked into this program and takes any
 // other message in an Any as an empty one, so that JSON names its type
