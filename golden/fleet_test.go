@@ -18,14 +18,7 @@ const fleetExample = "../examples/fleet/fleet.yaml"
 // from its Mesh, with golden/fleet/<cluster>.yaml, and checks that there
 // is no golden file of a cluster the fleet does not have.
 func TestFleetGolden(t *testing.T) {
-	data, err := os.ReadFile(fleetExample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := v1alpha1.DecodeFleet(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := fleetOfExample(t)
 	meshes, err := f.Meshes()
 	if err != nil {
 		t.Fatal(err)
@@ -59,4 +52,18 @@ func TestFleetGolden(t *testing.T) {
 			t.Errorf("golden file %s is of no cluster of %s", file, fleetExample)
 		}
 	}
+}
+
+// fleetOfExample decodes the fleet example.
+func fleetOfExample(t *testing.T) v1alpha1.Fleet {
+	t.Helper()
+	data, err := os.ReadFile(fleetExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := v1alpha1.DecodeFleet(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -57,14 +56,7 @@ func TestRemoteSecretCheckCatchesBrokenRenders(t *testing.T) {
 // fleetClusterMesh is the Mesh of a cluster of the fleet example.
 func fleetClusterMesh(t *testing.T, name string) v1alpha1.Mesh {
 	t.Helper()
-	data, err := os.ReadFile(fleetExample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := v1alpha1.DecodeFleet(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := fleetOfExample(t)
 	m, err := f.Mesh(name)
 	if err != nil {
 		t.Fatal(err)
