@@ -36,17 +36,29 @@ func (t *topology) teamsOf(set string) []v1alpha1.GatewayTeam {
 // issuerComponents plans what the certificates of every gateway share,
 // in policies/certificate-issuer: a cluster issuer with its
 // ServiceAccount and RBAC, and the ClusterRole the teams are bound to.
+//
+// When the issuer also issues istiod's intermediate CA, the component is
+// part of the control plane, with the intermediate's Certificate: istiod
+// waits for its cacerts, so the issuer must come with it, not after.
 func issuerComponents(t *topology) []component {
 	c := &t.spec.Certificates
 	clusterIssuer := !c.IsZero() && c.Issuer.Kind == certmanager.KindClusterIssuer
 	if !clusterIssuer && len(c.Teams) == 0 {
 		return nil
 	}
-	return []component{policyComponent(LayerPolicies, "certificate-issuer", "spec.certificates", func() []typedObject {
+	issuesCA := t.spec.Istiod.CA.Source == v1alpha1.CACertManager
+	layer := LayerPolicies
+	if issuesCA {
+		layer = LayerControlPlane
+	}
+	return []component{policyComponent(layer, "certificate-issuer", "spec.certificates", func() []typedObject {
 		meta := t.meta(t.ClusterWide.Version)
 		var out []typedObject
 		if clusterIssuer {
 			out = append(out, certmanager.IssuerObjects(issuerValues(c, meta, c.CertManager.Namespace))...)
+		}
+		if issuesCA {
+			out = append(out, t.intermediateCA(meta))
 		}
 		if len(c.Teams) > 0 {
 			out = append(out, certmanager.GatewayConfigRole(meta, v1alpha1.GatewayConfigRole))
@@ -78,6 +90,22 @@ func certificate(c *v1alpha1.Certificates, meta objects.Meta, namespace string, 
 		CommonName: g.CommonName, DNSNames: g.DNSNames, Duration: g.Duration, RenewBefore: g.RenewBefore,
 		PrivateKey: &certmanager.PrivateKey{Algorithm: g.PrivateKeyAlgorithm, RotationPolicy: "Always"},
 		Usages:     usages(g.PrivateKeyAlgorithm),
+	})
+}
+
+// intermediateCA is the Certificate of istiod's intermediate CA, in the
+// cacerts Secret istiod reads (cert-manager's tls.crt, tls.key and
+// ca.crt, which istiod takes as the intermediate, its key and the root).
+func (t *topology) intermediateCA(meta objects.Meta) typedObject {
+	c := &t.spec.Certificates
+	return certmanager.NewCertificate(meta, t.spec.Istiod.Namespace, "istio-ca", certmanager.CertificateSpec{
+		SecretName: "cacerts",
+		IssuerRef:  certmanager.IssuerRef{Name: c.Issuer.Name, Kind: c.Issuer.Kind, Group: certmanager.Group},
+		CommonName: t.spec.MultiCluster.ClusterName,
+		Subject:    &certmanager.Subject{Organizations: []string{t.TrustDomain}},
+		IsCA:       true,
+		PrivateKey: &certmanager.PrivateKey{Algorithm: "ECDSA", RotationPolicy: "Always"},
+		Usages:     []string{"cert sign", "crl sign", "digital signature"},
 	})
 }
 

@@ -31,7 +31,7 @@ var enums = map[string][]string{
 	"Revision.CompatibilityVersion":             compatibilityVersions(),
 	"MTLS.Mode":                                 {MTLSStrict, MTLSPermissive},
 	"MeshSpec.PodSecurity":                      {string(PodSecurityRestricted), string(PodSecurityBaseline), string(PodSecurityPrivileged)},
-	"CA.Source":                                 {CASelfSigned, CASecret, CAExternalSecret},
+	"CA.Source":                                 {CASelfSigned, CASecret, CAExternalSecret, CACertManager},
 	"SecretStore.Kind":                          {externalsecrets.KindClusterSecretStore, externalsecrets.KindSecretStore},
 	"CertificateIssuer.Kind":                    {certmanager.KindClusterIssuer, certmanager.KindIssuer},
 	"GatewayCertificate.PrivateKeyAlgorithm":    {"ECDSA", "RSA", "Ed25519"},

@@ -4,6 +4,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/meshrender/meshrender/render/internal/certmanager"
 	"github.com/meshrender/meshrender/render/internal/externalsecrets"
 )
 
@@ -31,11 +32,13 @@ type CA struct {
 	// Source is SelfSigned (default: istiod makes its own root, so each
 	// cluster trusts only itself), Secret (a cacerts Secret in istiod's
 	// namespace that something other than meshrender puts there), or
-	// ExternalSecret (cacerts copied from spec.secretStore). With a
-	// plugged-in CA (Secret or ExternalSecret) istiod signs with an
-	// intermediate of one root that every cluster of a mesh shares, and
-	// it does not start until cacerts exists, so it never issues
-	// certificates of a root of its own.
+	// ExternalSecret (cacerts copied from spec.secretStore), or
+	// CertManager (an intermediate of the cluster's own, issued into
+	// cacerts by spec.certificates.issuer, which must be a ClusterIssuer
+	// whose Vault path signs intermediates). With a plugged-in CA istiod
+	// signs with an intermediate of one root that every cluster of a mesh
+	// shares, and it does not start until cacerts exists, so it never
+	// issues certificates of a root of its own.
 	Source string `json:"source,omitempty"`
 	// Key is the store's key holding the intermediate (default
 	// istio-cacerts-<clusterName>), with the properties ca-cert.pem,
@@ -49,6 +52,7 @@ const (
 	CASelfSigned     = "SelfSigned"
 	CASecret         = "Secret"
 	CAExternalSecret = "ExternalSecret"
+	CACertManager    = "CertManager"
 )
 
 // CACertsKeys are the keys of a plugged-in CA's cacerts Secret.
@@ -56,7 +60,11 @@ var CACertsKeys = []string{"ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-c
 
 // PluggedCA reports whether istiod signs with a CA from cacerts.
 func (s *MeshSpec) PluggedCA() bool {
-	return s.Istiod.CA.Source == CASecret || s.Istiod.CA.Source == CAExternalSecret
+	switch s.Istiod.CA.Source {
+	case CASecret, CAExternalSecret, CACertManager:
+		return true
+	}
+	return false
 }
 
 // ReadsSecretStore reports whether anything is rendered from the store.
@@ -87,6 +95,14 @@ func (s *MeshSpec) validateTrust(p *problems) {
 	p.checkEnum("spec.istiod.ca.source", "CA.Source", s.Istiod.CA.Source)
 	if s.Istiod.CA.Key != "" && s.Istiod.CA.Source != CAExternalSecret {
 		p.add("spec.istiod.ca.key", "names a key of the secret store, read only when spec.istiod.ca.source is %s", CAExternalSecret)
+	}
+	if s.Istiod.CA.Source == CACertManager {
+		switch c := &s.Certificates; {
+		case c.IsZero():
+			p.add("spec.istiod.ca.source", "%s issues istiod's intermediate from spec.certificates.issuer; configure it", CACertManager)
+		case c.Issuer.Kind != certmanager.KindClusterIssuer:
+			p.add("spec.istiod.ca.source", "%s needs spec.certificates.issuer.kind %s: an %s is rendered only in the gateways' namespaces", CACertManager, certmanager.KindClusterIssuer, c.Issuer.Kind)
+		}
 	}
 	st := &s.SecretStore
 	if st.Name == "" {

@@ -64,11 +64,17 @@ func TestValidation(t *testing.T) {
 			`spec.secretStore.name: spec.istiod.ca.source ExternalSecret reads cacerts from a secret store; name it`,
 		}},
 		{"secret store and CA", "secretStore: {name: Vault_, kind: Store, refreshInterval: -1s}\nistiod: {ca: {source: Vault, key: k}}", []string{
-			`spec.istiod.ca.source: must be SelfSigned, Secret or ExternalSecret, got "Vault"`,
+			`spec.istiod.ca.source: must be SelfSigned, Secret, ExternalSecret or CertManager, got "Vault"`,
 			`spec.istiod.ca.key: names a key of the secret store, read only when spec.istiod.ca.source is ExternalSecret`,
 			`spec.secretStore.name: "Vault_" is not a store name`,
 			`spec.secretStore.kind: must be ClusterSecretStore or SecretStore, got "Store"`,
 			`spec.secretStore.refreshInterval: must not be negative`,
+		}},
+		{"intermediate CA without an issuer", "istiod: {ca: {source: CertManager}}", []string{
+			`spec.istiod.ca.source: CertManager issues istiod's intermediate from spec.certificates.issuer; configure it`,
+		}},
+		{"intermediate CA from an Issuer", "istiod: {ca: {source: CertManager}}\ncertificates: {issuer: {kind: Issuer, vault: {server: 'https://v.example.com', path: pki/sign/istio, role: r}}, gateways: [{name: c, gateway: ingress, dnsNames: [a.example.com]}]}", []string{
+			`spec.istiod.ca.source: CertManager needs spec.certificates.issuer.kind ClusterIssuer: an Issuer is rendered only in the gateways' namespaces`,
 		}},
 		{"waypoint without a revision", "revision: blue\nambient: {enabled: true}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints[0].revision: every control plane has a revision and none is tagged "default"; name the revision or tag whose istiod runs the waypoint`}},
 		{"waypoint without injection", "ambient: {enabled: true}\ninjection: {enabled: false}\nnamespaces: [{name: shop, dataPlaneMode: ambient, waypoints: [{name: waypoint}]}]", []string{`spec.namespaces[0].waypoints: istiod deploys waypoints from the injector's templates, and spec.injection.enabled is false`}},

@@ -106,6 +106,17 @@ type CertificateSpec struct {
 	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
 	PrivateKey  *PrivateKey      `json:"privateKey,omitempty"`
 	Usages      []string         `json:"usages,omitempty"`
+	// IsCA asks for a certificate authority: an intermediate that signs
+	// certificates of its own, such as istiod's.
+	IsCA    bool     `json:"isCA,omitempty"`
+	Subject *Subject `json:"subject,omitempty"`
+}
+
+// Subject is the certificate's subject beyond its common name.
+//
+// +k8s:deepcopy-gen=true
+type Subject struct {
+	Organizations []string `json:"organizations,omitempty"`
 }
 
 // IssuerRef names the issuer of a certificate.
