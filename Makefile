@@ -106,11 +106,11 @@ bench: build
 
 ## tools: build kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok, kustomize,
 ## kpt, istiod and pilot-agent of every Istio minor (ISTIO_MINORS), and Flux's source-controller
-## and kustomize-controller from pinned modules (each only when missing) and the tests' own helpers
+## and kustomize-controller and Argo CD from pinned modules (each only when missing) and the tests' own helpers
 tools: $(BIN)/kube-apiserver $(BIN)/kube-scheduler $(BIN)/kube-controller-manager $(BIN)/etcd \
 	$(BIN)/kwok $(BIN)/kwok-stages.yaml $(BIN)/kustomize $(BIN)/kpt \
 	$(ISTIO_BINS) $(BIN)/flux-source-controller $(BIN)/flux-kustomize-controller \
-	$(BIN)/fake-envoy $(BIN)/fake-ztunnel $(BIN)/withhosts
+	$(BIN)/argocd $(BIN)/fake-envoy $(BIN)/fake-ztunnel $(BIN)/withhosts
 
 # The tools are built without symbol tables and DWARF, which only a
 # debugger reads: linking the largest of them is a third faster. Programs
@@ -161,6 +161,18 @@ $(BIN)/flux-source-controller $(BIN)/flux-kustomize-controller &:
 	mv $(BIN)/flux.tmp/source-controller $(BIN)/flux-source-controller
 	mv $(BIN)/flux.tmp/kustomize-controller $(BIN)/flux-kustomize-controller
 	rmdir $(BIN)/flux.tmp
+
+# Argo CD's application-controller and repo-server, and the miniredis
+# they share, as one binary (golden/tools/argocd/main.go), for the Argo
+# CD test. v3.5 needs a gitops-engine pseudo-version the module proxy
+# does not serve; v3.6 builds, but needs Go 1.27: golden/tools/argocd's
+# go.mod names the toolchain (go1.27.3, which the go command fetches from
+# the module proxy once), and this recipe alone lets the go command
+# switch to it; everything else stays on the project's Go. The checksum
+# database does not list argoproj's modules; go.sum pins them. -s -w
+# cuts the link's time.
+$(BIN)/argocd: $(TOOLS_DIR)/argocd/main.go
+	cd $(TOOLS_DIR)/argocd && GOTOOLCHAIN=auto GONOSUMDB=github.com/argoproj $(GO) build -ldflags='-s -w' -o $@ .
 
 # Each Istio minor's istiod (pilot-discovery), proxy agent (pilot-agent)
 # and the proxyv2 image's bootstrap template, which pilot-agent fills in:

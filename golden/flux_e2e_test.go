@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshrender/meshrender/golden/internal/apiserver"
-	"github.com/meshrender/meshrender/golden/internal/gitserver"
 	"github.com/meshrender/meshrender/golden/internal/istioproc"
 	"github.com/meshrender/meshrender/golden/internal/ports"
 	"github.com/meshrender/meshrender/golden/internal/proc"
@@ -75,57 +74,7 @@ func TestFluxReconciles(t *testing.T) {
 	fm.running.checkControlPlane(ctx, t) // nothing istiod did was reverted
 
 	// One zone fewer: exactly its objects are pruned.
-	fewer := fm.mesh.DeepCopy()
-	gone := fewer.Spec.Zones[0]
-	fewer.Spec.Zones = fewer.Spec.Zones[1:]
-	removed, kept := zoneObjects(t, fm.mesh, *fewer)
-	for _, o := range removed {
-		if !strings.Contains(o.Namespace+"/"+o.Name, "--"+gone) {
-			t.Errorf("removing zone %s removes %s %s/%s, which is not of that zone", gone, o.Kind, o.Namespace, o.Name)
-		}
-	}
-	if len(removed) == 0 {
-		t.Fatalf("removing zone %s removes no object", gone)
-	}
-	uids, err := f.uids(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev := fm.commit(t, *fewer, "Zone "+gone+" goes", nil)
-	f.reconcile(ctx, t, "zone "+gone+" goes")
-	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.waitFor(ctx, "zone "+gone+"'s objects pruned", func() error {
-		for _, o := range removed {
-			_, err := client.Get(ctx, o.APIVersion, o.Kind, o.Namespace, o.Name)
-			if err == nil {
-				return fmt.Errorf("%s %s/%s is still there", o.Kind, o.Namespace, o.Name)
-			}
-			if !apierrors.IsNotFound(err) {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Error(err)
-	}
-	for _, o := range kept {
-		got, err := client.Get(ctx, o.APIVersion, o.Kind, o.Namespace, o.Name)
-		if err != nil {
-			t.Errorf("after zone %s was removed: %v", gone, err)
-			continue
-		}
-		if want := uids[objectKey(o.APIVersion, o.Kind, o.Namespace, o.Name)]; string(got.GetUID()) != want {
-			t.Errorf("%s %s/%s was recreated (uid %s, was %s)", o.Kind, o.Namespace, o.Name, got.GetUID(), want)
-		}
-	}
-	t.Logf("zone %s: %d objects pruned, %d kept", gone, len(removed), len(kept))
-	out, err := renderYAML(*fewer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm.settled(ctx, t, parseRendered(t, out))
+	fewer := fm.removeZone(ctx, t, f)
 
 	// A commit the API server rejects leaves the cluster as it was.
 	before, err := f.snapshot(ctx)
@@ -136,7 +85,7 @@ func TestFluxReconciles(t *testing.T) {
 	bad := filepath.Join("istio", "gateways", "istio-ingress", "service-istio-ingressgateway.yaml")
 	good := filepath.Join("istio", "gateways", "istio-ingress", "horizontalpodautoscaler-istio-ingressgateway.yaml")
 	var rejected string
-	rev = fm.commit(t, *fewer, "A port out of range", func(cluster string) {
+	rev := fluxRevision(fm.commit(t, fewer, "A port out of range", func(cluster string) {
 		// The API server's own word on the broken Service, applied as
 		// kustomize-controller applies it, in a dry run.
 		svc := editFile(t, filepath.Join(cluster, bad), "\n    port: 80\n", "\n    port: 70000\n")
@@ -152,7 +101,7 @@ func TestFluxReconciles(t *testing.T) {
 		}
 		max := regexp.MustCompile(`\n  maxReplicas: [0-9]+\n`).Find(hpa)
 		editFile(t, filepath.Join(cluster, good), string(max), "\n  maxReplicas: 99\n")
-	})
+	}))
 	f.reconcile(ctx, t, "a port out of range")
 	if err := f.waitFor(ctx, gateways+" failing at "+rev, func() error {
 		k, err := f.get(ctx, gateways)
@@ -209,17 +158,15 @@ func TestFluxChecksCatchBrokenTrees(t *testing.T) {
 // fluxMesh is a mesh's Flux tree committed to a Git server and
 // reconciled by Flux into a simulated cluster, beside the real istiod.
 type fluxMesh struct {
-	mesh     v1alpha1.Mesh
-	rendered *renderedMesh
-	client   *apiserver.Client
-	sim      *simcluster.Cluster
-	nodes    []simcluster.Node
-	flux     *fluxState
-	running  *runningMesh
-	checkout *gitserver.Checkout
-	opts     gitops.Options
+	*gitopsCluster
+	flux *fluxState
 	// rev is the revision every Kustomization applied last.
 	rev string
+}
+
+// fluxRevision is a commit as Flux names the revision it applied.
+func fluxRevision(commit string) string {
+	return gitops.DefaultBranch + "@sha1:" + commit
 }
 
 // startFluxMesh starts the cluster, Flux and a Git server, commits the
@@ -229,51 +176,16 @@ type fluxMesh struct {
 // Kustomization to be Ready at the commit.
 func startFluxMesh(ctx context.Context, t *testing.T, edit func(cluster string)) *fluxMesh {
 	t.Helper()
-	e := exampleNamed(t, gitopsExample)
-	fm := &fluxMesh{mesh: exampleMesh(t, e), rendered: parseRendered(t, renderExample(t, e))}
-	server, client := newServer(t)
-	fm.client = client
-	started := time.Now()
-	fm.nodes = simcluster.NodesInZones(fm.mesh.Spec.Zones, nodesPerZone)
-	sim, err := simcluster.Start(ctx, simcluster.Options{
-		BinDir: binDir, Dir: t.TempDir(), Server: server.Config, Nodes: fm.nodes,
-		// A pruned zone's namespaces go away only with their contents.
-		MoreControllers: []string{"namespace-controller"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm.sim = sim
-	t.Cleanup(func() {
-		sim.Stop()
-		if t.Failed() {
-			t.Logf("the cluster's logs:\n%s", sim.Logs())
-		}
-	})
-	t.Logf("simulated cluster ready after %v", time.Since(started).Round(10*time.Millisecond))
+	fm := &fluxMesh{gitopsCluster: startGitOpsCluster(ctx, t, gitops.Flux, simcluster.Options{})}
+	client := fm.client
 	installCRDs(t, client, append([]thirdparty.CRD{thirdparty.FluxGitRepository, thirdparty.FluxKustomization}, thirdparty.FluxSourceKinds...)...)
 	if _, err := client.Apply(ctx, [][]byte{namespaceDoc(fluxNamespace)}); err != nil {
 		t.Fatal(err)
 	}
-	flux := startFlux(ctx, t, server)
+	flux := startFlux(ctx, t, fm.server)
 
-	gitRoot := t.TempDir()
-	git, err := gitserver.Start(filepath.Join(gitRoot, "repos"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(git.Stop)
-	url, err := git.NewRepository("clusters", gitops.DefaultBranch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fm.checkout, err = gitserver.Clone(url, gitops.DefaultBranch, filepath.Join(gitRoot, "checkout")); err != nil {
-		t.Fatal(err)
-	}
-	fm.opts = gitops.Options{Flavor: gitops.Flux, RepoURL: url}
-	rev := fm.commit(t, fm.mesh, "Istio for "+fm.mesh.Metadata.Name, edit)
-	cluster := filepath.Join(fm.checkout.Dir, gitops.DefaultBasePath, fm.mesh.Metadata.Name)
-	layers := toolLayerOrder(t, gitops.Flux, cluster)
+	rev := fluxRevision(fm.commit(t, fm.mesh, "Istio for "+fm.mesh.Metadata.Name, edit))
+	layers := toolLayerOrder(t, gitops.Flux, fm.cluster)
 	kustomizations := make([]string, len(layers))
 	for i, l := range layers {
 		kustomizations[i] = fm.mesh.Metadata.Name + "-istio-" + l
@@ -282,36 +194,11 @@ func startFluxMesh(ctx context.Context, t *testing.T, edit func(cluster string))
 	fm.flux = f
 
 	// The entry point, as `kubectl apply -k clusters/<mesh>/flux`.
-	started = time.Now()
-	if _, err := client.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "kubectl"}, splitDocs(kustomizeBuild(t, filepath.Join(cluster, "flux")))); err != nil {
+	started := time.Now()
+	if _, err := client.ApplyWith(ctx, apiserver.ApplyOptions{FieldManager: "kubectl"}, splitDocs(kustomizeBuild(t, filepath.Join(fm.cluster, "flux")))); err != nil {
 		t.Fatalf("applying the tree's Flux objects: %v", err)
 	}
-
-	// istiod runs once Flux has applied what its Deployment needs, as the
-	// kubelet would start it only then.
-	istiodDeployments := fm.rendered.deployments("istiod")
-	if len(istiodDeployments) != 1 {
-		t.Fatalf("%d istiod Deployments rendered, want 1", len(istiodDeployments))
-	}
-	d := istiodDeployments[0]
-	objs, err := render.Render(fm.mesh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.waitFor(ctx, "Flux applying the control plane", func() error {
-		for _, o := range objs {
-			if o.Layer != render.LayerControlPlane {
-				continue
-			}
-			if _, err := client.Get(ctx, o.APIVersion, o.Kind, o.Namespace, o.Name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	fm.running = startIstiodFor(ctx, t, server, client, fm.rendered, d)
+	fm.startIstiodOnceApplied(ctx, t, f)
 	t.Logf("istiod started %v after the entry point was applied", time.Since(started).Round(10*time.Millisecond))
 	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
 		t.Fatal(err)
@@ -322,43 +209,6 @@ func startFluxMesh(ctx context.Context, t *testing.T, edit func(cluster string))
 	}
 	fm.rev = rev
 	return fm
-}
-
-// commit writes m's tree into the checkout, changes it with edit (if not
-// nil, given the cluster's folder), commits and pushes it, and returns
-// the revision as Flux names it.
-func (fm *fluxMesh) commit(t *testing.T, m v1alpha1.Mesh, message string, edit func(cluster string)) string {
-	t.Helper()
-	if err := gitops.Write(fm.checkout.Dir, m, fm.opts); err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(filepath.Join(fm.checkout.Dir, gitops.DefaultBasePath, m.Metadata.Name))
-	}
-	rev, err := fm.checkout.CommitAll(message)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gitops.DefaultBranch + "@sha1:" + rev
-}
-
-// settled waits until every Deployment of m is Available at its
-// autoscaler's minimum: the autoscalers scale their Deployments up after
-// Flux found them healthy at one replica, and the cluster is compared
-// once they are done.
-func (fm *fluxMesh) settled(ctx context.Context, t *testing.T, m *renderedMesh) {
-	t.Helper()
-	sc := &scheduledMesh{rendered: m, kube: fm.client.Kube, cluster: fm.sim, zoneOf: map[string]string{}, zones: fm.mesh.Spec.Zones}
-	for _, n := range fm.nodes {
-		sc.zoneOf[n.Name] = n.Zone
-	}
-	wait, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := fm.sim.WaitFor(wait, "every Deployment Available at its autoscaler's minimum", func() error {
-		return sc.workloadsAvailable(wait)
-	}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // reconcileAgain has Flux reconcile every layer of the revision it
@@ -434,7 +284,7 @@ func startFlux(ctx context.Context, t *testing.T, server *apiserver.Server) *flu
 	} {
 		health[c.name] = free()
 		bin := binary(t, "flux-"+c.name)
-		version, err := fluxBuiltFrom(bin, "github.com/fluxcd/"+c.name)
+		version, err := builtFrom(bin, "flux", "github.com/fluxcd/"+c.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,18 +322,18 @@ func startFlux(ctx context.Context, t *testing.T, server *apiserver.Server) *flu
 	return fc
 }
 
-// fluxBuiltFrom checks that the binary at path was built from the release
-// of module that golden/tools/flux pins, and returns the release: make
-// tools builds a binary only when it is missing, so one built before the
-// pin changed would run the wrong release.
-func fluxBuiltFrom(path, module string) (string, error) {
-	gomod, err := os.ReadFile(filepath.Join("tools", "flux", "go.mod"))
+// builtFrom checks that the binary at path was built from the release
+// of module that the tools module golden/tools/<tools> pins, and returns
+// the release: make tools builds a binary only when it is missing, so
+// one built before the pin changed would run the wrong release.
+func builtFrom(path, tools, module string) (string, error) {
+	gomod, err := os.ReadFile(filepath.Join("tools", tools, "go.mod"))
 	if err != nil {
 		return "", err
 	}
-	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` (v\S+)$`).FindSubmatch(gomod)
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` (v\S+)(?: // indirect)?$`).FindSubmatch(gomod)
 	if m == nil {
-		return "", fmt.Errorf("golden/tools/flux/go.mod does not require %s", module)
+		return "", fmt.Errorf("golden/tools/%s/go.mod does not require %s", tools, module)
 	}
 	want := string(m[1])
 	info, err := buildinfo.ReadFile(path)
@@ -495,7 +345,7 @@ func fluxBuiltFrom(path, module string) (string, error) {
 	for _, d := range append([]*debug.Module{&info.Main}, info.Deps...) {
 		if d.Path == module {
 			if d.Version != want {
-				return "", fmt.Errorf("%s was built from %s %s, but golden/tools/flux pins %s: remove it, and make tools builds it again", path, module, d.Version, want)
+				return "", fmt.Errorf("%s was built from %s %s, but golden/tools/%s pins %s: remove it, and make tools builds it again", path, module, d.Version, tools, want)
 			}
 			return want, nil
 		}
@@ -744,6 +594,17 @@ func (f *fluxState) reconcile(ctx context.Context, t *testing.T, token string) {
 	}
 }
 
+// converge asks Flux to fetch the commit rev and waits until every
+// Kustomization is Ready with it applied.
+func (f *fluxState) converge(ctx context.Context, t *testing.T, why, rev string) {
+	t.Helper()
+	f.reconcile(ctx, t, why)
+	rev = fluxRevision(rev)
+	if err := f.waitFor(ctx, "every Kustomization Ready at "+rev, func() error { return f.allReady(rev) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func kustomizationKinds(names []string) [][2]string {
 	var out [][2]string
 	for _, n := range names {
@@ -804,27 +665,32 @@ func (f *fluxState) inventoryOf(ctx context.Context, name string) ([][4]string, 
 }
 
 // snapshot is every object Flux applied, as the API server holds it,
-// without what changes on every write and what controllers report
-// (status, and the managed fields of the status subresource).
+// without what changes on every write and what controllers report (see
+// objectSnapshot).
 func (f *fluxState) snapshot(ctx context.Context) (map[string]string, error) {
-	return f.eachApplied(ctx, func(u *unstructured.Unstructured) (string, error) {
-		c := u.DeepCopy()
-		unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
-		unstructured.RemoveNestedField(c.Object, "status")
-		var managed []any
-		for _, m := range c.GetManagedFields() {
-			if m.Subresource == "" {
-				data, _ := json.Marshal(m)
-				var v any
-				_ = json.Unmarshal(data, &v)
-				managed = append(managed, v)
-			}
+	return f.eachApplied(ctx, objectSnapshot)
+}
+
+// objectSnapshot is an object as the API server holds it, without what
+// changes on every write and what controllers report (status, and the
+// managed fields of the status subresource).
+func objectSnapshot(u *unstructured.Unstructured) (string, error) {
+	c := u.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c.Object, "status")
+	var managed []any
+	for _, m := range c.GetManagedFields() {
+		if m.Subresource == "" {
+			data, _ := json.Marshal(m)
+			var v any
+			_ = json.Unmarshal(data, &v)
+			managed = append(managed, v)
 		}
-		unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
-		c.Object["managedFields"] = managed
-		data, err := json.MarshalIndent(c.Object, "", " ")
-		return string(data), err
-	})
+	}
+	unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+	c.Object["managedFields"] = managed
+	data, err := json.MarshalIndent(c.Object, "", " ")
+	return string(data), err
 }
 
 // uids are the UIDs of every object Flux applied.
@@ -839,9 +705,15 @@ func (f *fluxState) eachApplied(ctx context.Context, read func(*unstructured.Uns
 	if err != nil {
 		return nil, err
 	}
+	return readObjects(ctx, f.client, inv, read)
+}
+
+// readObjects reads objects (apiVersion, kind, namespace and name) from
+// the API server and returns what read makes of each, by object key.
+func readObjects(ctx context.Context, c *apiserver.Client, objs [][4]string, read func(*unstructured.Unstructured) (string, error)) (map[string]string, error) {
 	out := map[string]string{}
-	for _, o := range inv {
-		u, err := f.client.Get(ctx, o[0], o[1], o[2], o[3])
+	for _, o := range objs {
+		u, err := c.Get(ctx, o[0], o[1], o[2], o[3])
 		if err != nil {
 			return nil, err
 		}

@@ -49,10 +49,18 @@ func TestGitOpsFoldersBuildWithKustomize(t *testing.T) {
 	}
 }
 
-// installCRDs installs third-party CRDs and waits until they serve.
+// installCRDs installs third-party CRDs, of the releases tools/crds
+// pins, and waits until they serve.
 func installCRDs(t *testing.T, c *apiserver.Client, crds ...thirdparty.CRD) {
 	t.Helper()
-	files, err := thirdPartyCRDs.Read(crds...)
+	installCRDsFrom(t, c, thirdPartyCRDs, crds...)
+}
+
+// installCRDsFrom installs third-party CRDs read by r and waits until
+// they serve.
+func installCRDsFrom(t *testing.T, c *apiserver.Client, r *thirdparty.Reader, crds ...thirdparty.CRD) {
+	t.Helper()
+	files, err := r.Read(crds...)
 	if err != nil {
 		t.Fatal(err)
 	}

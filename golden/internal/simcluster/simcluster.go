@@ -94,11 +94,17 @@ type Options struct {
 	// serviceaccount-token-controller (in MoreControllers) fills in
 	// ServiceAccount token Secrets.
 	TokenSigningKey, RootCA string
+	// LoadBalancers plays a cloud's service controller: every Service of
+	// type LoadBalancer gets an address in its status, as tools that
+	// count such a Service ready only then (Argo CD) expect.
+	LoadBalancers bool
 }
 
 // Cluster is the processes that run an API server's pods.
 type Cluster struct {
 	procs map[string]*proc.Process
+	// stop ends the load balancer controller, if any.
+	stop context.CancelFunc
 }
 
 // Start creates the nodes and starts kube-controller-manager,
@@ -180,7 +186,40 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
+	if opts.LoadBalancers {
+		lbCtx, cancel := context.WithCancel(context.Background())
+		c.stop = cancel
+		go serveLoadBalancers(lbCtx, kube)
+	}
 	return c, nil
+}
+
+// serveLoadBalancers gives every Service of type LoadBalancer without
+// an address one in the documentation range (RFC 5737; nothing is ever
+// sent to it), every half second until ctx ends.
+func serveLoadBalancers(ctx context.Context, kube kubernetes.Interface) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		svcs, err := kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for i := range svcs.Items {
+			svc := &svcs.Items[i]
+			if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Status.LoadBalancer.Ingress) > 0 {
+				continue
+			}
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
+			// A conflict is retried on the next tick.
+			_, _ = kube.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, svc, metav1.UpdateOptions{})
+		}
+	}
 }
 
 // node is the Node object of a simulated node, labelled as a kubelet
@@ -295,6 +334,9 @@ func (c *Cluster) Logs() string {
 
 // Stop ends every process.
 func (c *Cluster) Stop() {
+	if c.stop != nil {
+		c.stop()
+	}
 	for _, p := range c.procs {
 		p.Stop()
 	}

@@ -53,9 +53,13 @@ var (
 	GatewayAPIGateway = CRD{"sigs.k8s.io/gateway-api", "config/crd/standard/gateway.networking.k8s.io_gateways.yaml"}
 )
 
-// Reader finds modules through the module at Dir (golden/tools/crds).
+// Reader finds modules through the module at Dir (golden/tools/crds, or
+// the tools module of a program the tests run, for that release's CRDs).
 type Reader struct {
 	Dir string
+	// Env is added to the go command's environment, such as the
+	// toolchain Dir's module needs.
+	Env []string
 
 	mu   sync.Mutex
 	dirs map[string]string // module path -> its directory in the cache
@@ -88,7 +92,7 @@ func (r *Reader) moduleDir(module string) (string, error) {
 	cmd.Dir = r.Dir
 	// go.sum is the authority, as for a build: the module is never added
 	// or changed here.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=readonly"), r.Env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
